@@ -1,0 +1,151 @@
+//! One delivery, start to finish: checks, authentication, validation, write,
+//! answer, and one log line.
+
+use std::time::Instant;
+
+use jiff::{tz::TimeZone, Timestamp};
+use lambda_http::{Body, Request, Response};
+use serde_json::Value;
+use webhook_shared::model::chargeover::MainContactChange;
+use webhook_shared::redact::{mask_raw_body, redact};
+use webhook_shared::request::{header_str, preflight};
+use webhook_shared::secret::{SecretStore, WebhookKeys};
+use webhook_shared::storage::{encode, QuarantineItem, QuarantineStore, Receipt, QUARANTINE_BODY_LIMIT};
+use webhook_shared::{Accepted, Outcome, Rejection};
+
+use crate::auth::{BodyToken, TokenKeys, KEY_HEADER};
+use crate::store::{Delivery, MainContactStore, REJECTED_PK};
+
+pub const SOURCE_HEADER: &str = "x-chargeover-source";
+
+/// Everything a delivery needs, built once at start-up.
+pub struct Receiver<S> {
+    pub store: S,
+    pub keys: SecretStore<TokenKeys>,
+    pub timezone: TimeZone,
+    pub max_body_bytes: usize,
+    pub retention_days: Option<u32>,
+}
+
+/// What the log line of a delivery says.
+#[derive(Default)]
+struct Report {
+    event_id: Option<String>,
+    customer_id: Option<u64>,
+}
+
+pub async fn handle<S>(request: Request, receiver: &Receiver<S>) -> Response<Body>
+where
+    S: MainContactStore + QuarantineStore,
+{
+    let started = Instant::now();
+    let mut report = Report::default();
+    let result = process(&request, receiver, &mut report).await;
+    let (outcome, response) = match result {
+        Ok(outcome) => (
+            outcome.as_str(),
+            Accepted {
+                outcome,
+                event_id: report.event_id.as_deref().unwrap_or_default(),
+            }
+            .into_response(),
+        ),
+        Err(rejection) => (rejection.slug(), rejection.into_response()),
+    };
+    tracing::info!(
+        event_id = report.event_id.as_deref(),
+        customer_id = report.customer_id,
+        outcome,
+        status = response.status().as_u16(),
+        latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+        "chargeover delivery"
+    );
+    response
+}
+
+async fn process<S>(request: &Request, receiver: &Receiver<S>, report: &mut Report) -> Result<Outcome, Rejection>
+where
+    S: MainContactStore + QuarantineStore,
+{
+    let body = preflight(request, receiver.max_body_bytes)?;
+    let receipt = Receipt::new(body, Timestamp::now(), receiver.retention_days);
+    report.event_id = Some(receipt.event_id.to_string());
+
+    // The token may sit in the body, so the body is parsed before authenticating.
+    let parsed = serde_json::from_slice::<Value>(body);
+    let keys = receiver.keys.keys().await;
+    let header_token = request.headers().get(KEY_HEADER).map(|value| value.as_bytes());
+    if !keys.authenticate(header_token, body_token(&parsed)) {
+        return Err(Rejection::Unauthorized);
+    }
+
+    let (change, payload) = match validate(parsed) {
+        Ok(valid) => valid,
+        Err(rejection) => {
+            return Err(quarantine(&receiver.store, &receipt, rejection, body, keys.as_ref()).await);
+        }
+    };
+    report.customer_id = Some(change.customer_id);
+    for (field, value) in change.unknown_choices() {
+        tracing::warn!(event_id = %receipt.event_id, field, value, "value outside the documented set kept");
+    }
+
+    let delivery = Delivery {
+        receipt: &receipt,
+        change: &change,
+        payload,
+        source_modified_at: change
+            .modified()
+            .map(|modified| modified.instant(&receiver.timezone).strftime("%Y-%m-%dT%H:%M:%SZ").to_string()),
+        source: header_str(request, SOURCE_HEADER),
+    };
+    Ok(receiver.store.record(delivery).await?)
+}
+
+/// The body's `security_token`, if the body is an object that has one.
+fn body_token(parsed: &Result<Value, serde_json::Error>) -> BodyToken<'_> {
+    match parsed {
+        Ok(Value::Object(members)) => match members.get("security_token") {
+            None => BodyToken::Absent,
+            Some(Value::String(token)) => BodyToken::Text(token),
+            Some(_) => BodyToken::NotText,
+        },
+        _ => BodyToken::Absent,
+    }
+}
+
+/// Redacts, types and validates the body; also returns the redacted body
+/// encoded for the event record.
+fn validate(
+    parsed: Result<Value, serde_json::Error>,
+) -> Result<(MainContactChange, aws_sdk_dynamodb::types::AttributeValue), Rejection> {
+    let mut body = parsed.map_err(|e| Rejection::MalformedJson(e.to_string()))?;
+    redact(&mut body);
+    let payload = encode(&body)?;
+    let change = MainContactChange::from_json(body).map_err(Rejection::InvalidPayload)?;
+    Ok((change, payload))
+}
+
+/// Keeps an authenticated delivery refused for its content. If it cannot be
+/// kept, the sender is asked to retry instead, so the delivery is not lost.
+async fn quarantine(
+    store: &impl QuarantineStore,
+    receipt: &Receipt,
+    rejection: Rejection,
+    body: &[u8],
+    keys: &TokenKeys,
+) -> Rejection {
+    let item = QuarantineItem {
+        pk: REJECTED_PK,
+        receipt,
+        rejection: &rejection,
+        masked_body: mask_raw_body(body, &keys.secret_texts(), QUARANTINE_BODY_LIMIT),
+    };
+    match store.quarantine(&item).await {
+        Ok(()) => rejection,
+        Err(error) => {
+            tracing::error!(event_id = %receipt.event_id, %error, "quarantine write failed");
+            Rejection::StorageUnavailable
+        }
+    }
+}

@@ -1,0 +1,8 @@
+//! ChargeOver "The main contact is changed" webhook receiver.
+
+pub mod auth;
+pub mod config;
+pub mod handler;
+pub mod store;
+
+pub use handler::{handle, Receiver};

@@ -1,0 +1,179 @@
+//! Writes a validated change: the event record and the `MAIN_CONTACT` state
+//! item in one transaction, the state guarded by the source's modification
+//! time so late deliveries never overwrite newer data.
+
+use std::future::Future;
+use std::time::Duration;
+
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
+use webhook_shared::model::chargeover::MainContactChange;
+use webhook_shared::storage::{
+    cancellation_reasons, encode, event_item, n, s, Receipt, StoreError, Table, CONDITION_FAILED,
+};
+use webhook_shared::table::{PK, SK};
+use webhook_shared::Outcome;
+
+pub const STATE_SK: &str = "MAIN_CONTACT";
+pub const REJECTED_PK: &str = "CHARGEOVER#REJECTED";
+
+pub fn customer_pk(customer_id: u64) -> String {
+    format!("CHARGEOVER#CUSTOMER#{customer_id}")
+}
+
+/// One delivery, ready to write.
+#[derive(Debug)]
+pub struct Delivery<'a> {
+    pub receipt: &'a Receipt,
+    pub change: &'a MainContactChange,
+    /// The redacted body, encoded for the event record.
+    pub payload: AttributeValue,
+    /// `mod_datetime` as an RFC 3339 UTC instant; orders deliveries.
+    pub source_modified_at: Option<String>,
+    /// `X-ChargeOver-Source`, when sent.
+    pub source: Option<&'a str>,
+}
+
+/// Records deliveries of main-contact changes.
+pub trait MainContactStore {
+    fn record(&self, delivery: Delivery<'_>) -> impl Future<Output = Result<Outcome, StoreError>> + Send;
+}
+
+/// How often a transaction that lost a race with a concurrent one is tried.
+const ATTEMPTS: u32 = 8;
+
+impl MainContactStore for Table {
+    async fn record(&self, delivery: Delivery<'_>) -> Result<Outcome, StoreError> {
+        let pk = customer_pk(delivery.change.customer_id);
+        let event = event_item(&pk, delivery.receipt, Outcome::Applied, delivery.payload.clone());
+        let state = state_update(&self.name, &pk, &delivery)?;
+        for attempt in 1..=ATTEMPTS {
+            let result = self
+                .client
+                .transact_write_items()
+                .transact_items(
+                    TransactWriteItem::builder()
+                        .put(
+                            Put::builder()
+                                .table_name(&self.name)
+                                .set_item(Some(event.clone()))
+                                .condition_expression("attribute_not_exists(pk)")
+                                .build()
+                                .map_err(build_error)?,
+                        )
+                        .build(),
+                )
+                .transact_items(TransactWriteItem::builder().update(state.clone()).build())
+                .send()
+                .await;
+            let error = match result {
+                Ok(_) => return Ok(Outcome::Applied),
+                Err(error) => error,
+            };
+            let Some(reasons) = cancellation_reasons(&error) else {
+                return Err(StoreError::from_sdk(error));
+            };
+            let failed = |index: usize| {
+                reasons.get(index).and_then(Option::as_deref) == Some(CONDITION_FAILED)
+            };
+            if failed(0) {
+                return Ok(Outcome::Duplicate);
+            }
+            if failed(1) {
+                return self.record_stale(&pk, &delivery).await;
+            }
+            // Lost a race with a concurrent transaction on the same items.
+            tokio::time::sleep(backoff(attempt)).await;
+        }
+        Err(StoreError::Contended { attempts: ATTEMPTS })
+    }
+}
+
+impl Table {
+    /// Newer state is stored: keep the event, with outcome `stale`, alone.
+    async fn record_stale(&self, pk: &str, delivery: &Delivery<'_>) -> Result<Outcome, StoreError> {
+        let item = event_item(pk, delivery.receipt, Outcome::Stale, delivery.payload.clone());
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.name)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(Outcome::Stale),
+            Err(error)
+                if error
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(Outcome::Duplicate)
+            }
+            Err(error) => Err(StoreError::from_sdk(error)),
+        }
+    }
+}
+
+/// The state item's update: replace everything the delivery carries, bump
+/// `version`, and only if the stored change is not newer.
+fn state_update(table: &str, pk: &str, delivery: &Delivery<'_>) -> Result<Update, StoreError> {
+    let change = delivery.change;
+    let attributes = [
+        ("customer_id", Some(n(change.customer_id))),
+        ("customer", Some(encode(&change.customer)?)),
+        ("contact", change.contact.as_ref().map(encode).transpose()?),
+        ("superuser_id", change.superuser_id.map(n)),
+        ("source_modified_at", delivery.source_modified_at.as_deref().map(s)),
+        ("source", delivery.source.map(s)),
+        ("event_id", Some(s(delivery.receipt.event_id.as_str()))),
+        ("received_at", Some(s(&delivery.receipt.received_at))),
+    ];
+    let mut set = vec!["#version = if_not_exists(#version, :zero) + :one".to_string()];
+    let mut remove = Vec::new();
+    // Every name goes through a placeholder: some (`source`) are reserved words.
+    let mut update = Update::builder()
+        .table_name(table)
+        .key(PK, s(pk))
+        .key(SK, s(STATE_SK))
+        .expression_attribute_names("#version", "version")
+        .expression_attribute_values(":zero", n(0))
+        .expression_attribute_values(":one", n(1));
+    for (name, value) in attributes {
+        update = update.expression_attribute_names(format!("#{name}"), name);
+        match value {
+            Some(value) => {
+                set.push(format!("#{name} = :{name}"));
+                update = update.expression_attribute_values(format!(":{name}"), value);
+            }
+            None => remove.push(format!("#{name}")),
+        }
+    }
+    let mut expression = format!("SET {}", set.join(", "));
+    if !remove.is_empty() {
+        expression.push_str(&format!(" REMOVE {}", remove.join(", ")));
+    }
+    update = update.update_expression(expression);
+    if delivery.source_modified_at.is_some() {
+        // Not older than the stored change; a state without a time (or none) takes it.
+        update = update.condition_expression(
+            "attribute_not_exists(#source_modified_at) OR #source_modified_at <= :source_modified_at",
+        );
+    }
+    update.build().map_err(build_error)
+}
+
+fn build_error(error: aws_sdk_dynamodb::error::BuildError) -> StoreError {
+    StoreError::Unavailable(error.to_string())
+}
+
+/// 10, 20, 40 ... ms, capped, with jitter from the clock so racing
+/// deliveries spread out.
+fn backoff(attempt: u32) -> Duration {
+    let base = 10u64 << attempt.min(5);
+    let jitter = u64::from(std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0))
+        % base;
+    Duration::from_millis(base + jitter)
+}

@@ -1,0 +1,193 @@
+//! Settings common to both functions, read once at start-up from the
+//! environment into typed values. Anything missing or unusable stops the
+//! function with a message that names the variable.
+
+use std::str::FromStr;
+
+use thiserror::Error;
+
+use crate::secret::SecretValue;
+
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    #[error("{name} is required")]
+    Missing { name: &'static str },
+    #[error("{name} is invalid: {reason}")]
+    Invalid { name: &'static str, reason: String },
+    #[error(
+        "no webhook secret is configured: set {id_var} (Secrets Manager) or {value_var} \
+         (local development); the function never runs without one"
+    )]
+    NoSecret {
+        id_var: &'static str,
+        value_var: &'static str,
+    },
+    #[error("set only one of {id_var} and {value_var}")]
+    AmbiguousSecret {
+        id_var: &'static str,
+        value_var: &'static str,
+    },
+    #[error("the webhook secret is unusable: {0}")]
+    UnusableSecret(String),
+    #[error("the webhook secret could not be read from Secrets Manager: {0}")]
+    SecretUnavailable(String),
+    #[error("table {table} is not usable: {reason}")]
+    Table { table: String, reason: String },
+}
+
+/// The two variables that can hold a function's secret.
+#[derive(Debug, Clone, Copy)]
+pub struct SecretVars {
+    /// Secrets Manager id or ARN (the deployed path).
+    pub id: &'static str,
+    /// The value inline (local development).
+    pub value: &'static str,
+}
+
+/// Where a function's webhook secret comes from.
+#[derive(Debug, Clone)]
+pub enum SecretLocation {
+    SecretsManager { secret_id: String },
+    Inline(SecretValue),
+}
+
+/// Settings both functions share.
+#[derive(Debug, Clone)]
+pub struct CommonConfig {
+    pub table_name: String,
+    pub max_body_bytes: usize,
+    /// Days event and quarantine items are kept; `None` keeps them.
+    pub event_retention_days: Option<u32>,
+    pub secret: SecretLocation,
+}
+
+pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
+
+impl CommonConfig {
+    /// Reads the settings through `env` (the process environment in `main`).
+    pub fn from_env(
+        env: &impl Fn(&str) -> Option<String>,
+        secret_vars: SecretVars,
+    ) -> Result<Self, ConfigError> {
+        let table_name = var(env, "TABLE_NAME").ok_or(ConfigError::Missing { name: "TABLE_NAME" })?;
+        let max_body_bytes = parse_or(env, "MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES)?;
+        if max_body_bytes == 0 {
+            return Err(ConfigError::Invalid {
+                name: "MAX_BODY_BYTES",
+                reason: "must be greater than 0".into(),
+            });
+        }
+        let retention: u32 = parse_or(env, "EVENT_RETENTION_DAYS", 0)?;
+        let secret = match (var(env, secret_vars.id), var(env, secret_vars.value)) {
+            (Some(secret_id), None) => SecretLocation::SecretsManager { secret_id },
+            (None, Some(value)) => SecretLocation::Inline(SecretValue::parse(&value)?),
+            (Some(_), Some(_)) => {
+                return Err(ConfigError::AmbiguousSecret {
+                    id_var: secret_vars.id,
+                    value_var: secret_vars.value,
+                })
+            }
+            (None, None) => {
+                return Err(ConfigError::NoSecret {
+                    id_var: secret_vars.id,
+                    value_var: secret_vars.value,
+                })
+            }
+        };
+        Ok(CommonConfig {
+            table_name,
+            max_body_bytes,
+            event_retention_days: (retention > 0).then_some(retention),
+            secret,
+        })
+    }
+}
+
+/// Ends the process when start-up cannot complete: a function that is not
+/// fully configured must not serve (it would run open or lose deliveries).
+pub fn or_refuse_to_start<T>(result: Result<T, ConfigError>) -> T {
+    result.unwrap_or_else(|error| {
+        tracing::error!(%error, "refusing to start");
+        eprintln!("refusing to start: {error}");
+        std::process::exit(1)
+    })
+}
+
+/// A variable's value; empty counts as unset.
+pub fn var(env: &impl Fn(&str) -> Option<String>, name: &str) -> Option<String> {
+    env(name).filter(|value| !value.trim().is_empty())
+}
+
+/// A variable parsed into `T`, or `default` when unset.
+pub fn parse_or<T: FromStr>(
+    env: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: T,
+) -> Result<T, ConfigError>
+where
+    T::Err: std::fmt::Display,
+{
+    match var(env, name) {
+        None => Ok(default),
+        Some(text) => text.trim().parse().map_err(|e: T::Err| ConfigError::Invalid {
+            name,
+            reason: e.to_string(),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    const VARS: SecretVars = SecretVars {
+        id: "X_SECRET_ID",
+        value: "X_SECRET",
+    };
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |name| map.get(name).cloned()
+    }
+
+    #[test]
+    fn defaults_and_inline_secret() {
+        let config = CommonConfig::from_env(&env(&[("TABLE_NAME", "t"), ("X_SECRET", "s")]), VARS).unwrap();
+        assert_eq!(config.table_name, "t");
+        assert_eq!(config.max_body_bytes, 1_048_576);
+        assert_eq!(config.event_retention_days, None);
+        assert!(matches!(config.secret, SecretLocation::Inline(_)));
+    }
+
+    #[test]
+    fn secrets_manager_and_retention() {
+        let config = CommonConfig::from_env(
+            &env(&[("TABLE_NAME", "t"), ("X_SECRET_ID", "arn:x"), ("EVENT_RETENTION_DAYS", "30"), ("MAX_BODY_BYTES", "2048")]),
+            VARS,
+        )
+        .unwrap();
+        assert_eq!(config.event_retention_days, Some(30));
+        assert_eq!(config.max_body_bytes, 2048);
+        assert!(matches!(config.secret, SecretLocation::SecretsManager { ref secret_id } if secret_id == "arn:x"));
+    }
+
+    #[test]
+    fn refuses_to_start_without_a_usable_setting() {
+        let cases: [(&[(&str, &str)], &str); 6] = [
+            (&[("X_SECRET", "s")], "TABLE_NAME is required"),
+            (&[("TABLE_NAME", "t")], "no webhook secret is configured"),
+            (&[("TABLE_NAME", "t"), ("X_SECRET", "  ")], "no webhook secret is configured"),
+            (&[("TABLE_NAME", "t"), ("X_SECRET", "a"), ("X_SECRET_ID", "b")], "set only one"),
+            (&[("TABLE_NAME", "t"), ("X_SECRET", "s"), ("MAX_BODY_BYTES", "lots")], "MAX_BODY_BYTES is invalid"),
+            (&[("TABLE_NAME", "t"), ("X_SECRET", "s"), ("EVENT_RETENTION_DAYS", "-1")], "EVENT_RETENTION_DAYS is invalid"),
+        ];
+        for (pairs, message) in cases {
+            let error = CommonConfig::from_env(&env(pairs), VARS).unwrap_err().to_string();
+            assert!(error.contains(message), "{error}");
+        }
+    }
+}

@@ -1,0 +1,49 @@
+//! The delivery's id: neither sender sends one, so it is derived from the raw
+//! body. A retry carries the same bytes, hence the same id.
+
+use std::fmt;
+
+use sha2::{Digest, Sha256};
+
+/// Lowercase hex of the first 16 bytes of SHA-256 over the raw body.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct EventId(String);
+
+impl EventId {
+    pub fn of(body: &[u8]) -> Self {
+        let digest = Sha256::digest(body);
+        let mut hex = String::with_capacity(32);
+        for byte in &digest[..16] {
+            hex.push(char::from(HEX[usize::from(byte >> 4)]));
+            hex.push(char::from(HEX[usize::from(byte & 0x0f)]));
+        }
+        EventId(hex)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+impl fmt::Display for EventId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn is_stable_and_truncated_sha256() {
+        // printf '' | sha256sum → e3b0c44298fc1c149afbf4c8996fb924 27ae41e4...
+        assert_eq!(EventId::of(b"").as_str(), "e3b0c44298fc1c149afbf4c8996fb924");
+        // printf 'abc' | sha256sum → ba7816bf8f01cfea414140de5dae2223 b00361a3...
+        assert_eq!(EventId::of(b"abc").as_str(), "ba7816bf8f01cfea414140de5dae2223");
+        assert_eq!(EventId::of(b"{\"a\":1}"), EventId::of(b"{\"a\":1}"));
+        assert_ne!(EventId::of(b"{\"a\":1}"), EventId::of(b"{\"a\": 1}"));
+    }
+}

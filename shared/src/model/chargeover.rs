@@ -1,0 +1,498 @@
+//! ChargeOver "The main contact is changed" (`context_str` = customer,
+//! `event` = super): every field of the published schema.
+
+use serde_json::Value;
+
+use super::{
+    payload_model, DeliveryMethod, Field, FieldError, FieldKind, Flag, Id, Money, Pointer,
+    Problems, SourceDateTime, Tags,
+};
+
+payload_model! {
+    /// The whole delivery. `security_token` is read for authentication and
+    /// removed before the payload is typed, so it is never stored.
+    pub struct CustomerSuperEvent {
+        context_str: String,
+        context_id: Id,
+        event: String,
+        /// Where `user_id` sits is not settled by the docs: here or in `data`.
+        user_id: Id,
+        data: CustomerSuperData,
+        security_token: String,
+    }
+}
+
+payload_model! {
+    pub struct CustomerSuperData {
+        user_id: Id,
+        customer: Customer,
+        user: Contact,
+    }
+}
+
+payload_model! {
+    /// `data.customer`. Custom fields beyond `custom_20` (up to `custom_50`
+    /// on other pages) are kept as unknown fields.
+    pub struct Customer {
+        customer_id: Id,
+        parent_customer_id: Id,
+        token: String,
+        superuser_id: Id,
+        external_key: String,
+        display_as: String,
+        company: String,
+        language_id: Id,
+        currency_id: Id,
+        currency_iso4217: String,
+        currency_symbol: String,
+        class_id: Id,
+        admin_id: Id,
+        campaign_id: Id,
+        campaign_details: String,
+        superuser_username: String,
+        superuser_email: String,
+        superuser_name: String,
+        superuser_first_name: String,
+        superuser_last_name: String,
+        superuser_phone: String,
+        superuser_token: String,
+        superuser_title: String,
+        bill_addr1: String,
+        bill_addr2: String,
+        bill_addr3: String,
+        bill_city: String,
+        bill_state: String,
+        bill_postcode: String,
+        bill_country: String,
+        bill_block: String,
+        ship_addr1: String,
+        ship_addr2: String,
+        ship_addr3: String,
+        ship_city: String,
+        ship_state: String,
+        ship_postcode: String,
+        ship_country: String,
+        ship_block: String,
+        custom_1: String,
+        custom_2: String,
+        custom_3: String,
+        custom_4: String,
+        custom_5: String,
+        custom_6: String,
+        custom_7: String,
+        custom_8: String,
+        custom_9: String,
+        custom_10: String,
+        custom_11: String,
+        custom_12: String,
+        custom_13: String,
+        custom_14: String,
+        custom_15: String,
+        custom_16: String,
+        custom_17: String,
+        custom_18: String,
+        custom_19: String,
+        custom_20: String,
+        write_datetime: SourceDateTime,
+        write_ipaddr: String,
+        mod_datetime: SourceDateTime,
+        mod_ipaddr: String,
+        brand_id: Id,
+        class_name: String,
+        terms_id: Id,
+        terms_name: String,
+        terms_days: Id,
+        url_statementlink: String,
+        url_paymethodlink: String,
+        url_self: String,
+        admin_name: String,
+        admin_email: String,
+        customer_status_id: Id,
+        customer_status_name: String,
+        customer_status_str: String,
+        customer_status_state: String,
+        default_paymethod: String,
+        default_creditcard_id: Id,
+        default_ach_id: Id,
+        no_taxes: Flag,
+        no_dunning: Flag,
+        no_latefees: Flag,
+        no_procfees: Flag,
+        invoice_delivery: DeliveryMethod,
+        dunning_delivery: DeliveryMethod,
+        tax_ident: String,
+        total: Money,
+        balance: Money,
+        paid: Money,
+        mrr: Money,
+        arr: Money,
+        tags: Tags,
+    }
+}
+
+payload_model! {
+    /// `data.user`: the customer's main contact.
+    pub struct Contact {
+        user_id: Id,
+        external_key: String,
+        token: String,
+        username: String,
+        /// Removed before typing (never stored); listed because the schema has it.
+        #[serde(skip_serializing)]
+        password: String,
+        name: String,
+        first_name: String,
+        middle_name_glob: String,
+        last_name: String,
+        name_suffix: String,
+        display_as: String,
+        title: String,
+        email: String,
+        phone: String,
+        mobile: String,
+        user_type_id: Id,
+        user_type_name: String,
+        customer_id: Id,
+        custom_1: String,
+        custom_2: String,
+        custom_3: String,
+        custom_4: String,
+        custom_5: String,
+        custom_6: String,
+        custom_7: String,
+        custom_8: String,
+        custom_9: String,
+        custom_10: String,
+        custom_11: String,
+        custom_12: String,
+        custom_13: String,
+        custom_14: String,
+        custom_15: String,
+        custom_16: String,
+        custom_17: String,
+        custom_18: String,
+        custom_19: String,
+        custom_20: String,
+        write_datetime: SourceDateTime,
+        mod_datetime: SourceDateTime,
+        url_self: String,
+    }
+}
+
+/// A validated "main contact changed" delivery, ready to store.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MainContactChange {
+    pub customer_id: u64,
+    pub customer: Customer,
+    /// `data.user`; `None` when absent or null.
+    pub contact: Option<Contact>,
+    /// The main contact's user id; `None` when 0 (no main contact) or unknown.
+    pub superuser_id: Option<u64>,
+}
+
+impl MainContactChange {
+    /// Types and validates a parsed (and already redacted) body.
+    pub fn from_json(body: Value) -> Result<Self, Vec<FieldError>> {
+        let root = Pointer::Root;
+        let mut problems = Problems::default();
+        let event = match Field::<CustomerSuperEvent>::from_json(body) {
+            Field::Value(event) => event,
+            _ => {
+                problems.push(&root, "the body must be a JSON object");
+                return Err(problems.into_vec());
+            }
+        };
+        event.check_nested(&root, &mut problems);
+
+        expect_text(&event.context_str, "customer", &root.key("context_str"), &mut problems);
+        expect_text(&event.event, "super", &root.key("event"), &mut problems);
+
+        let context_id_at = root.key("context_id");
+        match &event.context_id {
+            Field::Value(Id(0)) => problems.push(&context_id_at, "must be a positive integer"),
+            other => other.check_required(&context_id_at, &mut problems),
+        }
+
+        let data_at = root.key("data");
+        if matches!(event.data, Field::Absent | Field::Null) {
+            problems.push(&data_at, "is required and must be an object");
+        }
+        let data = event.data.into_value().unwrap_or_default();
+
+        let customer_at = data_at.key("customer");
+        let customer = match data.customer {
+            Field::Value(customer) => Some(customer),
+            Field::Absent | Field::Null => {
+                problems.push(&customer_at, "is required and must be an object");
+                None
+            }
+            // Wrong type: already reported by the type check.
+            Field::Invalid(_) => None,
+        };
+        let customer_id_at = customer_at.key("customer_id");
+        let customer_id = customer.as_ref().and_then(|customer| {
+            match (&customer.customer_id, event.context_id.value()) {
+                (Field::Value(id), Some(context_id)) if id != context_id => {
+                    problems.push(&customer_id_at, "must equal context_id");
+                    None
+                }
+                (Field::Value(id), _) => Some(id.0),
+                // Wrong type: already reported by the type check.
+                (Field::Invalid(_), _) => None,
+                (missing, _) => {
+                    missing.check_required(&customer_id_at, &mut problems);
+                    None
+                }
+            }
+        });
+
+        let contact = data.user.into_value();
+        if let (Some(contact), Some(customer_id)) = (&contact, customer_id) {
+            if matches!(contact.customer_id.value(), Some(id) if id.0 != customer_id) {
+                problems.push(
+                    &data_at.key("user").key("customer_id"),
+                    "must equal the customer's customer_id",
+                );
+            }
+        }
+
+        problems.finish(())?;
+        match (customer, customer_id) {
+            (Some(customer), Some(customer_id)) => Ok(MainContactChange {
+                customer_id,
+                superuser_id: customer
+                    .superuser_id
+                    .value()
+                    .map(|id| id.0)
+                    .filter(|&id| id != 0),
+                customer,
+                contact,
+            }),
+            // Without problems both are known; kept total rather than unwrapped.
+            _ => Err(vec![FieldError {
+                pointer: customer_id_at.render(),
+                detail: "is required".into(),
+            }]),
+        }
+    }
+
+    /// The source's modification time of the customer, when sent.
+    pub fn modified(&self) -> Option<&SourceDateTime> {
+        self.customer.mod_datetime.value()
+    }
+
+    /// Enumerated fields carrying a value the schema does not list, for a warning.
+    pub fn unknown_choices(&self) -> impl Iterator<Item = (&'static str, &str)> {
+        [
+            ("invoice_delivery", &self.customer.invoice_delivery),
+            ("dunning_delivery", &self.customer.dunning_delivery),
+        ]
+        .into_iter()
+        .filter_map(|(name, field)| match field.value() {
+            Some(choice) if !choice.is_known() => Some((name, choice.as_str())),
+            _ => None,
+        })
+    }
+}
+
+fn expect_text(field: &Field<String>, expected: &str, at: &Pointer<'_>, problems: &mut Problems) {
+    match field.value() {
+        Some(value) if value == expected => {}
+        _ => problems.push(at, format!("must be \"{expected}\"")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn sample() -> Value {
+        json!({
+            "context_str": "customer",
+            "context_id": 413,
+            "event": "super",
+            "data": {
+                "customer": {
+                    "customer_id": 413, "superuser_id": 770, "company": "Acme",
+                    "mod_datetime": "2017-10-05 17:51:22", "total": 3400, "balance": 4103.5,
+                    "tags": ["vip"], "no_taxes": false, "invoice_delivery": "email",
+                    "write_ipaddr": null, "external_key": "", "custom_37": "kept"
+                },
+                "user": {"user_id": 770, "customer_id": 413, "email": "a@example.com"}
+            }
+        })
+    }
+
+    fn pointers(errors: &[FieldError]) -> Vec<&str> {
+        errors.iter().map(|e| e.pointer.as_str()).collect()
+    }
+
+    #[test]
+    fn typical_delivery_validates() {
+        let change = MainContactChange::from_json(sample()).unwrap();
+        assert_eq!(change.customer_id, 413);
+        assert_eq!(change.superuser_id, Some(770));
+        assert_eq!(change.customer.extra["custom_37"], json!("kept"));
+        assert_eq!(change.customer.write_ipaddr, Field::Null);
+        assert_eq!(change.contact.as_ref().unwrap().user_id.value(), Some(&Id(770)));
+        assert_eq!(change.modified().unwrap().as_str(), "2017-10-05 17:51:22");
+    }
+
+    #[test]
+    fn every_documented_field_parses() {
+        let mut customer = serde_json::Map::new();
+        let mut contact = serde_json::Map::new();
+        // Values of each documented kind, by field name pattern.
+        let value_for = |name: &str| -> Value {
+            if name.ends_with("_id") || name == "terms_days" {
+                json!(7)
+            } else if name.starts_with("no_") {
+                json!(true)
+            } else if ["total", "balance", "paid", "mrr", "arr"].contains(&name) {
+                json!(12.5)
+            } else if name.ends_with("_datetime") {
+                json!("2017-10-05 17:51:22")
+            } else if name == "tags" {
+                json!(["a", "b"])
+            } else if name.ends_with("_delivery") {
+                json!("print")
+            } else {
+                json!("text")
+            }
+        };
+        for name in CUSTOMER_FIELDS {
+            customer.insert(name.to_string(), value_for(name));
+        }
+        customer.insert("customer_id".into(), json!(413));
+        for name in CONTACT_FIELDS {
+            contact.insert(name.to_string(), value_for(name));
+        }
+        contact.insert("customer_id".into(), json!(413));
+        contact.remove("password");
+        let body = json!({"context_str": "customer", "context_id": 413, "event": "super",
+                          "user_id": 7, "data": {"user_id": 7, "customer": customer, "user": contact}});
+        let change = MainContactChange::from_json(body).unwrap();
+        // Every documented field landed in a typed field, none in `extra`.
+        assert!(change.customer.extra.is_empty(), "{:?}", change.customer.extra);
+        let contact = change.contact.unwrap();
+        assert!(contact.extra.is_empty(), "{:?}", contact.extra);
+        let stored = serde_json::to_value(&change.customer).unwrap();
+        for name in CUSTOMER_FIELDS {
+            assert!(stored.get(name).is_some(), "{name} is kept");
+        }
+    }
+
+    /// The field names of the seed document, `data.customer` then `data.user`.
+    const CUSTOMER_FIELDS: &[&str] = &[
+        "customer_id", "parent_customer_id", "token", "superuser_id", "external_key",
+        "display_as", "company", "language_id", "currency_id", "currency_iso4217",
+        "currency_symbol", "class_id", "admin_id", "campaign_id", "campaign_details",
+        "superuser_username", "superuser_email", "superuser_name", "superuser_first_name",
+        "superuser_last_name", "superuser_phone", "superuser_token", "superuser_title",
+        "bill_addr1", "bill_addr2", "bill_addr3", "bill_city", "bill_state", "bill_postcode",
+        "bill_country", "bill_block", "ship_addr1", "ship_addr2", "ship_addr3", "ship_city",
+        "ship_state", "ship_postcode", "ship_country", "ship_block", "custom_1", "custom_2",
+        "custom_3", "custom_4", "custom_5", "custom_6", "custom_7", "custom_8", "custom_9",
+        "custom_10", "custom_11", "custom_12", "custom_13", "custom_14", "custom_15",
+        "custom_16", "custom_17", "custom_18", "custom_19", "custom_20", "write_datetime",
+        "write_ipaddr", "mod_datetime", "mod_ipaddr", "brand_id", "class_name", "terms_id",
+        "terms_name", "terms_days", "url_statementlink", "url_paymethodlink", "url_self",
+        "admin_name", "admin_email", "customer_status_id", "customer_status_name",
+        "customer_status_str", "customer_status_state", "default_paymethod",
+        "default_creditcard_id", "default_ach_id", "no_taxes", "no_dunning", "no_latefees",
+        "no_procfees", "invoice_delivery", "dunning_delivery", "tax_ident", "total",
+        "balance", "paid", "mrr", "arr", "tags",
+    ];
+    const CONTACT_FIELDS: &[&str] = &[
+        "user_id", "external_key", "token", "username", "password", "name", "first_name",
+        "middle_name_glob", "last_name", "name_suffix", "display_as", "title", "email",
+        "phone", "mobile", "user_type_id", "user_type_name", "customer_id", "custom_1",
+        "custom_2", "custom_3", "custom_4", "custom_5", "custom_6", "custom_7", "custom_8",
+        "custom_9", "custom_10", "custom_11", "custom_12", "custom_13", "custom_14",
+        "custom_15", "custom_16", "custom_17", "custom_18", "custom_19", "custom_20",
+        "write_datetime", "mod_datetime", "url_self",
+    ];
+
+    #[test]
+    fn lenient_forms_of_real_payloads() {
+        let mut body = sample();
+        body["context_id"] = json!("413");
+        body["data"]["customer"]["customer_id"] = json!("413");
+        body["data"]["customer"]["superuser_id"] = json!(0);
+        body["data"]["customer"]["mod_datetime"] = json!("2022-10-25T08:50:45-05:00");
+        body["data"]["customer"]["invoice_delivery"] = json!("fax");
+        body["data"].as_object_mut().unwrap().remove("user");
+        let change = MainContactChange::from_json(body).unwrap();
+        assert_eq!(change.customer_id, 413);
+        assert_eq!(change.superuser_id, None);
+        assert_eq!(change.contact, None);
+        assert_eq!(change.unknown_choices().collect::<Vec<_>>(), [("invoice_delivery", "fax")]);
+        // A null user is "no contact" too.
+        let mut body = sample();
+        body["data"]["user"] = Value::Null;
+        assert_eq!(MainContactChange::from_json(body).unwrap().contact, None);
+    }
+
+    #[test]
+    fn every_problem_is_reported_with_its_pointer() {
+        let mut body = sample();
+        body["event"] = json!("delete");
+        body["data"]["customer"]["total"] = json!("12.50");
+        body["data"]["customer"]["tags"] = json!("vip");
+        body["data"]["customer"]["no_taxes"] = json!("maybe");
+        body["data"]["customer"]["mod_datetime"] = json!("last tuesday");
+        body["data"]["user"]["user_id"] = json!("abc");
+        let errors = MainContactChange::from_json(body).unwrap_err();
+        assert_eq!(
+            pointers(&errors),
+            [
+                "/data/customer/mod_datetime",
+                "/data/customer/no_taxes",
+                "/data/customer/total",
+                "/data/customer/tags",
+                "/data/user/user_id",
+                "/event",
+            ]
+        );
+    }
+
+    #[test]
+    fn ids_must_be_present_and_agree() {
+        let mut body = sample();
+        body["context_id"] = json!(414);
+        body["data"]["user"]["customer_id"] = json!(999);
+        let errors = MainContactChange::from_json(body).unwrap_err();
+        assert_eq!(pointers(&errors), ["/data/customer/customer_id"]);
+
+        let mut body = sample();
+        body["data"]["user"]["customer_id"] = json!(999);
+        let errors = MainContactChange::from_json(body).unwrap_err();
+        assert_eq!(pointers(&errors), ["/data/user/customer_id"]);
+
+        let mut body = sample();
+        body.as_object_mut().unwrap().remove("context_id");
+        body["data"]["customer"].as_object_mut().unwrap().remove("customer_id");
+        let errors = MainContactChange::from_json(body).unwrap_err();
+        assert_eq!(pointers(&errors), ["/context_id", "/data/customer/customer_id"]);
+
+        let mut body = sample();
+        body["context_id"] = json!(0);
+        body["data"]["customer"]["customer_id"] = json!(0);
+        let errors = MainContactChange::from_json(body).unwrap_err();
+        assert_eq!(pointers(&errors), ["/context_id", "/data/user/customer_id"]);
+    }
+
+    #[test]
+    fn wrong_shapes() {
+        for (body, expected) in [
+            (json!([]), vec![""]),
+            (json!({"context_str": "customer", "context_id": 1, "event": "super"}), vec!["/data", "/data/customer"]),
+            (json!({"context_str": "customer", "context_id": 1, "event": "super", "data": {"customer": [], "user": 5}}),
+             vec!["/data/customer", "/data/user"]),
+        ] {
+            let errors = MainContactChange::from_json(body).unwrap_err();
+            assert_eq!(pointers(&errors), expected);
+        }
+    }
+}

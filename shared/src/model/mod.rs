@@ -1,0 +1,17 @@
+//! Typed models of the two webhook payloads, parsed leniently and validated
+//! with every problem reported at once.
+
+mod field;
+mod kinds;
+mod pointer;
+
+pub mod chargeover;
+pub mod occ;
+
+pub(crate) use field::payload_model;
+pub use field::{Field, FieldKind};
+pub use kinds::{
+    ActionCode, AnyList, AnyObject, BoolOrText, Choice, DeliveryMethod, Flag, Id, Money,
+    SourceDateTime, Tags, TextOrNumber,
+};
+pub use pointer::{FieldError, Pointer, Problems};

@@ -1,0 +1,275 @@
+//! What both functions write to DynamoDB the same way: clients, the event
+//! record, quarantine items, and reading a cancelled transaction.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::time::Duration;
+
+use aws_config::timeout::TimeoutConfig;
+use aws_config::BehaviorVersion;
+use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::Client;
+use jiff::Timestamp;
+use thiserror::Error;
+
+use crate::config::ConfigError;
+use crate::event_id::EventId;
+use crate::response::{Outcome, Rejection};
+use crate::table::{PK, SK, TTL};
+
+pub type Item = HashMap<String, AttributeValue>;
+
+#[derive(Debug, Error)]
+pub enum StoreError {
+    /// Throttling, timeouts, network: the sender should retry.
+    #[error("DynamoDB request failed: {0}")]
+    Unavailable(String),
+    #[error("item could not be encoded: {0}")]
+    Encoding(#[from] serde_dynamo::Error),
+    /// Optimistic concurrency gave up after its retries.
+    #[error("state item kept changing under {attempts} attempts")]
+    Contended { attempts: u32 },
+}
+
+impl StoreError {
+    pub fn from_sdk<E, R>(error: SdkError<E, R>) -> Self
+    where
+        E: std::error::Error + 'static,
+        R: std::fmt::Debug,
+    {
+        StoreError::Unavailable(DisplayErrorContext(&error).to_string())
+    }
+}
+
+impl From<StoreError> for Rejection {
+    fn from(_: StoreError) -> Self {
+        Rejection::StorageUnavailable
+    }
+}
+
+/// SDK settings for a function with a 14-second sender timeout: fail fast
+/// enough that the sender gets a 503 (and retries) rather than a timeout.
+pub async fn load_aws_config() -> aws_config::SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(2))
+                .operation_attempt_timeout(Duration::from_secs(3))
+                .operation_timeout(Duration::from_secs(8))
+                .build(),
+        )
+        .load()
+        .await
+}
+
+/// The table a function writes to.
+#[derive(Debug, Clone)]
+pub struct Table {
+    pub client: Client,
+    pub name: String,
+}
+
+impl Table {
+    pub fn new(client: Client, name: impl Into<String>) -> Self {
+        Table {
+            client,
+            name: name.into(),
+        }
+    }
+
+    /// Opens the connection (TLS included) during init so the first delivery
+    /// does not pay for it, and checks the table exists. A missing table stops
+    /// the function; any other failure is left for the first delivery to retry.
+    pub async fn prime(&self) -> Result<(), ConfigError> {
+        match self.client.describe_table().table_name(&self.name).send().await {
+            Ok(_) => Ok(()),
+            Err(error) if error.as_service_error().is_some_and(|e| e.is_resource_not_found_exception()) => {
+                Err(ConfigError::Table {
+                    table: self.name.clone(),
+                    reason: "it does not exist".into(),
+                })
+            }
+            Err(error) => {
+                tracing::warn!(error = %DisplayErrorContext(&error), "could not prime the DynamoDB connection");
+                Ok(())
+            }
+        }
+    }
+
+}
+
+/// Keeps authenticated deliveries that were refused for their content.
+pub trait QuarantineStore {
+    fn quarantine(&self, item: &QuarantineItem<'_>) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+impl QuarantineStore for Table {
+    async fn quarantine(&self, item: &QuarantineItem<'_>) -> Result<(), StoreError> {
+        self.client
+            .put_item()
+            .table_name(&self.name)
+            .set_item(Some(item.to_item()))
+            .send()
+            .await
+            .map_err(StoreError::from_sdk)?;
+        Ok(())
+    }
+}
+
+/// When and as what a delivery arrived; stamps every item it leads to.
+#[derive(Debug, Clone)]
+pub struct Receipt {
+    pub event_id: EventId,
+    /// RFC 3339 UTC, fixed width (milliseconds), so it sorts as text.
+    pub received_at: String,
+    /// Epoch seconds after which DynamoDB may delete event and quarantine items.
+    pub expires_at: Option<i64>,
+}
+
+impl Receipt {
+    pub fn new(body: &[u8], now: Timestamp, retention_days: Option<u32>) -> Self {
+        Receipt {
+            event_id: EventId::of(body),
+            received_at: utc_text(now),
+            expires_at: retention_days
+                .map(|days| now.as_second() + i64::from(days) * 86_400),
+        }
+    }
+}
+
+/// RFC 3339 in UTC with milliseconds: `2024-05-01T12:00:00.000Z`.
+pub fn utc_text(at: Timestamp) -> String {
+    at.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}
+
+/// The immutable record of one delivery: `EVENT#<event_id>` under the entity.
+/// `payload` is the redacted body, already encoded (see [`encode`]).
+pub fn event_item(pk: &str, receipt: &Receipt, outcome: Outcome, payload: AttributeValue) -> Item {
+    let mut item = Item::with_capacity(8);
+    item.insert(PK.into(), s(pk));
+    item.insert(SK.into(), s(format!("EVENT#{}", receipt.event_id)));
+    item.insert("event_id".into(), s(receipt.event_id.as_str()));
+    item.insert("received_at".into(), s(&receipt.received_at));
+    item.insert("outcome".into(), s(outcome.as_str()));
+    item.insert("payload".into(), payload);
+    if let Some(expires_at) = receipt.expires_at {
+        item.insert(TTL.into(), n(expires_at));
+    }
+    item
+}
+
+/// A value as a native DynamoDB attribute (numbers as N, objects as M, ...).
+pub fn encode(value: &impl serde::Serialize) -> Result<AttributeValue, StoreError> {
+    Ok(serde_dynamo::to_attribute_value(value)?)
+}
+
+/// An authenticated delivery refused for its content, kept so nothing is lost.
+#[derive(Debug)]
+pub struct QuarantineItem<'a> {
+    /// `CHARGEOVER#REJECTED` or `OCC#REJECTED`.
+    pub pk: &'static str,
+    pub receipt: &'a Receipt,
+    pub rejection: &'a Rejection,
+    /// The raw body with secrets masked, cut to [`QUARANTINE_BODY_LIMIT`].
+    pub masked_body: String,
+}
+
+/// The most of a raw body a quarantine item keeps.
+pub const QUARANTINE_BODY_LIMIT: usize = 64 * 1024;
+
+impl QuarantineItem<'_> {
+    pub fn to_item(&self) -> Item {
+        let receipt = self.receipt;
+        let mut item = Item::with_capacity(8);
+        item.insert(PK.into(), s(self.pk));
+        item.insert(SK.into(), s(format!("{}#{}", receipt.received_at, receipt.event_id)));
+        item.insert("event_id".into(), s(receipt.event_id.as_str()));
+        item.insert("received_at".into(), s(&receipt.received_at));
+        item.insert("status".into(), n(self.rejection.status().as_u16()));
+        item.insert("problem".into(), s(self.rejection.problem().to_json()));
+        item.insert("body".into(), s(&self.masked_body));
+        if let Some(expires_at) = receipt.expires_at {
+            item.insert(TTL.into(), n(expires_at));
+        }
+        item
+    }
+}
+
+/// Why each item of a cancelled `TransactWriteItems` failed, in request order
+/// (`None` where it did not); `None` when the error is not a cancellation.
+pub fn cancellation_reasons<R>(error: &SdkError<TransactWriteItemsError, R>) -> Option<Vec<Option<String>>> {
+    match error.as_service_error()? {
+        TransactWriteItemsError::TransactionCanceledException(cancelled) => Some(
+            cancelled
+                .cancellation_reasons()
+                .iter()
+                .map(|reason| reason.code().filter(|code| *code != "None").map(str::to_owned))
+                .collect(),
+        ),
+        other => {
+            // Older servers name it only through the error code.
+            (other.code() == Some("TransactionCanceledException")).then(Vec::new)
+        }
+    }
+}
+
+/// The reason code DynamoDB gives an item whose condition failed.
+pub const CONDITION_FAILED: &str = "ConditionalCheckFailed";
+
+pub fn s(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
+}
+
+pub fn n(value: impl ToString) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{json, Value};
+
+    #[test]
+    fn receipt_stamps() {
+        let now: Timestamp = "2024-05-01T12:00:00.5Z".parse().unwrap();
+        let receipt = Receipt::new(b"abc", now, Some(2));
+        assert_eq!(receipt.received_at, "2024-05-01T12:00:00.500Z");
+        assert_eq!(receipt.expires_at, Some(now.as_second() + 2 * 86_400));
+        assert_eq!(Receipt::new(b"abc", now, None).expires_at, None);
+    }
+
+    #[test]
+    fn event_item_shape() {
+        let now: Timestamp = "2024-05-01T12:00:00Z".parse().unwrap();
+        let receipt = Receipt::new(b"abc", now, None);
+        let payload = encode(&json!({"a": [1, "x", null]})).unwrap();
+        let item = event_item("CHARGEOVER#CUSTOMER#1", &receipt, Outcome::Stale, payload);
+        assert_eq!(item["sk"], s("EVENT#ba7816bf8f01cfea414140de5dae2223"));
+        assert_eq!(item["outcome"], s("stale"));
+        assert_eq!(
+            item["payload"],
+            AttributeValue::M(HashMap::from([(
+                "a".to_string(),
+                AttributeValue::L(vec![n(1), s("x"), AttributeValue::Null(true)])
+            )]))
+        );
+        assert!(!item.contains_key("expires_at"));
+    }
+
+    #[test]
+    fn quarantine_item_shape() {
+        let now: Timestamp = "2024-05-01T12:00:00Z".parse().unwrap();
+        let receipt = Receipt::new(b"abc", now, Some(1));
+        let rejection = Rejection::MalformedJson("EOF while parsing".into());
+        let item = QuarantineItem { pk: "OCC#REJECTED", receipt: &receipt, rejection: &rejection, masked_body: "{".into() }.to_item();
+        assert_eq!(item["sk"], s("2024-05-01T12:00:00.000Z#ba7816bf8f01cfea414140de5dae2223"));
+        assert_eq!(item["status"], n(400));
+        assert_eq!(item["expires_at"], n(now.as_second() + 86_400));
+        let AttributeValue::S(problem) = &item["problem"] else { panic!() };
+        let problem: Value = serde_json::from_str(problem).unwrap();
+        assert_eq!(problem["status"], 400);
+        assert_eq!(problem["errors"][0]["pointer"], "");
+    }
+}
