@@ -69,7 +69,8 @@ impl CommonConfig {
         env: &impl Fn(&str) -> Option<String>,
         secret_vars: SecretVars,
     ) -> Result<Self, ConfigError> {
-        let table_name = var(env, "TABLE_NAME").ok_or(ConfigError::Missing { name: "TABLE_NAME" })?;
+        let table_name =
+            var(env, "TABLE_NAME").ok_or(ConfigError::Missing { name: "TABLE_NAME" })?;
         let max_body_bytes = parse_or(env, "MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES)?;
         if max_body_bytes == 0 {
             return Err(ConfigError::Invalid {
@@ -129,10 +130,13 @@ where
 {
     match var(env, name) {
         None => Ok(default),
-        Some(text) => text.trim().parse().map_err(|e: T::Err| ConfigError::Invalid {
-            name,
-            reason: e.to_string(),
-        }),
+        Some(text) => text
+            .trim()
+            .parse()
+            .map_err(|e: T::Err| ConfigError::Invalid {
+                name,
+                reason: e.to_string(),
+            }),
     }
 }
 
@@ -156,7 +160,8 @@ mod tests {
 
     #[test]
     fn defaults_and_inline_secret() {
-        let config = CommonConfig::from_env(&env(&[("TABLE_NAME", "t"), ("X_SECRET", "s")]), VARS).unwrap();
+        let config =
+            CommonConfig::from_env(&env(&[("TABLE_NAME", "t"), ("X_SECRET", "s")]), VARS).unwrap();
         assert_eq!(config.table_name, "t");
         assert_eq!(config.max_body_bytes, 1_048_576);
         assert_eq!(config.event_retention_days, None);
@@ -166,13 +171,20 @@ mod tests {
     #[test]
     fn secrets_manager_and_retention() {
         let config = CommonConfig::from_env(
-            &env(&[("TABLE_NAME", "t"), ("X_SECRET_ID", "arn:x"), ("EVENT_RETENTION_DAYS", "30"), ("MAX_BODY_BYTES", "2048")]),
+            &env(&[
+                ("TABLE_NAME", "t"),
+                ("X_SECRET_ID", "arn:x"),
+                ("EVENT_RETENTION_DAYS", "30"),
+                ("MAX_BODY_BYTES", "2048"),
+            ]),
             VARS,
         )
         .unwrap();
         assert_eq!(config.event_retention_days, Some(30));
         assert_eq!(config.max_body_bytes, 2048);
-        assert!(matches!(config.secret, SecretLocation::SecretsManager { ref secret_id } if secret_id == "arn:x"));
+        assert!(
+            matches!(config.secret, SecretLocation::SecretsManager { ref secret_id } if secret_id == "arn:x")
+        );
     }
 
     #[test]
@@ -180,13 +192,35 @@ mod tests {
         let cases: [(&[(&str, &str)], &str); 6] = [
             (&[("X_SECRET", "s")], "TABLE_NAME is required"),
             (&[("TABLE_NAME", "t")], "no webhook secret is configured"),
-            (&[("TABLE_NAME", "t"), ("X_SECRET", "  ")], "no webhook secret is configured"),
-            (&[("TABLE_NAME", "t"), ("X_SECRET", "a"), ("X_SECRET_ID", "b")], "set only one"),
-            (&[("TABLE_NAME", "t"), ("X_SECRET", "s"), ("MAX_BODY_BYTES", "lots")], "MAX_BODY_BYTES is invalid"),
-            (&[("TABLE_NAME", "t"), ("X_SECRET", "s"), ("EVENT_RETENTION_DAYS", "-1")], "EVENT_RETENTION_DAYS is invalid"),
+            (
+                &[("TABLE_NAME", "t"), ("X_SECRET", "  ")],
+                "no webhook secret is configured",
+            ),
+            (
+                &[("TABLE_NAME", "t"), ("X_SECRET", "a"), ("X_SECRET_ID", "b")],
+                "set only one",
+            ),
+            (
+                &[
+                    ("TABLE_NAME", "t"),
+                    ("X_SECRET", "s"),
+                    ("MAX_BODY_BYTES", "lots"),
+                ],
+                "MAX_BODY_BYTES is invalid",
+            ),
+            (
+                &[
+                    ("TABLE_NAME", "t"),
+                    ("X_SECRET", "s"),
+                    ("EVENT_RETENTION_DAYS", "-1"),
+                ],
+                "EVENT_RETENTION_DAYS is invalid",
+            ),
         ];
         for (pairs, message) in cases {
-            let error = CommonConfig::from_env(&env(pairs), VARS).unwrap_err().to_string();
+            let error = CommonConfig::from_env(&env(pairs), VARS)
+                .unwrap_err()
+                .to_string();
             assert!(error.contains(message), "{error}");
         }
     }

@@ -40,9 +40,15 @@ mod tests {
     #[test]
     fn is_stable_and_truncated_sha256() {
         // printf '' | sha256sum → e3b0c44298fc1c149afbf4c8996fb924 27ae41e4...
-        assert_eq!(EventId::of(b"").as_str(), "e3b0c44298fc1c149afbf4c8996fb924");
+        assert_eq!(
+            EventId::of(b"").as_str(),
+            "e3b0c44298fc1c149afbf4c8996fb924"
+        );
         // printf 'abc' | sha256sum → ba7816bf8f01cfea414140de5dae2223 b00361a3...
-        assert_eq!(EventId::of(b"abc").as_str(), "ba7816bf8f01cfea414140de5dae2223");
+        assert_eq!(
+            EventId::of(b"abc").as_str(),
+            "ba7816bf8f01cfea414140de5dae2223"
+        );
         assert_eq!(EventId::of(b"{\"a\":1}"), EventId::of(b"{\"a\":1}"));
         assert_ne!(EventId::of(b"{\"a\":1}"), EventId::of(b"{\"a\": 1}"));
     }

@@ -54,7 +54,9 @@ mod tests {
     use lambda_http::http::StatusCode;
 
     fn request(method: &str, content_type: Option<&str>, body: &str) -> Request {
-        let mut builder = lambda_http::http::Request::builder().method(method).uri("/");
+        let mut builder = lambda_http::http::Request::builder()
+            .method(method)
+            .uri("/");
         if let Some(content_type) = content_type {
             builder = builder.header("Content-Type", content_type);
         }
@@ -68,19 +70,37 @@ mod tests {
     #[test]
     fn checks_in_order() {
         let get = request("GET", Some("text/plain"), "x".repeat(100).as_str());
-        assert_eq!(status(preflight(&get, 10)), Some(StatusCode::METHOD_NOT_ALLOWED));
+        assert_eq!(
+            status(preflight(&get, 10)),
+            Some(StatusCode::METHOD_NOT_ALLOWED)
+        );
         let big = request("POST", Some("text/plain"), "x".repeat(11).as_str());
-        assert_eq!(status(preflight(&big, 10)), Some(StatusCode::PAYLOAD_TOO_LARGE));
+        assert_eq!(
+            status(preflight(&big, 10)),
+            Some(StatusCode::PAYLOAD_TOO_LARGE)
+        );
         let exact = request("POST", Some("application/json"), "x".repeat(10).as_str());
         assert_eq!(preflight(&exact, 10).unwrap(), b"xxxxxxxxxx");
     }
 
     #[test]
     fn content_types() {
-        for ok in ["application/json", "Application/JSON; charset=utf-8", " application/json ;x=y"] {
-            assert!(preflight(&request("POST", Some(ok), "{}"), 10).is_ok(), "{ok}");
+        for ok in [
+            "application/json",
+            "Application/JSON; charset=utf-8",
+            " application/json ;x=y",
+        ] {
+            assert!(
+                preflight(&request("POST", Some(ok), "{}"), 10).is_ok(),
+                "{ok}"
+            );
         }
-        for bad in [None, Some("text/json"), Some("application/jsonx"), Some("application/x-www-form-urlencoded")] {
+        for bad in [
+            None,
+            Some("text/json"),
+            Some("application/jsonx"),
+            Some("application/x-www-form-urlencoded"),
+        ] {
             assert_eq!(
                 status(preflight(&request("POST", bad, "{}"), 10)),
                 Some(StatusCode::UNSUPPORTED_MEDIA_TYPE),

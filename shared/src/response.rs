@@ -65,7 +65,10 @@ impl Rejection {
 
     /// Authenticated deliveries refused for their content are kept in quarantine.
     pub fn is_quarantined(&self) -> bool {
-        matches!(self, Rejection::MalformedJson(_) | Rejection::InvalidPayload(_))
+        matches!(
+            self,
+            Rejection::MalformedJson(_) | Rejection::InvalidPayload(_)
+        )
     }
 
     /// A short name for the problem: its type URI ends with it, logs carry it.
@@ -159,7 +162,10 @@ impl Accepted<'_> {
     }
 }
 
-fn json_response(builder: lambda_http::http::response::Builder, body: &impl Serialize) -> Response<Body> {
+fn json_response(
+    builder: lambda_http::http::response::Builder,
+    body: &impl Serialize,
+) -> Response<Body> {
     let text = serde_json::to_string(body).unwrap_or_default();
     builder
         .body(Body::Text(text))

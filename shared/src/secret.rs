@@ -43,7 +43,9 @@ impl SecretValue {
             }
         };
         if value.current.is_empty() {
-            return Err(ConfigError::UnusableSecret("the current secret is empty".into()));
+            return Err(ConfigError::UnusableSecret(
+                "the current secret is empty".into(),
+            ));
         }
         Ok(SecretValue {
             current: value.current,
@@ -96,7 +98,10 @@ impl<K: WebhookKeys> SecretStore<K> {
         client: impl FnOnce() -> aws_sdk_secretsmanager::Client,
     ) -> Result<Self, ConfigError> {
         let (source, keys) = match location {
-            SecretLocation::Inline(value) => (None, K::from_secret(value).map_err(ConfigError::UnusableSecret)?),
+            SecretLocation::Inline(value) => (
+                None,
+                K::from_secret(value).map_err(ConfigError::UnusableSecret)?,
+            ),
             SecretLocation::SecretsManager { secret_id } => {
                 let source = SecretsManagerSource {
                     client: client(),
@@ -200,7 +205,14 @@ mod tests {
 
     #[test]
     fn unusable_secrets_are_refused() {
-        for text in ["", "  ", "{", r#"{"current": ""}"#, r#"{"previous": "x"}"#, r#"{"current": "a", "next": "b"}"#] {
+        for text in [
+            "",
+            "  ",
+            "{",
+            r#"{"current": ""}"#,
+            r#"{"previous": "x"}"#,
+            r#"{"current": "a", "next": "b"}"#,
+        ] {
             assert!(SecretValue::parse(text).is_err(), "{text:?}");
         }
     }

@@ -83,9 +83,19 @@ impl Table {
     /// does not pay for it, and checks the table exists. A missing table stops
     /// the function; any other failure is left for the first delivery to retry.
     pub async fn prime(&self) -> Result<(), ConfigError> {
-        match self.client.describe_table().table_name(&self.name).send().await {
+        match self
+            .client
+            .describe_table()
+            .table_name(&self.name)
+            .send()
+            .await
+        {
             Ok(_) => Ok(()),
-            Err(error) if error.as_service_error().is_some_and(|e| e.is_resource_not_found_exception()) => {
+            Err(error)
+                if error
+                    .as_service_error()
+                    .is_some_and(|e| e.is_resource_not_found_exception()) =>
+            {
                 Err(ConfigError::Table {
                     table: self.name.clone(),
                     reason: "it does not exist".into(),
@@ -97,12 +107,14 @@ impl Table {
             }
         }
     }
-
 }
 
 /// Keeps authenticated deliveries that were refused for their content.
 pub trait QuarantineStore {
-    fn quarantine(&self, item: &QuarantineItem<'_>) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn quarantine(
+        &self,
+        item: &QuarantineItem<'_>,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
 impl QuarantineStore for Table {
@@ -133,8 +145,7 @@ impl Receipt {
         Receipt {
             event_id: EventId::of(body),
             received_at: utc_text(now),
-            expires_at: retention_days
-                .map(|days| now.as_second() + i64::from(days) * 86_400),
+            expires_at: retention_days.map(|days| now.as_second() + i64::from(days) * 86_400),
         }
     }
 }
@@ -184,7 +195,10 @@ impl QuarantineItem<'_> {
         let receipt = self.receipt;
         let mut item = Item::with_capacity(8);
         item.insert(PK.into(), s(self.pk));
-        item.insert(SK.into(), s(format!("{}#{}", receipt.received_at, receipt.event_id)));
+        item.insert(
+            SK.into(),
+            s(format!("{}#{}", receipt.received_at, receipt.event_id)),
+        );
         item.insert("event_id".into(), s(receipt.event_id.as_str()));
         item.insert("received_at".into(), s(&receipt.received_at));
         item.insert("status".into(), n(self.rejection.status().as_u16()));
@@ -199,13 +213,20 @@ impl QuarantineItem<'_> {
 
 /// Why each item of a cancelled `TransactWriteItems` failed, in request order
 /// (`None` where it did not); `None` when the error is not a cancellation.
-pub fn cancellation_reasons<R>(error: &SdkError<TransactWriteItemsError, R>) -> Option<Vec<Option<String>>> {
+pub fn cancellation_reasons<R>(
+    error: &SdkError<TransactWriteItemsError, R>,
+) -> Option<Vec<Option<String>>> {
     match error.as_service_error()? {
         TransactWriteItemsError::TransactionCanceledException(cancelled) => Some(
             cancelled
                 .cancellation_reasons()
                 .iter()
-                .map(|reason| reason.code().filter(|code| *code != "None").map(str::to_owned))
+                .map(|reason| {
+                    reason
+                        .code()
+                        .filter(|code| *code != "None")
+                        .map(str::to_owned)
+                })
                 .collect(),
         ),
         other => {
@@ -263,11 +284,22 @@ mod tests {
         let now: Timestamp = "2024-05-01T12:00:00Z".parse().unwrap();
         let receipt = Receipt::new(b"abc", now, Some(1));
         let rejection = Rejection::MalformedJson("EOF while parsing".into());
-        let item = QuarantineItem { pk: "OCC#REJECTED", receipt: &receipt, rejection: &rejection, masked_body: "{".into() }.to_item();
-        assert_eq!(item["sk"], s("2024-05-01T12:00:00.000Z#ba7816bf8f01cfea414140de5dae2223"));
+        let item = QuarantineItem {
+            pk: "OCC#REJECTED",
+            receipt: &receipt,
+            rejection: &rejection,
+            masked_body: "{".into(),
+        }
+        .to_item();
+        assert_eq!(
+            item["sk"],
+            s("2024-05-01T12:00:00.000Z#ba7816bf8f01cfea414140de5dae2223")
+        );
         assert_eq!(item["status"], n(400));
         assert_eq!(item["expires_at"], n(now.as_second() + 86_400));
-        let AttributeValue::S(problem) = &item["problem"] else { panic!() };
+        let AttributeValue::S(problem) = &item["problem"] else {
+            panic!()
+        };
         let problem: Value = serde_json::from_str(problem).unwrap();
         assert_eq!(problem["status"], 400);
         assert_eq!(problem["errors"][0]["pointer"], "");

@@ -38,7 +38,11 @@ pub const TTL: &str = TABLE.ttl_attribute;
 impl TableDefinition {
     /// Creates the table as defined (local stack and tests; AWS uses the template),
     /// waits until it is active and turns TTL on.
-    pub async fn create(&self, client: &Client, table_name: &str) -> Result<(), aws_sdk_dynamodb::Error> {
+    pub async fn create(
+        &self,
+        client: &Client,
+        table_name: &str,
+    ) -> Result<(), aws_sdk_dynamodb::Error> {
         let key = |name: &str, key_type| {
             KeySchemaElement::builder()
                 .attribute_name(name)

@@ -59,7 +59,9 @@ impl TokenKeys {
         let given = digest(token);
         self.digests
             .iter()
-            .fold(Choice::from(0), |found, accepted| found | accepted.ct_eq(&given))
+            .fold(Choice::from(0), |found, accepted| {
+                found | accepted.ct_eq(&given)
+            })
     }
 }
 

@@ -46,10 +46,25 @@ mod tests {
         let config = Config::from_env(&base).unwrap();
         assert_eq!(config.timezone.iana_name(), Some("America/Chicago"));
 
-        let utc = |name: &str| if name == "CHARGEOVER_TIMEZONE" { Some("UTC".into()) } else { base(name) };
-        assert_eq!(Config::from_env(&utc).unwrap().timezone.iana_name(), Some("UTC"));
+        let utc = |name: &str| {
+            if name == "CHARGEOVER_TIMEZONE" {
+                Some("UTC".into())
+            } else {
+                base(name)
+            }
+        };
+        assert_eq!(
+            Config::from_env(&utc).unwrap().timezone.iana_name(),
+            Some("UTC")
+        );
 
-        let bad = |name: &str| if name == "CHARGEOVER_TIMEZONE" { Some("Mars/Olympus".into()) } else { base(name) };
+        let bad = |name: &str| {
+            if name == "CHARGEOVER_TIMEZONE" {
+                Some("Mars/Olympus".into())
+            } else {
+                base(name)
+            }
+        };
         let error = Config::from_env(&bad).unwrap_err().to_string();
         assert!(error.contains("CHARGEOVER_TIMEZONE"), "{error}");
     }

@@ -10,7 +10,9 @@ use webhook_shared::model::chargeover::MainContactChange;
 use webhook_shared::redact::{mask_raw_body, redact};
 use webhook_shared::request::{header_str, preflight};
 use webhook_shared::secret::{SecretStore, WebhookKeys};
-use webhook_shared::storage::{encode, QuarantineItem, QuarantineStore, Receipt, QUARANTINE_BODY_LIMIT};
+use webhook_shared::storage::{
+    encode, QuarantineItem, QuarantineStore, Receipt, QUARANTINE_BODY_LIMIT,
+};
 use webhook_shared::{Accepted, Outcome, Rejection};
 
 use crate::auth::{BodyToken, TokenKeys, KEY_HEADER};
@@ -63,7 +65,11 @@ where
     response
 }
 
-async fn process<S>(request: &Request, receiver: &Receiver<S>, report: &mut Report) -> Result<Outcome, Rejection>
+async fn process<S>(
+    request: &Request,
+    receiver: &Receiver<S>,
+    report: &mut Report,
+) -> Result<Outcome, Rejection>
 where
     S: MainContactStore + QuarantineStore,
 {
@@ -74,7 +80,10 @@ where
     // The token may sit in the body, so the body is parsed before authenticating.
     let parsed = serde_json::from_slice::<Value>(body);
     let keys = receiver.keys.keys().await;
-    let header_token = request.headers().get(KEY_HEADER).map(|value| value.as_bytes());
+    let header_token = request
+        .headers()
+        .get(KEY_HEADER)
+        .map(|value| value.as_bytes());
     if !keys.authenticate(header_token, body_token(&parsed)) {
         return Err(Rejection::Unauthorized);
     }
@@ -82,7 +91,9 @@ where
     let (change, payload) = match validate(parsed) {
         Ok(valid) => valid,
         Err(rejection) => {
-            return Err(quarantine(&receiver.store, &receipt, rejection, body, keys.as_ref()).await);
+            return Err(
+                quarantine(&receiver.store, &receipt, rejection, body, keys.as_ref()).await,
+            );
         }
     };
     report.customer_id = Some(change.customer_id);
@@ -94,9 +105,12 @@ where
         receipt: &receipt,
         change: &change,
         payload,
-        source_modified_at: change
-            .modified()
-            .map(|modified| modified.instant(&receiver.timezone).strftime("%Y-%m-%dT%H:%M:%SZ").to_string()),
+        source_modified_at: change.modified().map(|modified| {
+            modified
+                .instant(&receiver.timezone)
+                .strftime("%Y-%m-%dT%H:%M:%SZ")
+                .to_string()
+        }),
         source: header_str(request, SOURCE_HEADER),
     };
     Ok(receiver.store.record(delivery).await?)

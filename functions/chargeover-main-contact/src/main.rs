@@ -14,9 +14,15 @@ async fn main() -> Result<(), Error> {
     let config = or_refuse_to_start(Config::from_env(&|name| std::env::var(name).ok()));
     let aws = load_aws_config().await;
     let keys = or_refuse_to_start(
-        SecretStore::load(&config.common.secret, || aws_sdk_secretsmanager::Client::new(&aws)).await,
+        SecretStore::load(&config.common.secret, || {
+            aws_sdk_secretsmanager::Client::new(&aws)
+        })
+        .await,
     );
-    let table = Table::new(aws_sdk_dynamodb::Client::new(&aws), &config.common.table_name);
+    let table = Table::new(
+        aws_sdk_dynamodb::Client::new(&aws),
+        &config.common.table_name,
+    );
     or_refuse_to_start(table.prime().await);
 
     let receiver = Receiver {

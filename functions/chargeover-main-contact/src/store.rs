@@ -35,7 +35,10 @@ pub struct Delivery<'a> {
 
 /// Records deliveries of main-contact changes.
 pub trait MainContactStore {
-    fn record(&self, delivery: Delivery<'_>) -> impl Future<Output = Result<Outcome, StoreError>> + Send;
+    fn record(
+        &self,
+        delivery: Delivery<'_>,
+    ) -> impl Future<Output = Result<Outcome, StoreError>> + Send;
 }
 
 /// How often a transaction that lost a race with a concurrent one is tried.
@@ -44,7 +47,12 @@ const ATTEMPTS: u32 = 8;
 impl MainContactStore for Table {
     async fn record(&self, delivery: Delivery<'_>) -> Result<Outcome, StoreError> {
         let pk = customer_pk(delivery.change.customer_id);
-        let event = event_item(&pk, delivery.receipt, Outcome::Applied, delivery.payload.clone());
+        let event = event_item(
+            &pk,
+            delivery.receipt,
+            Outcome::Applied,
+            delivery.payload.clone(),
+        );
         let state = state_update(&self.name, &pk, &delivery)?;
         for attempt in 1..=ATTEMPTS {
             let result = self
@@ -79,7 +87,7 @@ impl MainContactStore for Table {
                 return Ok(Outcome::Duplicate);
             }
             if failed(1) {
-                return self.record_stale(&pk, &delivery).await;
+                return record_stale(self, &pk, &delivery).await;
             }
             // Lost a race with a concurrent transaction on the same items.
             tokio::time::sleep(backoff(attempt)).await;
@@ -88,29 +96,36 @@ impl MainContactStore for Table {
     }
 }
 
-impl Table {
-    /// Newer state is stored: keep the event, with outcome `stale`, alone.
-    async fn record_stale(&self, pk: &str, delivery: &Delivery<'_>) -> Result<Outcome, StoreError> {
-        let item = event_item(pk, delivery.receipt, Outcome::Stale, delivery.payload.clone());
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.name)
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(pk)")
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(Outcome::Stale),
-            Err(error)
-                if error
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(Outcome::Duplicate)
-            }
-            Err(error) => Err(StoreError::from_sdk(error)),
+/// Newer state is stored: keep the event, with outcome `stale`, alone.
+async fn record_stale(
+    table: &Table,
+    pk: &str,
+    delivery: &Delivery<'_>,
+) -> Result<Outcome, StoreError> {
+    let item = event_item(
+        pk,
+        delivery.receipt,
+        Outcome::Stale,
+        delivery.payload.clone(),
+    );
+    let result = table
+        .client
+        .put_item()
+        .table_name(&table.name)
+        .set_item(Some(item))
+        .condition_expression("attribute_not_exists(pk)")
+        .send()
+        .await;
+    match result {
+        Ok(_) => Ok(Outcome::Stale),
+        Err(error)
+            if error
+                .as_service_error()
+                .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+        {
+            Ok(Outcome::Duplicate)
         }
+        Err(error) => Err(StoreError::from_sdk(error)),
     }
 }
 
@@ -123,7 +138,10 @@ fn state_update(table: &str, pk: &str, delivery: &Delivery<'_>) -> Result<Update
         ("customer", Some(encode(&change.customer)?)),
         ("contact", change.contact.as_ref().map(encode).transpose()?),
         ("superuser_id", change.superuser_id.map(n)),
-        ("source_modified_at", delivery.source_modified_at.as_deref().map(s)),
+        (
+            "source_modified_at",
+            delivery.source_modified_at.as_deref().map(s),
+        ),
         ("source", delivery.source.map(s)),
         ("event_id", Some(s(delivery.receipt.event_id.as_str()))),
         ("received_at", Some(s(&delivery.receipt.received_at))),
@@ -170,10 +188,11 @@ fn build_error(error: aws_sdk_dynamodb::error::BuildError) -> StoreError {
 /// deliveries spread out.
 fn backoff(attempt: u32) -> Duration {
     let base = 10u64 << attempt.min(5);
-    let jitter = u64::from(std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0))
-        % base;
+    let jitter = u64::from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0),
+    ) % base;
     Duration::from_millis(base + jitter)
 }

@@ -204,7 +204,12 @@ impl MainContactChange {
         };
         event.check_nested(&root, &mut problems);
 
-        expect_text(&event.context_str, "customer", &root.key("context_str"), &mut problems);
+        expect_text(
+            &event.context_str,
+            "customer",
+            &root.key("context_str"),
+            &mut problems,
+        );
         expect_text(&event.event, "super", &root.key("event"), &mut problems);
 
         let context_id_at = root.key("context_id");
@@ -335,7 +340,10 @@ mod tests {
         assert_eq!(change.superuser_id, Some(770));
         assert_eq!(change.customer.extra["custom_37"], json!("kept"));
         assert_eq!(change.customer.write_ipaddr, Field::Null);
-        assert_eq!(change.contact.as_ref().unwrap().user_id.value(), Some(&Id(770)));
+        assert_eq!(
+            change.contact.as_ref().unwrap().user_id.value(),
+            Some(&Id(770))
+        );
         assert_eq!(change.modified().unwrap().as_str(), "2017-10-05 17:51:22");
     }
 
@@ -374,7 +382,11 @@ mod tests {
                           "user_id": 7, "data": {"user_id": 7, "customer": customer, "user": contact}});
         let change = MainContactChange::from_json(body).unwrap();
         // Every documented field landed in a typed field, none in `extra`.
-        assert!(change.customer.extra.is_empty(), "{:?}", change.customer.extra);
+        assert!(
+            change.customer.extra.is_empty(),
+            "{:?}",
+            change.customer.extra
+        );
         let contact = change.contact.unwrap();
         assert!(contact.extra.is_empty(), "{:?}", contact.extra);
         let stored = serde_json::to_value(&change.customer).unwrap();
@@ -385,33 +397,142 @@ mod tests {
 
     /// The field names of the seed document, `data.customer` then `data.user`.
     const CUSTOMER_FIELDS: &[&str] = &[
-        "customer_id", "parent_customer_id", "token", "superuser_id", "external_key",
-        "display_as", "company", "language_id", "currency_id", "currency_iso4217",
-        "currency_symbol", "class_id", "admin_id", "campaign_id", "campaign_details",
-        "superuser_username", "superuser_email", "superuser_name", "superuser_first_name",
-        "superuser_last_name", "superuser_phone", "superuser_token", "superuser_title",
-        "bill_addr1", "bill_addr2", "bill_addr3", "bill_city", "bill_state", "bill_postcode",
-        "bill_country", "bill_block", "ship_addr1", "ship_addr2", "ship_addr3", "ship_city",
-        "ship_state", "ship_postcode", "ship_country", "ship_block", "custom_1", "custom_2",
-        "custom_3", "custom_4", "custom_5", "custom_6", "custom_7", "custom_8", "custom_9",
-        "custom_10", "custom_11", "custom_12", "custom_13", "custom_14", "custom_15",
-        "custom_16", "custom_17", "custom_18", "custom_19", "custom_20", "write_datetime",
-        "write_ipaddr", "mod_datetime", "mod_ipaddr", "brand_id", "class_name", "terms_id",
-        "terms_name", "terms_days", "url_statementlink", "url_paymethodlink", "url_self",
-        "admin_name", "admin_email", "customer_status_id", "customer_status_name",
-        "customer_status_str", "customer_status_state", "default_paymethod",
-        "default_creditcard_id", "default_ach_id", "no_taxes", "no_dunning", "no_latefees",
-        "no_procfees", "invoice_delivery", "dunning_delivery", "tax_ident", "total",
-        "balance", "paid", "mrr", "arr", "tags",
+        "customer_id",
+        "parent_customer_id",
+        "token",
+        "superuser_id",
+        "external_key",
+        "display_as",
+        "company",
+        "language_id",
+        "currency_id",
+        "currency_iso4217",
+        "currency_symbol",
+        "class_id",
+        "admin_id",
+        "campaign_id",
+        "campaign_details",
+        "superuser_username",
+        "superuser_email",
+        "superuser_name",
+        "superuser_first_name",
+        "superuser_last_name",
+        "superuser_phone",
+        "superuser_token",
+        "superuser_title",
+        "bill_addr1",
+        "bill_addr2",
+        "bill_addr3",
+        "bill_city",
+        "bill_state",
+        "bill_postcode",
+        "bill_country",
+        "bill_block",
+        "ship_addr1",
+        "ship_addr2",
+        "ship_addr3",
+        "ship_city",
+        "ship_state",
+        "ship_postcode",
+        "ship_country",
+        "ship_block",
+        "custom_1",
+        "custom_2",
+        "custom_3",
+        "custom_4",
+        "custom_5",
+        "custom_6",
+        "custom_7",
+        "custom_8",
+        "custom_9",
+        "custom_10",
+        "custom_11",
+        "custom_12",
+        "custom_13",
+        "custom_14",
+        "custom_15",
+        "custom_16",
+        "custom_17",
+        "custom_18",
+        "custom_19",
+        "custom_20",
+        "write_datetime",
+        "write_ipaddr",
+        "mod_datetime",
+        "mod_ipaddr",
+        "brand_id",
+        "class_name",
+        "terms_id",
+        "terms_name",
+        "terms_days",
+        "url_statementlink",
+        "url_paymethodlink",
+        "url_self",
+        "admin_name",
+        "admin_email",
+        "customer_status_id",
+        "customer_status_name",
+        "customer_status_str",
+        "customer_status_state",
+        "default_paymethod",
+        "default_creditcard_id",
+        "default_ach_id",
+        "no_taxes",
+        "no_dunning",
+        "no_latefees",
+        "no_procfees",
+        "invoice_delivery",
+        "dunning_delivery",
+        "tax_ident",
+        "total",
+        "balance",
+        "paid",
+        "mrr",
+        "arr",
+        "tags",
     ];
     const CONTACT_FIELDS: &[&str] = &[
-        "user_id", "external_key", "token", "username", "password", "name", "first_name",
-        "middle_name_glob", "last_name", "name_suffix", "display_as", "title", "email",
-        "phone", "mobile", "user_type_id", "user_type_name", "customer_id", "custom_1",
-        "custom_2", "custom_3", "custom_4", "custom_5", "custom_6", "custom_7", "custom_8",
-        "custom_9", "custom_10", "custom_11", "custom_12", "custom_13", "custom_14",
-        "custom_15", "custom_16", "custom_17", "custom_18", "custom_19", "custom_20",
-        "write_datetime", "mod_datetime", "url_self",
+        "user_id",
+        "external_key",
+        "token",
+        "username",
+        "password",
+        "name",
+        "first_name",
+        "middle_name_glob",
+        "last_name",
+        "name_suffix",
+        "display_as",
+        "title",
+        "email",
+        "phone",
+        "mobile",
+        "user_type_id",
+        "user_type_name",
+        "customer_id",
+        "custom_1",
+        "custom_2",
+        "custom_3",
+        "custom_4",
+        "custom_5",
+        "custom_6",
+        "custom_7",
+        "custom_8",
+        "custom_9",
+        "custom_10",
+        "custom_11",
+        "custom_12",
+        "custom_13",
+        "custom_14",
+        "custom_15",
+        "custom_16",
+        "custom_17",
+        "custom_18",
+        "custom_19",
+        "custom_20",
+        "write_datetime",
+        "mod_datetime",
+        "url_self",
     ];
 
     #[test]
@@ -427,7 +548,10 @@ mod tests {
         assert_eq!(change.customer_id, 413);
         assert_eq!(change.superuser_id, None);
         assert_eq!(change.contact, None);
-        assert_eq!(change.unknown_choices().collect::<Vec<_>>(), [("invoice_delivery", "fax")]);
+        assert_eq!(
+            change.unknown_choices().collect::<Vec<_>>(),
+            [("invoice_delivery", "fax")]
+        );
         // A null user is "no contact" too.
         let mut body = sample();
         body["data"]["user"] = Value::Null;
@@ -472,9 +596,15 @@ mod tests {
 
         let mut body = sample();
         body.as_object_mut().unwrap().remove("context_id");
-        body["data"]["customer"].as_object_mut().unwrap().remove("customer_id");
+        body["data"]["customer"]
+            .as_object_mut()
+            .unwrap()
+            .remove("customer_id");
         let errors = MainContactChange::from_json(body).unwrap_err();
-        assert_eq!(pointers(&errors), ["/context_id", "/data/customer/customer_id"]);
+        assert_eq!(
+            pointers(&errors),
+            ["/context_id", "/data/customer/customer_id"]
+        );
 
         let mut body = sample();
         body["context_id"] = json!(0);
@@ -487,9 +617,14 @@ mod tests {
     fn wrong_shapes() {
         for (body, expected) in [
             (json!([]), vec![""]),
-            (json!({"context_str": "customer", "context_id": 1, "event": "super"}), vec!["/data", "/data/customer"]),
-            (json!({"context_str": "customer", "context_id": 1, "event": "super", "data": {"customer": [], "user": 5}}),
-             vec!["/data/customer", "/data/user"]),
+            (
+                json!({"context_str": "customer", "context_id": 1, "event": "super"}),
+                vec!["/data", "/data/customer"],
+            ),
+            (
+                json!({"context_str": "customer", "context_id": 1, "event": "super", "data": {"customer": [], "user": 5}}),
+                vec!["/data/customer", "/data/user"],
+            ),
         ] {
             let errors = MainContactChange::from_json(body).unwrap_err();
             assert_eq!(pointers(&errors), expected);

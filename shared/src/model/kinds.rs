@@ -340,7 +340,14 @@ mod tests {
         assert_eq!(read::<Id>(json!(0)), Field::Value(Id(0)));
         assert_eq!(read::<Id>(json!("")), Field::Null);
         assert_eq!(read::<Id>(json!(null)), Field::Null);
-        for bad in [json!(-1), json!(1.5), json!("12a"), json!(" 1"), json!(true), json!([1])] {
+        for bad in [
+            json!(-1),
+            json!(1.5),
+            json!("12a"),
+            json!(" 1"),
+            json!(true),
+            json!([1]),
+        ] {
             assert!(matches!(read::<Id>(bad), Field::Invalid(_)));
         }
         // Larger than u64: not an id.
@@ -404,7 +411,11 @@ mod tests {
             .unwrap();
         assert_eq!(utc.instant(&chicago), offset.instant(&chicago));
 
-        for bad in [json!("yesterday"), json!("2017-13-05 17:51:22"), json!(20171005)] {
+        for bad in [
+            json!("yesterday"),
+            json!("2017-13-05 17:51:22"),
+            json!(20171005),
+        ] {
             assert!(matches!(read::<SourceDateTime>(bad), Field::Invalid(_)));
         }
         assert_eq!(read::<SourceDateTime>(json!("")), Field::Null);

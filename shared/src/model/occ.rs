@@ -4,8 +4,8 @@
 use serde_json::Value;
 
 use super::{
-    payload_model, ActionCode, AnyList, AnyObject, BoolOrText, Field, FieldError, Flag,
-    Pointer, Problems, TextOrNumber,
+    payload_model, ActionCode, AnyList, AnyObject, BoolOrText, Field, FieldError, Flag, Pointer,
+    Problems, TextOrNumber,
 };
 
 payload_model! {
@@ -240,7 +240,9 @@ impl OrganizationChange {
             }
         };
         let organization_at = root.key("organization");
-        event.organization.check_required(&organization_at, &mut problems);
+        event
+            .organization
+            .check_required(&organization_at, &mut problems);
         let Some(organization) = event.organization.into_value() else {
             return Err(problems.into_vec());
         };
@@ -339,7 +341,9 @@ mod tests {
         }});
         let change = OrganizationChange::from_json(body.clone()).unwrap();
         let org = &change.organization;
-        let site = org.siteOrganizationProperties.value().unwrap()[0].value().unwrap();
+        let site = org.siteOrganizationProperties.value().unwrap()[0]
+            .value()
+            .unwrap();
         let properties = site.properties.value().unwrap();
         assert_eq!(properties._actionCode, Field::Value(ActionCode::Update));
         assert_eq!(
@@ -398,7 +402,8 @@ mod tests {
     #[test]
     fn use_all_shipping_methods_as_bool_string_or_null() {
         for value in [json!(true), json!("false"), json!(null)] {
-            let body = json!({"organization": {"id": "or-1", "useAllShippingMethodsFromSite": value}});
+            let body =
+                json!({"organization": {"id": "or-1", "useAllShippingMethodsFromSite": value}});
             assert!(OrganizationChange::from_json(body).is_ok());
         }
     }
