@@ -162,6 +162,27 @@ impl Accepted<'_> {
     }
 }
 
+/// The answer to a delivery, and the outcome its log line reports.
+pub fn respond(
+    result: Result<Outcome, Rejection>,
+    event_id: Option<&str>,
+) -> (Response<Body>, &'static str) {
+    match result {
+        Ok(outcome) => (
+            Accepted {
+                outcome,
+                event_id: event_id.unwrap_or_default(),
+            }
+            .into_response(),
+            outcome.as_str(),
+        ),
+        Err(rejection) => {
+            let slug = rejection.slug();
+            (rejection.into_response(), slug)
+        }
+    }
+}
+
 fn json_response(
     builder: lambda_http::http::response::Builder,
     body: &impl Serialize,

@@ -16,6 +16,7 @@ use thiserror::Error;
 
 use crate::config::ConfigError;
 use crate::event_id::EventId;
+use crate::redact::mask_raw_body;
 use crate::response::{Outcome, Rejection};
 use crate::table::{PK, SK, TTL};
 
@@ -211,6 +212,32 @@ impl QuarantineItem<'_> {
     }
 }
 
+/// Keeps an authenticated delivery refused for its content, with every
+/// secret text masked. If it cannot be kept, the answer becomes a 503 so the
+/// sender retries and the delivery is not lost.
+pub async fn quarantine(
+    store: &impl QuarantineStore,
+    pk: &'static str,
+    receipt: &Receipt,
+    rejection: Rejection,
+    body: &[u8],
+    secret_texts: &[&[u8]],
+) -> Rejection {
+    let item = QuarantineItem {
+        pk,
+        receipt,
+        rejection: &rejection,
+        masked_body: mask_raw_body(body, secret_texts, QUARANTINE_BODY_LIMIT),
+    };
+    match store.quarantine(&item).await {
+        Ok(()) => rejection,
+        Err(error) => {
+            tracing::error!(event_id = %receipt.event_id, %error, "quarantine write failed");
+            Rejection::StorageUnavailable
+        }
+    }
+}
+
 /// Why each item of a cancelled `TransactWriteItems` failed, in request order
 /// (`None` where it did not); `None` when the error is not a cancellation.
 pub fn cancellation_reasons<R>(
@@ -234,6 +261,18 @@ pub fn cancellation_reasons<R>(
             (other.code() == Some("TransactionCanceledException")).then(Vec::new)
         }
     }
+}
+
+/// The pause before retrying a write that lost a race with a concurrent one:
+/// 20, 40, 80 ... ms (capped at 320) plus jitter, so racing deliveries spread out.
+pub fn contention_backoff(attempt: u32) -> Duration {
+    let base = 10u64 << attempt.clamp(1, 5);
+    let jitter = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|elapsed| u64::from(elapsed.subsec_nanos()))
+        .unwrap_or(0)
+        % base;
+    Duration::from_millis(base + jitter)
 }
 
 /// The reason code DynamoDB gives an item whose condition failed.

@@ -2,7 +2,9 @@
 
 use chargeover_main_contact::auth::TokenKeys;
 use chargeover_main_contact::{handle, Receiver};
-use integration_tests::{all_items, api_request, aws_config_for, body_json, content_type, fresh_table, item, local_aws};
+use integration_tests::{
+    all_items, api_request, aws_config_for, body_json, content_type, fresh_table, item, local_aws,
+};
 use jiff::tz::TimeZone;
 use lambda_http::{Body, Response};
 use serde_json::{json, Value};
@@ -49,12 +51,25 @@ async fn post(receiver: &Receiver<Table>, headers: &[(&str, &str)], body: &str) 
 }
 
 async fn post_with_key(receiver: &Receiver<Table>, body: &Value) -> Response<Body> {
-    post(receiver, &[("x-chargeover-key", SECRET), ("x-chargeover-source", "example.chargeover.com")], &body.to_string()).await
+    post(
+        receiver,
+        &[
+            ("x-chargeover-key", SECRET),
+            ("x-chargeover-source", "example.chargeover.com"),
+        ],
+        &body.to_string(),
+    )
+    .await
 }
 
 fn assert_no_secrets(items: &[Value]) {
     let text = serde_json::to_string(items).unwrap();
-    for secret in [SECRET, "never-stored-password", "\"password\"", "security_token"] {
+    for secret in [
+        SECRET,
+        "never-stored-password",
+        "\"password\"",
+        "security_token",
+    ] {
         assert!(!text.contains(secret), "{secret} stored");
     }
 }
@@ -90,12 +105,23 @@ async fn first_delivery_duplicate_newer_and_stale() {
         })
     );
     let received_at = state["received_at"].as_str().unwrap();
-    assert!(received_at.ends_with('Z') && received_at.len() == 24, "{received_at}");
+    assert!(
+        received_at.ends_with('Z') && received_at.len() == 24,
+        "{received_at}"
+    );
 
-    let event = item(&table, PK, &format!("EVENT#{first_id}")).await.unwrap();
+    let event = item(&table, PK, &format!("EVENT#{first_id}"))
+        .await
+        .unwrap();
     let mut expected_payload = first.clone();
-    expected_payload.as_object_mut().unwrap().remove("security_token");
-    expected_payload["data"]["user"].as_object_mut().unwrap().remove("password");
+    expected_payload
+        .as_object_mut()
+        .unwrap()
+        .remove("security_token");
+    expected_payload["data"]["user"]
+        .as_object_mut()
+        .unwrap()
+        .remove("password");
     assert_eq!(
         event,
         json!({"pk": PK, "sk": format!("EVENT#{first_id}"), "event_id": first_id,
@@ -106,7 +132,10 @@ async fn first_delivery_duplicate_newer_and_stale() {
     let before = all_items(&table).await;
     let response = post_with_key(&receiver, &first).await;
     assert_eq!(response.status(), 200);
-    assert_eq!(body_json(&response), json!({"outcome": "duplicate", "event_id": first_id}));
+    assert_eq!(
+        body_json(&response),
+        json!({"outcome": "duplicate", "event_id": first_id})
+    );
     assert_eq!(all_items(&table).await, before);
 
     // A newer change: applied, version 2, contact replaced.
@@ -127,10 +156,19 @@ async fn first_delivery_duplicate_newer_and_stale() {
     let answer = body_json(&response);
     assert_eq!(answer["outcome"], "stale");
     assert_eq!(item(&table, PK, "MAIN_CONTACT").await.unwrap(), state);
-    let stale_event = item(&table, PK, &format!("EVENT#{}", answer["event_id"].as_str().unwrap())).await.unwrap();
+    let stale_event = item(
+        &table,
+        PK,
+        &format!("EVENT#{}", answer["event_id"].as_str().unwrap()),
+    )
+    .await
+    .unwrap();
     assert_eq!(stale_event["outcome"], "stale");
     // Delivered again: duplicate.
-    assert_eq!(body_json(&post_with_key(&receiver, &late).await)["outcome"], "duplicate");
+    assert_eq!(
+        body_json(&post_with_key(&receiver, &late).await)["outcome"],
+        "duplicate"
+    );
 
     let items = all_items(&table).await;
     assert_eq!(items.len(), 4, "state + three events");
@@ -150,7 +188,10 @@ async fn offset_datetimes_order_against_local_ones() {
     // No datetime: applies in arrival order and leaves no source time.
     let mut undated = delivery(773, "");
     undated["data"]["customer"]["mod_datetime"] = Value::Null;
-    assert_eq!(body_json(&post_with_key(&receiver, &undated).await)["outcome"], "applied");
+    assert_eq!(
+        body_json(&post_with_key(&receiver, &undated).await)["outcome"],
+        "applied"
+    );
     let state = item(&table, PK, "MAIN_CONTACT").await.unwrap();
     assert_eq!(state["version"], 3);
     assert!(state.get("source_modified_at").is_none());
@@ -163,7 +204,12 @@ async fn no_contact_and_no_superuser() {
     post_with_key(&receiver, &delivery(770, "2017-10-05 17:51:22")).await;
     let mut without = delivery(0, "2017-10-07 10:00:00");
     without["data"].as_object_mut().unwrap().remove("user");
-    let response = post(&receiver, &[("x-chargeover-key", SECRET)], &without.to_string()).await;
+    let response = post(
+        &receiver,
+        &[("x-chargeover-key", SECRET)],
+        &without.to_string(),
+    )
+    .await;
     assert_eq!(body_json(&response)["outcome"], "applied");
     let state = item(&table, PK, "MAIN_CONTACT").await.unwrap();
     for gone in ["contact", "superuser_id", "source"] {
@@ -178,7 +224,10 @@ async fn token_in_header_body_both_wrong_or_absent() {
     let receiver = receiver(&table, SECRET);
     let with_token = delivery(770, "2017-10-05 17:51:22");
     let mut without_token = with_token.clone();
-    without_token.as_object_mut().unwrap().remove("security_token");
+    without_token
+        .as_object_mut()
+        .unwrap()
+        .remove("security_token");
     let mut wrong_token = with_token.clone();
     wrong_token["security_token"] = json!("wrong");
 
@@ -196,15 +245,29 @@ async fn token_in_header_body_both_wrong_or_absent() {
         let problem = body_json(&response);
         assert_eq!(problem["detail"], "the request could not be authenticated");
     }
-    assert!(all_items(&table).await.is_empty(), "unauthenticated requests are never stored");
+    assert!(
+        all_items(&table).await.is_empty(),
+        "unauthenticated requests are never stored"
+    );
 
     // Header only, body only, both: accepted.
-    let header_only = post(&receiver, &[("X-ChargeOver-Key", SECRET)], &without_token.to_string()).await;
+    let header_only = post(
+        &receiver,
+        &[("X-ChargeOver-Key", SECRET)],
+        &without_token.to_string(),
+    )
+    .await;
     assert_eq!(body_json(&header_only)["outcome"], "applied");
     let body_only = delivery(771, "2017-10-06 00:00:00");
-    assert_eq!(body_json(&post(&receiver, &[], &body_only.to_string()).await)["outcome"], "applied");
+    assert_eq!(
+        body_json(&post(&receiver, &[], &body_only.to_string()).await)["outcome"],
+        "applied"
+    );
     let both = delivery(772, "2017-10-07 00:00:00");
-    assert_eq!(body_json(&post_with_key(&receiver, &both).await)["outcome"], "applied");
+    assert_eq!(
+        body_json(&post_with_key(&receiver, &both).await)["outcome"],
+        "applied"
+    );
 }
 
 #[tokio::test]
@@ -220,44 +283,92 @@ async fn rotation_accepts_the_previous_secret_from_secrets_manager() {
         .send()
         .await
         .unwrap();
-    let keys = SecretStore::<TokenKeys>::load(&SecretLocation::SecretsManager { secret_id: name }, || secrets.clone())
+    let keys =
+        SecretStore::<TokenKeys>::load(&SecretLocation::SecretsManager { secret_id: name }, || {
+            secrets.clone()
+        })
         .await
         .unwrap();
-    let receiver = Receiver { keys, ..receiver(&table, "unused") };
+    let receiver = Receiver {
+        keys,
+        ..receiver(&table, "unused")
+    };
 
     let old = delivery(770, "2017-10-05 17:51:22");
     assert_eq!(post_with_key(&receiver, &old).await.status(), 200);
     let mut new = delivery(771, "2017-10-06 17:51:22");
     new["security_token"] = json!("new-secret");
-    assert_eq!(post(&receiver, &[("x-chargeover-key", "new-secret")], &new.to_string()).await.status(), 200);
+    assert_eq!(
+        post(
+            &receiver,
+            &[("x-chargeover-key", "new-secret")],
+            &new.to_string()
+        )
+        .await
+        .status(),
+        200
+    );
     let mut neither = delivery(772, "2017-10-07 17:51:22");
     neither["security_token"] = json!("older-secret");
-    assert_eq!(post(&receiver, &[], &neither.to_string()).await.status(), 401);
+    assert_eq!(
+        post(&receiver, &[], &neither.to_string()).await.status(),
+        401
+    );
 }
 
 #[tokio::test]
 async fn refuses_to_start_when_the_secret_cannot_be_read() {
     let aws = local_aws().await;
     let secrets = aws_sdk_secretsmanager::Client::new(&aws);
-    let missing = SecretLocation::SecretsManager { secret_id: "no-such-secret".into() };
-    let error = SecretStore::<TokenKeys>::load(&missing, || secrets).await.err().unwrap();
-    assert!(error.to_string().contains("could not be read from Secrets Manager"), "{error}");
+    let missing = SecretLocation::SecretsManager {
+        secret_id: "no-such-secret".into(),
+    };
+    let error = SecretStore::<TokenKeys>::load(&missing, || secrets)
+        .await
+        .err()
+        .unwrap();
+    assert!(
+        error
+            .to_string()
+            .contains("could not be read from Secrets Manager"),
+        "{error}"
+    );
 }
 
 #[tokio::test]
 async fn request_problems_and_quarantine() {
     let table = fresh_table(&local_aws().await).await;
-    let receiver = Receiver { max_body_bytes: 64 * 1024, ..receiver(&table, SECRET) };
+    let receiver = Receiver {
+        max_body_bytes: 64 * 1024,
+        ..receiver(&table, SECRET)
+    };
     let valid = delivery(770, "2017-10-05 17:51:22").to_string();
 
     // 405, 413, 415: checked before anything else, never stored.
-    let get = handle(api_request("GET", PATH, &[("x-chargeover-key", SECRET)], ""), &receiver).await;
+    let get = handle(
+        api_request("GET", PATH, &[("x-chargeover-key", SECRET)], ""),
+        &receiver,
+    )
+    .await;
     assert_eq!(get.status(), 405);
     assert_eq!(get.headers()["allow"], "POST");
     let huge = format!("{{\"pad\": \"{}\"}}", "x".repeat(64 * 1024));
-    assert_eq!(post(&receiver, &[("x-chargeover-key", SECRET)], &huge).await.status(), 413);
+    assert_eq!(
+        post(&receiver, &[("x-chargeover-key", SECRET)], &huge)
+            .await
+            .status(),
+        413
+    );
     let form = handle(
-        api_request("POST", PATH, &[("content-type", "application/x-www-form-urlencoded"), ("x-chargeover-key", SECRET)], &valid),
+        api_request(
+            "POST",
+            PATH,
+            &[
+                ("content-type", "application/x-www-form-urlencoded"),
+                ("x-chargeover-key", SECRET),
+            ],
+            &valid,
+        ),
         &receiver,
     )
     .await;
@@ -272,7 +383,10 @@ async fn request_problems_and_quarantine() {
     let response = post(&receiver, &[("x-chargeover-key", SECRET)], truncated).await;
     assert_eq!(response.status(), 400);
     let problem = body_json(&response);
-    assert_eq!(problem["type"], "urn:webhook-receivers:problem:malformed-json");
+    assert_eq!(
+        problem["type"],
+        "urn:webhook-receivers:problem:malformed-json"
+    );
     assert_eq!(problem["status"], 400);
     assert_eq!(problem["errors"][0]["pointer"], "");
 
@@ -280,26 +394,54 @@ async fn request_problems_and_quarantine() {
     let mut invalid = delivery(770, "not a date");
     invalid["context_id"] = json!(414);
     invalid["data"]["customer"]["total"] = json!("3400");
-    let response = post(&receiver, &[("x-chargeover-key", SECRET)], &invalid.to_string()).await;
+    let response = post(
+        &receiver,
+        &[("x-chargeover-key", SECRET)],
+        &invalid.to_string(),
+    )
+    .await;
     assert_eq!(response.status(), 422);
     assert_eq!(content_type(&response), "application/problem+json");
     let problem = body_json(&response);
-    let pointers: Vec<&str> = problem["errors"].as_array().unwrap().iter().map(|e| e["pointer"].as_str().unwrap()).collect();
-    assert_eq!(pointers, ["/data/customer/mod_datetime", "/data/customer/total", "/data/customer/customer_id"]);
+    let pointers: Vec<&str> = problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["pointer"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        pointers,
+        [
+            "/data/customer/mod_datetime",
+            "/data/customer/total",
+            "/data/customer/customer_id"
+        ]
+    );
     assert_eq!(problem["title"], "Invalid payload");
 
     // Both are quarantined, with the secret masked, and nothing else stored.
     let items = all_items(&table).await;
     assert_eq!(items.len(), 2);
-    let statuses: Vec<u64> = items.iter().map(|i| i["status"].as_u64().unwrap()).collect();
+    let statuses: Vec<u64> = items
+        .iter()
+        .map(|i| i["status"].as_u64().unwrap())
+        .collect();
     assert!(statuses.contains(&400) && statuses.contains(&422));
     for quarantined in &items {
         assert_eq!(quarantined["pk"], "CHARGEOVER#REJECTED");
         let sk = quarantined["sk"].as_str().unwrap();
-        assert_eq!(sk, format!("{}#{}", quarantined["received_at"].as_str().unwrap(), quarantined["event_id"].as_str().unwrap()));
+        assert_eq!(
+            sk,
+            format!(
+                "{}#{}",
+                quarantined["received_at"].as_str().unwrap(),
+                quarantined["event_id"].as_str().unwrap()
+            )
+        );
         let body = quarantined["body"].as_str().unwrap();
         assert!(body.contains("\"security_token\":\"[REDACTED]\""), "{body}");
-        let problem: Value = serde_json::from_str(quarantined["problem"].as_str().unwrap()).unwrap();
+        let problem: Value =
+            serde_json::from_str(quarantined["problem"].as_str().unwrap()).unwrap();
         assert_eq!(problem["status"], quarantined["status"]);
     }
     assert_no_secrets(&items);
@@ -324,8 +466,14 @@ async fn storage_down_answers_503_and_writes_nothing() {
     let table = fresh_table(&local_aws().await).await;
     let receiver = receiver_on(&table);
     let retried = delivery(770, "2017-10-05 17:51:22");
-    assert_eq!(body_json(&post_with_key(&receiver, &retried).await)["outcome"], "applied");
-    assert_eq!(body_json(&post_with_key(&receiver, &retried).await)["outcome"], "duplicate");
+    assert_eq!(
+        body_json(&post_with_key(&receiver, &retried).await)["outcome"],
+        "applied"
+    );
+    assert_eq!(
+        body_json(&post_with_key(&receiver, &retried).await)["outcome"],
+        "duplicate"
+    );
     assert_eq!(all_items(&table).await.len(), 2);
 }
 

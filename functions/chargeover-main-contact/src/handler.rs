@@ -7,13 +7,12 @@ use jiff::{tz::TimeZone, Timestamp};
 use lambda_http::{Body, Request, Response};
 use serde_json::Value;
 use webhook_shared::model::chargeover::MainContactChange;
-use webhook_shared::redact::{mask_raw_body, redact};
+use webhook_shared::redact::redact;
 use webhook_shared::request::{header_str, preflight};
+use webhook_shared::response::respond;
 use webhook_shared::secret::{SecretStore, WebhookKeys};
-use webhook_shared::storage::{
-    encode, QuarantineItem, QuarantineStore, Receipt, QUARANTINE_BODY_LIMIT,
-};
-use webhook_shared::{Accepted, Outcome, Rejection};
+use webhook_shared::storage::{encode, quarantine, QuarantineStore, Receipt};
+use webhook_shared::{Outcome, Rejection};
 
 use crate::auth::{BodyToken, TokenKeys, KEY_HEADER};
 use crate::store::{Delivery, MainContactStore, REJECTED_PK};
@@ -43,17 +42,7 @@ where
     let started = Instant::now();
     let mut report = Report::default();
     let result = process(&request, receiver, &mut report).await;
-    let (outcome, response) = match result {
-        Ok(outcome) => (
-            outcome.as_str(),
-            Accepted {
-                outcome,
-                event_id: report.event_id.as_deref().unwrap_or_default(),
-            }
-            .into_response(),
-        ),
-        Err(rejection) => (rejection.slug(), rejection.into_response()),
-    };
+    let (response, outcome) = respond(result, report.event_id.as_deref());
     tracing::info!(
         event_id = report.event_id.as_deref(),
         customer_id = report.customer_id,
@@ -91,9 +80,16 @@ where
     let (change, payload) = match validate(parsed) {
         Ok(valid) => valid,
         Err(rejection) => {
-            return Err(
-                quarantine(&receiver.store, &receipt, rejection, body, keys.as_ref()).await,
-            );
+            let texts = keys.secret_texts();
+            return Err(quarantine(
+                &receiver.store,
+                REJECTED_PK,
+                &receipt,
+                rejection,
+                body,
+                &texts,
+            )
+            .await);
         }
     };
     report.customer_id = Some(change.customer_id);
@@ -138,28 +134,4 @@ fn validate(
     let payload = encode(&body)?;
     let change = MainContactChange::from_json(body).map_err(Rejection::InvalidPayload)?;
     Ok((change, payload))
-}
-
-/// Keeps an authenticated delivery refused for its content. If it cannot be
-/// kept, the sender is asked to retry instead, so the delivery is not lost.
-async fn quarantine(
-    store: &impl QuarantineStore,
-    receipt: &Receipt,
-    rejection: Rejection,
-    body: &[u8],
-    keys: &TokenKeys,
-) -> Rejection {
-    let item = QuarantineItem {
-        pk: REJECTED_PK,
-        receipt,
-        rejection: &rejection,
-        masked_body: mask_raw_body(body, &keys.secret_texts(), QUARANTINE_BODY_LIMIT),
-    };
-    match store.quarantine(&item).await {
-        Ok(()) => rejection,
-        Err(error) => {
-            tracing::error!(event_id = %receipt.event_id, %error, "quarantine write failed");
-            Rejection::StorageUnavailable
-        }
-    }
 }

@@ -3,12 +3,12 @@
 //! time so late deliveries never overwrite newer data.
 
 use std::future::Future;
-use std::time::Duration;
 
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 use webhook_shared::model::chargeover::MainContactChange;
 use webhook_shared::storage::{
-    cancellation_reasons, encode, event_item, n, s, Receipt, StoreError, Table, CONDITION_FAILED,
+    cancellation_reasons, contention_backoff, encode, event_item, n, s, Receipt, StoreError, Table,
+    CONDITION_FAILED,
 };
 use webhook_shared::table::{PK, SK};
 use webhook_shared::Outcome;
@@ -90,7 +90,7 @@ impl MainContactStore for Table {
                 return record_stale(self, &pk, &delivery).await;
             }
             // Lost a race with a concurrent transaction on the same items.
-            tokio::time::sleep(backoff(attempt)).await;
+            tokio::time::sleep(contention_backoff(attempt)).await;
         }
         Err(StoreError::Contended { attempts: ATTEMPTS })
     }
@@ -182,17 +182,4 @@ fn state_update(table: &str, pk: &str, delivery: &Delivery<'_>) -> Result<Update
 
 fn build_error(error: aws_sdk_dynamodb::error::BuildError) -> StoreError {
     StoreError::Unavailable(error.to_string())
-}
-
-/// 10, 20, 40 ... ms, capped, with jitter from the clock so racing
-/// deliveries spread out.
-fn backoff(attempt: u32) -> Duration {
-    let base = 10u64 << attempt.min(5);
-    let jitter = u64::from(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or(0),
-    ) % base;
-    Duration::from_millis(base + jitter)
 }

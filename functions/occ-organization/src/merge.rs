@@ -1,0 +1,327 @@
+//! The stored organization is the merge of every applied delivery, since OCC
+//! may send whole objects or only what changed ("includeChangesOnly"):
+//! - a top-level property present replaces the stored one (null included);
+//!   an absent one leaves it;
+//! - an array whose items carry `_actionCode` is patched item by item,
+//!   matched on `repositoryId` (or `id`); other arrays replace;
+//! - `<property>IsTruncated: true` keeps the stored property and records it
+//!   as truncated until a delivery carries it in full;
+//! - `_actionCode` is never kept.
+
+use std::collections::BTreeSet;
+
+use serde_json::{Map, Value};
+use webhook_shared::model::ActionCode;
+
+const ACTION_CODE: &str = "_actionCode";
+const TRUNCATED_SUFFIX: &str = "IsTruncated";
+
+/// The organization as stored, with the properties last seen truncated.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct MergedOrganization {
+    pub organization: Map<String, Value>,
+    pub truncated_properties: BTreeSet<String>,
+}
+
+/// Applies one delivery's organization to the stored one.
+pub fn merge(stored: MergedOrganization, incoming: &Map<String, Value>) -> MergedOrganization {
+    let MergedOrganization {
+        mut organization,
+        mut truncated_properties,
+    } = stored;
+    let truncated_now: BTreeSet<&str> = incoming
+        .iter()
+        .filter(|(_, value)| value.as_bool() == Some(true))
+        .filter_map(|(key, _)| key.strip_suffix(TRUNCATED_SUFFIX))
+        .collect();
+    for (key, value) in incoming {
+        if key.ends_with(TRUNCATED_SUFFIX) || truncated_now.contains(key.as_str()) {
+            continue;
+        }
+        truncated_properties.remove(key);
+        match value {
+            Value::Array(items) if items.iter().any(|item| action_code(item).is_some()) => {
+                let stored_items = organization
+                    .entry(key.clone())
+                    .or_insert_with(|| Value::Array(Vec::new()));
+                if !stored_items.is_array() {
+                    *stored_items = Value::Array(Vec::new());
+                }
+                if let Value::Array(stored_items) = stored_items {
+                    patch(stored_items, items);
+                }
+            }
+            other => {
+                organization.insert(key.clone(), without_action_codes(other));
+            }
+        }
+    }
+    truncated_properties.extend(truncated_now.into_iter().map(str::to_owned));
+    MergedOrganization {
+        organization,
+        truncated_properties,
+    }
+}
+
+/// Patches stored items with the items of a changes-only delivery.
+fn patch(stored: &mut Vec<Value>, incoming: &[Value]) {
+    for item in incoming {
+        let position =
+            identity(item).and_then(|id| stored.iter().position(|s| identity(s) == Some(id)));
+        match (action_code(item).unwrap_or(ActionCode::Update), position) {
+            (ActionCode::Delete, Some(index)) => {
+                stored.remove(index);
+            }
+            (ActionCode::Delete, None) => {}
+            (ActionCode::Create, Some(index)) => stored[index] = without_action_codes(item),
+            (ActionCode::Update, Some(index)) => merge_item(&mut stored[index], item),
+            (_, None) => stored.push(without_action_codes(item)),
+        }
+    }
+}
+
+/// An UPDATE carries what changed: members present replace (nested objects
+/// and action-coded arrays are merged the same way), absent ones stay.
+fn merge_item(stored: &mut Value, incoming: &Value) {
+    let (Value::Object(stored_members), Value::Object(incoming_members)) = (&mut *stored, incoming)
+    else {
+        *stored = without_action_codes(incoming);
+        return;
+    };
+    for (key, value) in incoming_members {
+        if key == ACTION_CODE {
+            continue;
+        }
+        match (stored_members.get_mut(key), value) {
+            (Some(existing @ Value::Object(_)), Value::Object(_)) => merge_item(existing, value),
+            (Some(Value::Array(existing)), Value::Array(items))
+                if items.iter().any(|i| action_code(i).is_some()) =>
+            {
+                patch(existing, items)
+            }
+            _ => {
+                stored_members.insert(key.clone(), without_action_codes(value));
+            }
+        }
+    }
+}
+
+/// The item's `_actionCode`, or that of the object it wraps (OCC puts it on
+/// `address` in `secondaryAddresses` and on `properties` in
+/// `siteOrganizationProperties`).
+fn action_code(item: &Value) -> Option<ActionCode> {
+    let members = item.as_object()?;
+    let code = members.get(ACTION_CODE).or_else(|| {
+        members
+            .values()
+            .filter_map(Value::as_object)
+            .find_map(|child| child.get(ACTION_CODE))
+    })?;
+    ActionCode::parse(code.as_str()?)
+}
+
+/// What identifies an item: its `repositoryId` or `id`, else that of an object
+/// it wraps (`address.repositoryId`, `site.siteId`).
+fn identity(item: &Value) -> Option<&Value> {
+    let members = item.as_object()?;
+    own_identity(members).or_else(|| {
+        members
+            .values()
+            .filter_map(Value::as_object)
+            .find_map(own_identity)
+    })
+}
+
+fn own_identity(members: &Map<String, Value>) -> Option<&Value> {
+    ["repositoryId", "id", "siteId"]
+        .into_iter()
+        .find_map(|key| members.get(key).filter(|value| !value.is_null()))
+}
+
+fn without_action_codes(value: &Value) -> Value {
+    match value {
+        Value::Object(members) => Value::Object(
+            members
+                .iter()
+                .filter(|(key, _)| key.as_str() != ACTION_CODE)
+                .map(|(key, value)| (key.clone(), without_action_codes(value)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(without_action_codes).collect()),
+        other => other.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn object(value: Value) -> Map<String, Value> {
+        match value {
+            Value::Object(members) => members,
+            _ => panic!("an object"),
+        }
+    }
+
+    fn apply(stored: &MergedOrganization, incoming: Value) -> MergedOrganization {
+        merge(stored.clone(), &object(incoming))
+    }
+
+    fn full() -> MergedOrganization {
+        apply(
+            &MergedOrganization::default(),
+            json!({
+                "id": "or-1", "name": "Acme", "description": "d", "active": true,
+                "relativeRoles": [{"function": "admin", "repositoryId": "r1"},
+                                  {"function": "buyer", "repositoryId": "r2"}],
+                "secondaryAddresses": [{"address": {"repositoryId": "a1", "city": "Austin",
+                                                    "types": [{"id": "SHIPPING", "repositoryId": "t1"}]},
+                                        "addressType": "HQ"}],
+                "siteOrganizationProperties": [{"properties": {"approvalRequired": false},
+                                                "site": {"siteId": "siteUS"}}]
+            }),
+        )
+    }
+
+    #[test]
+    fn present_replaces_absent_stays_null_clears() {
+        let merged = apply(
+            &full(),
+            json!({"id": "or-1", "name": "Acme Corp", "description": null}),
+        );
+        assert_eq!(merged.organization["name"], "Acme Corp");
+        assert_eq!(merged.organization["description"], Value::Null);
+        assert_eq!(merged.organization["active"], true);
+        assert_eq!(
+            merged.organization["relativeRoles"],
+            full().organization["relativeRoles"]
+        );
+    }
+
+    #[test]
+    fn arrays_without_action_codes_replace() {
+        let merged = apply(
+            &full(),
+            json!({"relativeRoles": [{"function": "approver", "repositoryId": "r9"}]}),
+        );
+        assert_eq!(
+            merged.organization["relativeRoles"],
+            json!([{"function": "approver", "repositoryId": "r9"}])
+        );
+        let emptied = apply(&full(), json!({"relativeRoles": []}));
+        assert_eq!(emptied.organization["relativeRoles"], json!([]));
+    }
+
+    #[test]
+    fn action_coded_items_are_patched() {
+        let merged = apply(
+            &full(),
+            json!({"relativeRoles": [
+                {"_actionCode": "DELETE", "repositoryId": "r2"},
+                {"_actionCode": "UPDATE", "function": "superAdmin", "repositoryId": "r1"},
+                {"_actionCode": "CREATE", "function": "approver", "repositoryId": "r3"},
+                {"_actionCode": "DELETE", "repositoryId": "never-stored"}
+            ]}),
+        );
+        assert_eq!(
+            merged.organization["relativeRoles"],
+            json!([{"function": "superAdmin", "repositoryId": "r1"},
+                   {"function": "approver", "repositoryId": "r3"}])
+        );
+    }
+
+    #[test]
+    fn wrapped_action_codes_and_nested_patches() {
+        let merged = apply(
+            &full(),
+            json!({
+                "secondaryAddresses": [
+                    {"address": {"_actionCode": "UPDATE", "repositoryId": "a1", "city": "Dallas",
+                                 "types": [{"_actionCode": "CREATE", "id": "BILLING", "repositoryId": "t2"}]}},
+                    {"address": {"_actionCode": "CREATE", "repositoryId": "a2", "city": "Houston"},
+                     "addressType": "Warehouse"}
+                ],
+                "siteOrganizationProperties": [
+                    {"properties": {"_actionCode": "UPDATE", "approvalRequired": true}, "site": {"siteId": "siteUS"}}
+                ]
+            }),
+        );
+        assert_eq!(
+            merged.organization["secondaryAddresses"],
+            json!([
+                {"address": {"repositoryId": "a1", "city": "Dallas",
+                             "types": [{"id": "SHIPPING", "repositoryId": "t1"},
+                                       {"id": "BILLING", "repositoryId": "t2"}]},
+                 "addressType": "HQ"},
+                {"address": {"repositoryId": "a2", "city": "Houston"}, "addressType": "Warehouse"}
+            ])
+        );
+        assert_eq!(
+            merged.organization["siteOrganizationProperties"],
+            json!([{"properties": {"approvalRequired": true}, "site": {"siteId": "siteUS"}}])
+        );
+        let deleted = apply(
+            &merged,
+            json!({"secondaryAddresses": [{"address": {"_actionCode": "DELETE", "repositoryId": "a1"}}]}),
+        );
+        assert_eq!(
+            deleted.organization["secondaryAddresses"]
+                .as_array()
+                .unwrap()
+                .len(),
+            1
+        );
+    }
+
+    #[test]
+    fn truncated_properties_are_kept_until_sent_in_full() {
+        let truncated = apply(
+            &full(),
+            json!({"secondaryAddressesIsTruncated": true, "name": "New"}),
+        );
+        assert_eq!(
+            truncated.organization["secondaryAddresses"],
+            full().organization["secondaryAddresses"]
+        );
+        assert!(!truncated
+            .organization
+            .contains_key("secondaryAddressesIsTruncated"));
+        assert_eq!(
+            truncated.truncated_properties,
+            BTreeSet::from(["secondaryAddresses".to_string()])
+        );
+
+        let still = apply(&truncated, json!({"name": "Newer"}));
+        assert_eq!(still.truncated_properties.len(), 1);
+
+        let full_again = apply(&still, json!({"secondaryAddresses": []}));
+        assert!(full_again.truncated_properties.is_empty());
+        assert_eq!(full_again.organization["secondaryAddresses"], json!([]));
+    }
+
+    #[test]
+    fn truncated_on_first_delivery_records_without_inventing_data() {
+        let first = apply(
+            &MergedOrganization::default(),
+            json!({"id": "or-1", "allSecondaryAddressesIsTruncated": true}),
+        );
+        assert!(!first.organization.contains_key("allSecondaryAddresses"));
+        assert_eq!(
+            first.truncated_properties,
+            BTreeSet::from(["allSecondaryAddresses".to_string()])
+        );
+    }
+
+    #[test]
+    fn action_codes_are_never_stored() {
+        let merged = apply(
+            &MergedOrganization::default(),
+            json!({"members": [{"_actionCode": "CREATE", "repositoryId": "u1"}],
+                   "parentOrganization": {"_actionCode": "UPDATE", "id": "or-0"}}),
+        );
+        assert!(!serde_json::to_string(&merged.organization)
+            .unwrap()
+            .contains(ACTION_CODE));
+    }
+}

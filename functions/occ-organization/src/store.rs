@@ -1,0 +1,168 @@
+//! Writes a validated delivery: reads the stored organization, merges, and
+//! writes the event record and the merged state in one transaction guarded
+//! by the state's `version`. A concurrent writer makes the condition fail;
+//! then the state is read and merged again, so no delivery's change is lost.
+
+use std::collections::BTreeSet;
+use std::future::Future;
+
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
+use serde_json::{Map, Value};
+use webhook_shared::storage::{
+    cancellation_reasons, contention_backoff, encode, event_item, n, s, Item, Receipt, StoreError,
+    Table, CONDITION_FAILED,
+};
+use webhook_shared::table::{PK, SK};
+use webhook_shared::Outcome;
+
+use crate::merge::{merge, MergedOrganization};
+
+pub const STATE_SK: &str = "ORGANIZATION";
+pub const REJECTED_PK: &str = "OCC#REJECTED";
+
+pub fn organization_pk(organization_id: &str) -> String {
+    format!("OCC#ORGANIZATION#{organization_id}")
+}
+
+/// One delivery, ready to write.
+#[derive(Debug)]
+pub struct Delivery<'a> {
+    pub receipt: &'a Receipt,
+    pub organization_id: &'a str,
+    /// The delivery's organization (typed, then as JSON) to merge.
+    pub organization: Map<String, Value>,
+    /// The redacted body, encoded for the event record.
+    pub payload: AttributeValue,
+}
+
+/// Records organization deliveries.
+pub trait OrganizationStore {
+    fn record(
+        &self,
+        delivery: Delivery<'_>,
+    ) -> impl Future<Output = Result<Outcome, StoreError>> + Send;
+}
+
+/// Tries of read-merge-write before giving up with a 503 (the sender retries).
+const ATTEMPTS: u32 = 12;
+
+impl OrganizationStore for Table {
+    async fn record(&self, delivery: Delivery<'_>) -> Result<Outcome, StoreError> {
+        let pk = organization_pk(delivery.organization_id);
+        let event = event_item(
+            &pk,
+            delivery.receipt,
+            Outcome::Applied,
+            delivery.payload.clone(),
+        );
+        for attempt in 1..=ATTEMPTS {
+            let (stored, version) = read_state(self, &pk).await?;
+            let merged = merge(stored, &delivery.organization);
+            let state = state_item(&pk, &delivery, &merged, version + 1)?;
+            let guard = match version {
+                0 => Put::builder().condition_expression("attribute_not_exists(pk)"),
+                _ => Put::builder()
+                    .condition_expression("#version = :expected")
+                    .expression_attribute_names("#version", "version")
+                    .expression_attribute_values(":expected", n(version)),
+            };
+            let result = self
+                .client
+                .transact_write_items()
+                .transact_items(put(
+                    &self.name,
+                    event.clone(),
+                    Put::builder().condition_expression("attribute_not_exists(pk)"),
+                )?)
+                .transact_items(put(&self.name, state, guard)?)
+                .send()
+                .await;
+            let error = match result {
+                Ok(_) => return Ok(Outcome::Applied),
+                Err(error) => error,
+            };
+            let Some(reasons) = cancellation_reasons(&error) else {
+                return Err(StoreError::from_sdk(error));
+            };
+            if reasons.first().and_then(Option::as_deref) == Some(CONDITION_FAILED) {
+                return Ok(Outcome::Duplicate);
+            }
+            // The state changed since it was read, or a concurrent transaction
+            // held it: read, merge and try again.
+            tokio::time::sleep(contention_backoff(attempt)).await;
+        }
+        Err(StoreError::Contended { attempts: ATTEMPTS })
+    }
+}
+
+fn put(
+    table: &str,
+    item: Item,
+    put: aws_sdk_dynamodb::types::builders::PutBuilder,
+) -> Result<TransactWriteItem, StoreError> {
+    let put = put
+        .table_name(table)
+        .set_item(Some(item))
+        .build()
+        .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+    Ok(TransactWriteItem::builder().put(put).build())
+}
+
+/// The stored organization and its version (0 when there is none yet).
+async fn read_state(table: &Table, pk: &str) -> Result<(MergedOrganization, u64), StoreError> {
+    let output = table
+        .client
+        .get_item()
+        .table_name(&table.name)
+        .key(PK, s(pk))
+        .key(SK, s(STATE_SK))
+        .consistent_read(true)
+        .send()
+        .await
+        .map_err(StoreError::from_sdk)?;
+    let Some(mut item) = output.item else {
+        return Ok((MergedOrganization::default(), 0));
+    };
+    let version = match item.get("version") {
+        Some(AttributeValue::N(number)) => number.parse().unwrap_or(0),
+        _ => 0,
+    };
+    let organization = match item.remove("organization") {
+        Some(value) => serde_dynamo::from_attribute_value(value)?,
+        None => Map::new(),
+    };
+    let truncated_properties = match item.remove("truncated_properties") {
+        Some(value) => serde_dynamo::from_attribute_value(value)?,
+        None => BTreeSet::new(),
+    };
+    Ok((
+        MergedOrganization {
+            organization,
+            truncated_properties,
+        },
+        version,
+    ))
+}
+
+fn state_item(
+    pk: &str,
+    delivery: &Delivery<'_>,
+    merged: &MergedOrganization,
+    version: u64,
+) -> Result<Item, StoreError> {
+    let mut item = Item::with_capacity(8);
+    item.insert(PK.into(), s(pk));
+    item.insert(SK.into(), s(STATE_SK));
+    item.insert("organization_id".into(), s(delivery.organization_id));
+    item.insert("organization".into(), encode(&merged.organization)?);
+    if !merged.truncated_properties.is_empty() {
+        item.insert(
+            "truncated_properties".into(),
+            encode(&merged.truncated_properties)?,
+        );
+    }
+    item.insert("event_id".into(), s(delivery.receipt.event_id.as_str()));
+    item.insert("received_at".into(), s(&delivery.receipt.received_at));
+    item.insert("version".into(), n(version));
+    Ok(item)
+}
