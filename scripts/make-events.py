@@ -148,13 +148,14 @@ def occ_events():
 
 
 def main():
-    expected = {}
+    # In order: a duplicate follows the delivery it repeats.
+    expected = []
     for name, headers, body, status, outcome in chargeover_events():
         write(name, api_event(CHARGEOVER_PATH, headers, body, "ChargeOver"), body)
-        expected[name] = {"function": "chargeover-main-contact", "status": status, "outcome": outcome}
+        expected.append({"event": name, "function": "chargeover-main-contact", "status": status, "outcome": outcome})
     for name, headers, body, status, outcome in occ_events():
         write(name, api_event(OCC_PATH, headers, body, "Oracle Commerce Cloud"), body)
-        expected[name] = {"function": "occ-organization", "status": status, "outcome": outcome}
+        expected.append({"event": name, "function": "occ-organization", "status": status, "outcome": outcome})
     (EVENTS / "expected.json").write_text(json.dumps(expected, indent=2) + "\n")
 
 

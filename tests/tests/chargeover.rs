@@ -64,12 +64,8 @@ async fn post_with_key(receiver: &Receiver<Table>, body: &Value) -> Response<Bod
 
 fn assert_no_secrets(items: &[Value]) {
     let text = serde_json::to_string(items).unwrap();
-    for secret in [
-        SECRET,
-        "never-stored-password",
-        "\"password\"",
-        "security_token",
-    ] {
+    // Quarantined bodies keep the member names, with their values masked.
+    for secret in [SECRET, "never-stored-password"] {
         assert!(!text.contains(secret), "{secret} stored");
     }
 }
@@ -173,6 +169,8 @@ async fn first_delivery_duplicate_newer_and_stale() {
     let items = all_items(&table).await;
     assert_eq!(items.len(), 4, "state + three events");
     assert_no_secrets(&items);
+    let text = serde_json::to_string(&items).unwrap();
+    assert!(!text.contains("security_token") && !text.contains("\"password\""));
 }
 
 #[tokio::test]

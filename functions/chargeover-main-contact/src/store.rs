@@ -13,6 +13,12 @@ use webhook_shared::storage::{
 use webhook_shared::table::{PK, SK};
 use webhook_shared::Outcome;
 
+/// Every key this function writes starts with this (its IAM `dynamodb:LeadingKeys`).
+pub const KEY_PREFIX: &str = "CHARGEOVER#";
+/// The DynamoDB actions this function calls; its IAM policy grants exactly
+/// these (the transaction is authorised as its Put and Update).
+pub const DYNAMODB_ACTIONS: &[&str] = &["dynamodb:DescribeTable", "dynamodb:PutItem", "dynamodb:UpdateItem"];
+
 pub const STATE_SK: &str = "MAIN_CONTACT";
 pub const REJECTED_PK: &str = "CHARGEOVER#REJECTED";
 

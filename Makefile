@@ -1,0 +1,44 @@
+# Quick start: `make run` (local stack) and `make test` (the whole suite).
+# Tools (moto, cargo-lambda, SAM CLI, cfn-lint) are installed into .venv/ on first use.
+
+SHELL := /bin/bash
+export PATH := $(CURDIR)/.venv/bin:$(PATH)
+# One target directory for every build (tests, cargo lambda, sam build, benches).
+export CARGO_TARGET_DIR ?= $(CURDIR)/target
+# Offline-friendly defaults for the SAM CLI.
+export SAM_CLI_TELEMETRY := 0
+export AWS_DEFAULT_REGION ?= us-east-1
+
+.PHONY: test run build bench tools lint unit-and-integration template-check events
+
+## The whole suite: formatting, clippy, unit and integration tests (moto is
+## started and stopped by the run), every events/ file, and the template checks.
+test: tools lint unit-and-integration template-check
+
+tools:
+	@scripts/bootstrap.sh
+
+lint:
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets --locked -- -D warnings
+
+unit-and-integration: tools
+	scripts/with-moto.sh cargo test --workspace --locked
+
+template-check: tools
+	@if [ -f template.yaml ]; then \
+	  sam validate --lint --template template.yaml --region us-east-1 && \
+	  cfn-lint template.yaml && echo "template.yaml: sam validate --lint and cfn-lint clean"; \
+	else echo "no template.yaml yet"; fi
+
+## Serves both functions with `cargo lambda watch` against a local moto.
+run: tools
+	scripts/run-local.sh
+
+## Builds both functions for Lambda (arm64) with cargo-lambda, no Docker.
+build: tools
+	sam build --beta-features
+
+## Regenerates events/ (signatures computed with Python's hmac).
+events:
+	python3 scripts/make-events.py
