@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# `make run`: moto on loopback with the table and both secrets, then both
+# functions under `cargo lambda watch` (reloaded on change). Ctrl-C stops all.
+#   MOTO_PORT (default 5000) and INVOKE_PORT (default 9000) choose the ports.
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+export PATH="$root/.venv/bin:$PATH"
+scripts/bootstrap.sh
+
+moto_port="${MOTO_PORT:-5000}"
+invoke_port="${INVOKE_PORT:-9000}"
+watch_pid=""
+cleanup() {
+  trap - EXIT INT TERM
+  if [ -n "$watch_pid" ]; then
+    kill -- "-$watch_pid" 2>/dev/null || kill "$watch_pid" 2>/dev/null || true
+    wait "$watch_pid" 2>/dev/null || true
+  fi
+  scripts/moto.sh stop "$moto_port"
+  echo "stopped cargo lambda watch and moto"
+}
+trap cleanup EXIT INT TERM
+
+scripts/moto.sh start "$moto_port"
+export MOTO_ENDPOINT="http://127.0.0.1:$moto_port"
+# What the functions read: the SDK's standard endpoint overrides, dummy
+# credentials for moto, and the deployed configuration path (Secrets Manager).
+export AWS_ENDPOINT_URL_DYNAMODB="$MOTO_ENDPOINT"
+export AWS_ENDPOINT_URL_SECRETS_MANAGER="$MOTO_ENDPOINT"
+export AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
+export TABLE_NAME="${TABLE_NAME:-webhooks-local}"
+export CHARGEOVER_WEBHOOK_SECRET_ID=chargeover-webhook-secret
+export OCC_WEBHOOK_SECRET_ID=occ-webhook-secret
+# Function logs at info; cargo lambda's own at warn.
+export RUST_LOG="${RUST_LOG:-warn,chargeover_main_contact=info,occ_organization=info,webhook_shared=info}"
+
+cargo run --locked --quiet -p integration-tests --bin local-setup
+
+# Its own process group, so Ctrl-C reaches the functions it started too.
+set -m
+cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$invoke_port" &
+watch_pid=$!
+set +m
+
+base="http://127.0.0.1:$invoke_port/lambda-url"
+echo "waiting for cargo lambda watch and the first build of both functions..."
+for function in chargeover-main-contact occ-organization; do
+  # A GET builds and starts the function; it answers 405 (only POST is accepted).
+  for _ in $(seq 1 600); do
+    code=$(curl -s -o /dev/null -w '%{http_code}' "$base/$function/" || true)
+    [ "$code" = "405" ] && break
+    kill -0 "$watch_pid" 2>/dev/null || { echo "cargo lambda watch exited" >&2; exit 1; }
+    sleep 1
+  done
+  [ "$code" = "405" ] || { echo "$function did not answer" >&2; exit 1; }
+done
+
+cat <<MSG
+
+Local webhook URLs (moto at $MOTO_ENDPOINT, table $TABLE_NAME):
+  ChargeOver main contact: $base/chargeover-main-contact/
+  OCC organization:        $base/occ-organization/
+
+Post the sample events (status expected in events/expected.json):
+MSG
+python3 scripts/curl-lines.py "$base"
+echo
+echo "Ctrl-C stops cargo lambda watch and moto."
+wait "$watch_pid"
