@@ -17,7 +17,11 @@ use webhook_shared::Outcome;
 pub const KEY_PREFIX: &str = "CHARGEOVER#";
 /// The DynamoDB actions this function calls; its IAM policy grants exactly
 /// these (the transaction is authorised as its Put and Update).
-pub const DYNAMODB_ACTIONS: &[&str] = &["dynamodb:DescribeTable", "dynamodb:PutItem", "dynamodb:UpdateItem"];
+pub const DYNAMODB_ACTIONS: &[&str] = &[
+    "dynamodb:DescribeTable",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+];
 
 pub const STATE_SK: &str = "MAIN_CONTACT";
 pub const REJECTED_PK: &str = "CHARGEOVER#REJECTED";

@@ -11,7 +11,7 @@ use webhook_shared::redact::redact;
 use webhook_shared::request::preflight;
 use webhook_shared::response::respond;
 use webhook_shared::secret::{SecretStore, WebhookKeys};
-use webhook_shared::storage::{encode, quarantine, QuarantineStore, Receipt, StoreError};
+use webhook_shared::storage::{encode, quarantine, QuarantineStore, Receipt};
 use webhook_shared::{Outcome, Rejection};
 
 use crate::auth::{Algorithms, HmacKeys};
@@ -108,7 +108,7 @@ fn validate(
     let mut body: Value =
         serde_json::from_slice(body).map_err(|e| Rejection::MalformedJson(e.to_string()))?;
     redact(&mut body);
-    let payload = encode(&body).map_err(StoreError::from)?;
+    let payload = encode(&body)?;
     let change = OrganizationChange::from_json(body).map_err(Rejection::InvalidPayload)?;
     Ok((change, payload))
 }

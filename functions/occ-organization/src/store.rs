@@ -21,7 +21,11 @@ use crate::merge::{merge, MergedOrganization};
 pub const KEY_PREFIX: &str = "OCC#";
 /// The DynamoDB actions this function calls; its IAM policy grants exactly
 /// these (the transaction is authorised as its two Puts).
-pub const DYNAMODB_ACTIONS: &[&str] = &["dynamodb:DescribeTable", "dynamodb:GetItem", "dynamodb:PutItem"];
+pub const DYNAMODB_ACTIONS: &[&str] = &[
+    "dynamodb:DescribeTable",
+    "dynamodb:GetItem",
+    "dynamodb:PutItem",
+];
 
 pub const STATE_SK: &str = "ORGANIZATION";
 pub const REJECTED_PK: &str = "OCC#REJECTED";

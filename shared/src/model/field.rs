@@ -23,20 +23,15 @@ pub trait FieldKind: Sized {
 }
 
 /// A known payload field as received.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub enum Field<T> {
+    #[default]
     Absent,
     /// `null`, or `""` for kinds where blank means no value.
     Null,
     Value(T),
     /// Present, but not of the expected kind; kept for the problem report.
     Invalid(Value),
-}
-
-impl<T> Default for Field<T> {
-    fn default() -> Self {
-        Field::Absent
-    }
 }
 
 impl<T> Field<T> {
