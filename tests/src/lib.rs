@@ -113,17 +113,26 @@ pub struct SampleEvent {
 
 pub fn sample_events() -> Vec<SampleEvent> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../events");
-    let expected: Vec<Value> =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).expect("expected.json"))
-            .expect("expected.json is a JSON list");
+    let expected: Vec<Value> = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("expected.json")).expect("expected.json"),
+    )
+    .expect("expected.json is a JSON list");
     expected
         .into_iter()
         .map(|expectation| {
-            let name = expectation["event"].as_str().expect("event name").to_owned();
-            let text = std::fs::read_to_string(dir.join(format!("{name}.json"))).expect("event file");
+            let name = expectation["event"]
+                .as_str()
+                .expect("event name")
+                .to_owned();
+            let text =
+                std::fs::read_to_string(dir.join(format!("{name}.json"))).expect("event file");
             SampleEvent {
-                request: lambda_http::request::from_str(&text).expect("event file is an API Gateway event"),
-                function: expectation["function"].as_str().unwrap_or_default().to_owned(),
+                request: lambda_http::request::from_str(&text)
+                    .expect("event file is an API Gateway event"),
+                function: expectation["function"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
                 status: expectation["status"].as_u64().unwrap_or_default() as u16,
                 outcome: expectation["outcome"].as_str().map(str::to_owned),
                 name,

@@ -13,7 +13,10 @@ async fn every_sample_event_gets_its_status() {
     let chargeover = chargeover_main_contact::Receiver {
         store: table.clone(),
         keys: SecretStore::fixed(
-            TokenKeys::from_secret(&SecretValue::parse(&local_secret("LOCAL_CHARGEOVER_SECRET")).unwrap()).unwrap(),
+            TokenKeys::from_secret(
+                &SecretValue::parse(&local_secret("LOCAL_CHARGEOVER_SECRET")).unwrap(),
+            )
+            .unwrap(),
         ),
         timezone: TimeZone::get("America/Chicago").unwrap(),
         max_body_bytes: 1024 * 1024,
@@ -22,7 +25,8 @@ async fn every_sample_event_gets_its_status() {
     let occ = occ_organization::Receiver {
         store: table.clone(),
         keys: SecretStore::fixed(
-            HmacKeys::from_secret(&SecretValue::parse(&local_secret("LOCAL_OCC_SECRET")).unwrap()).unwrap(),
+            HmacKeys::from_secret(&SecretValue::parse(&local_secret("LOCAL_OCC_SECRET")).unwrap())
+                .unwrap(),
         ),
         algorithms: Algorithms::ALL,
         max_body_bytes: 1024 * 1024,
@@ -33,13 +37,20 @@ async fn every_sample_event_gets_its_status() {
     assert!(events.len() >= 8, "events/ has samples for both functions");
     for event in events {
         let response = match event.function.as_str() {
-            "chargeover-main-contact" => chargeover_main_contact::handle(event.request, &chargeover).await,
+            "chargeover-main-contact" => {
+                chargeover_main_contact::handle(event.request, &chargeover).await
+            }
             "occ-organization" => occ_organization::handle(event.request, &occ).await,
             other => panic!("{}: unknown function {other}", event.name),
         };
         assert_eq!(response.status().as_u16(), event.status, "{}", event.name);
         if let Some(outcome) = event.outcome {
-            assert_eq!(body_json(&response)["outcome"], outcome.as_str(), "{}", event.name);
+            assert_eq!(
+                body_json(&response)["outcome"],
+                outcome.as_str(),
+                "{}",
+                event.name
+            );
         }
     }
 }

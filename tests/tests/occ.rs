@@ -3,7 +3,9 @@
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use hmac::{Hmac, Mac};
-use integration_tests::{all_items, api_request, aws_config_for, body_json, content_type, fresh_table, item, local_aws};
+use integration_tests::{
+    all_items, api_request, aws_config_for, body_json, content_type, fresh_table, item, local_aws,
+};
 use lambda_http::{Body, Response};
 use occ_organization::auth::{Algorithms, HmacKeys};
 use occ_organization::{handle, Receiver};
@@ -37,7 +39,10 @@ fn sign(body: &str) -> String {
 
 async fn post(receiver: &Receiver<Table>, body: &str) -> Response<Body> {
     let signature = sign(body);
-    let headers = [("content-type", "application/json"), ("x-oracle-cc-webhook-signature-sha512", signature.as_str())];
+    let headers = [
+        ("content-type", "application/json"),
+        ("x-oracle-cc-webhook-signature-sha512", signature.as_str()),
+    ];
     handle(api_request("POST", PATH, &headers, body), receiver).await
 }
 
@@ -48,7 +53,10 @@ async fn post_json(receiver: &Receiver<Table>, body: &Value) -> Value {
 }
 
 fn seed() -> Value {
-    let path = format!("{}/../shared/fixtures/occ-organization-seed.json", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/../shared/fixtures/occ-organization-seed.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
@@ -72,21 +80,30 @@ async fn create_full_update_changes_only_null_and_duplicate() {
                "organization": seed()["organization"], "event_id": event_id,
                "received_at": created["received_at"], "version": 1})
     );
-    let event = item(&table, PK, &format!("EVENT#{event_id}")).await.unwrap();
+    let event = item(&table, PK, &format!("EVENT#{event_id}"))
+        .await
+        .unwrap();
     assert_eq!(event["outcome"], "applied");
     assert_eq!(event["payload"], seed());
-    assert!(event["expires_at"].as_i64().unwrap() > 1_700_000_000, "retention sets a TTL");
+    assert!(
+        event["expires_at"].as_i64().unwrap() > 1_700_000_000,
+        "retention sets a TTL"
+    );
 
     // The same bytes again: duplicate, nothing changes.
     let before = all_items(&table).await;
     let answer = post_json(&receiver, &seed()).await;
-    assert_eq!(answer, json!({"outcome": "duplicate", "event_id": event_id}));
+    assert_eq!(
+        answer,
+        json!({"outcome": "duplicate", "event_id": event_id})
+    );
     assert_eq!(all_items(&table).await, before);
 
     // A full update replaces what it carries.
     let mut full = seed();
     full["organization"]["name"] = json!("Renamed");
-    full["organization"]["relativeRoles"] = json!([{"function": "admin", "repositoryId": "400001"}]);
+    full["organization"]["relativeRoles"] =
+        json!([{"function": "admin", "repositoryId": "400001"}]);
     post_json(&receiver, &full).await;
     let updated = state(&table).await;
     assert_eq!(updated["version"], 2);
@@ -123,7 +140,10 @@ async fn create_full_update_changes_only_null_and_duplicate() {
     assert_eq!(organization["description"], "Changed");
     assert_eq!(organization["name"], "Renamed");
     assert_eq!(organization["dunsNumber"], "123456789");
-    assert_eq!(organization["relativeRoles"], json!([{"function": "buyer", "repositoryId": "400009"}]));
+    assert_eq!(
+        organization["relativeRoles"],
+        json!([{"function": "buyer", "repositoryId": "400009"}])
+    );
     assert_eq!(
         organization["secondaryAddresses"],
         json!([{"address": {"repositoryId": "a1", "city": "Round Rock",
@@ -133,11 +153,22 @@ async fn create_full_update_changes_only_null_and_duplicate() {
     assert!(!merged.to_string().contains("_actionCode"));
 
     // An explicit null clears a property.
-    post_json(&receiver, &json!({"organization": {"id": "or-300007", "description": null}})).await;
-    assert_eq!(state(&table).await["organization"]["description"], Value::Null);
+    post_json(
+        &receiver,
+        &json!({"organization": {"id": "or-300007", "description": null}}),
+    )
+    .await;
+    assert_eq!(
+        state(&table).await["organization"]["description"],
+        Value::Null
+    );
 
     // Each applied delivery left its event.
-    let events = all_items(&table).await.into_iter().filter(|i| i["sk"].as_str().unwrap().starts_with("EVENT#")).count();
+    let events = all_items(&table)
+        .await
+        .into_iter()
+        .filter(|i| i["sk"].as_str().unwrap().starts_with("EVENT#"))
+        .count();
     assert_eq!(events, 5);
 }
 
@@ -145,16 +176,30 @@ async fn create_full_update_changes_only_null_and_duplicate() {
 async fn truncated_property_is_kept_until_a_full_delivery() {
     let table = fresh_table(&local_aws().await).await;
     let receiver = receiver(&table);
-    let addresses = json!([{"address": {"repositoryId": "a1", "city": "Austin"}, "addressType": "HQ"}]);
-    post_json(&receiver, &json!({"organization": {"id": "or-300007", "secondaryAddresses": addresses}})).await;
+    let addresses =
+        json!([{"address": {"repositoryId": "a1", "city": "Austin"}, "addressType": "HQ"}]);
+    post_json(
+        &receiver,
+        &json!({"organization": {"id": "or-300007", "secondaryAddresses": addresses}}),
+    )
+    .await;
 
     post_json(&receiver, &json!({"organization": {"id": "or-300007", "name": "X", "secondaryAddressesIsTruncated": true}})).await;
     let truncated = state(&table).await;
     assert_eq!(truncated["organization"]["secondaryAddresses"], addresses);
-    assert_eq!(truncated["truncated_properties"], json!(["secondaryAddresses"]));
-    assert!(truncated["organization"].get("secondaryAddressesIsTruncated").is_none());
+    assert_eq!(
+        truncated["truncated_properties"],
+        json!(["secondaryAddresses"])
+    );
+    assert!(truncated["organization"]
+        .get("secondaryAddressesIsTruncated")
+        .is_none());
 
-    post_json(&receiver, &json!({"organization": {"id": "or-300007", "secondaryAddresses": []}})).await;
+    post_json(
+        &receiver,
+        &json!({"organization": {"id": "or-300007", "secondaryAddresses": []}}),
+    )
+    .await;
     let full = state(&table).await;
     assert_eq!(full["organization"]["secondaryAddresses"], json!([]));
     assert!(full.get("truncated_properties").is_none());
@@ -170,15 +215,24 @@ async fn concurrent_changes_only_deliveries_both_land() {
         "relativeRoles": [{"_actionCode": "CREATE", "function": "auditor", "repositoryId": "400100"}]}});
     let addresses = json!({"organization": {"id": "or-300007", "name": "Concurrent",
         "secondaryAddresses": [{"address": {"_actionCode": "CREATE", "repositoryId": "a9", "city": "Waco"}}]}});
-    let (first, second) = tokio::join!(post_json(&receiver, &roles), post_json(&receiver, &addresses));
-    assert_eq!((first["outcome"].as_str(), second["outcome"].as_str()), (Some("applied"), Some("applied")));
+    let (first, second) = tokio::join!(
+        post_json(&receiver, &roles),
+        post_json(&receiver, &addresses)
+    );
+    assert_eq!(
+        (first["outcome"].as_str(), second["outcome"].as_str()),
+        (Some("applied"), Some("applied"))
+    );
 
     let merged = state(&table).await;
     assert_eq!(merged["version"], 3);
     let organization = &merged["organization"];
     assert_eq!(organization["relativeRoles"].as_array().unwrap().len(), 6);
     assert!(organization["relativeRoles"].to_string().contains("400100"));
-    assert_eq!(organization["secondaryAddresses"], json!([{"address": {"repositoryId": "a9", "city": "Waco"}}]));
+    assert_eq!(
+        organization["secondaryAddresses"],
+        json!([{"address": {"repositoryId": "a9", "city": "Waco"}}])
+    );
     assert_eq!(organization["name"], "Concurrent");
 }
 
@@ -191,17 +245,41 @@ async fn request_problems_and_quarantine() {
     let get = handle(api_request("GET", PATH, &[], ""), &receiver).await;
     assert_eq!(get.status(), 405);
     assert_eq!(get.headers()["allow"], "POST");
-    let huge = format!("{{\"organization\": {{\"id\": \"{}\"}}}}", "x".repeat(64 * 1024));
+    let huge = format!(
+        "{{\"organization\": {{\"id\": \"{}\"}}}}",
+        "x".repeat(64 * 1024)
+    );
     assert_eq!(post(&receiver, &huge).await.status(), 413);
-    let text = handle(api_request("POST", PATH, &[("content-type", "text/plain")], &valid), &receiver).await;
+    let text = handle(
+        api_request("POST", PATH, &[("content-type", "text/plain")], &valid),
+        &receiver,
+    )
+    .await;
     assert_eq!(text.status(), 415);
 
     // Unsigned, wrongly signed, or signed for other bytes: 401, nothing stored.
-    let unsigned = handle(api_request("POST", PATH, &[("content-type", "application/json")], &valid), &receiver).await;
+    let unsigned = handle(
+        api_request(
+            "POST",
+            PATH,
+            &[("content-type", "application/json")],
+            &valid,
+        ),
+        &receiver,
+    )
+    .await;
     assert_eq!(unsigned.status(), 401);
     let other_signature = sign("{}");
     let wrong = handle(
-        api_request("POST", PATH, &[("content-type", "application/json"), ("x-oracle-cc-webhook-signature-sha512", &other_signature)], &valid),
+        api_request(
+            "POST",
+            PATH,
+            &[
+                ("content-type", "application/json"),
+                ("x-oracle-cc-webhook-signature-sha512", &other_signature),
+            ],
+            &valid,
+        ),
         &receiver,
     )
     .await;
@@ -215,7 +293,10 @@ async fn request_problems_and_quarantine() {
     let malformed = &valid[..valid.len() - 5];
     let response = post(&receiver, malformed).await;
     assert_eq!(response.status(), 400);
-    assert_eq!(body_json(&response)["type"], "urn:webhook-receivers:problem:malformed-json");
+    assert_eq!(
+        body_json(&response)["type"],
+        "urn:webhook-receivers:problem:malformed-json"
+    );
     let invalid = json!({"organization": {"id": "", "active": "sometimes",
         "relativeRoles": [{"_actionCode": "REMOVE", "repositoryId": "1"}]}});
     let response = post(&receiver, &invalid.to_string()).await;
@@ -226,7 +307,14 @@ async fn request_problems_and_quarantine() {
         .iter()
         .map(|e| e["pointer"].as_str().unwrap().to_owned())
         .collect();
-    assert_eq!(pointers, ["/organization/active", "/organization/relativeRoles/0/_actionCode", "/organization/id"]);
+    assert_eq!(
+        pointers,
+        [
+            "/organization/active",
+            "/organization/relativeRoles/0/_actionCode",
+            "/organization/id"
+        ]
+    );
 
     let items = all_items(&table).await;
     assert_eq!(items.len(), 2, "both quarantined, nothing else");

@@ -10,7 +10,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let aws = aws_config_for(&moto_endpoint()).await;
     let table_name = std::env::var("TABLE_NAME")?;
     let dynamodb = aws_sdk_dynamodb::Client::new(&aws);
-    let exists = dynamodb.describe_table().table_name(&table_name).send().await.is_ok();
+    let exists = dynamodb
+        .describe_table()
+        .table_name(&table_name)
+        .send()
+        .await
+        .is_ok();
     if !exists {
         TABLE.create(&dynamodb, &table_name).await?;
     }
@@ -23,9 +28,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     ] {
         let id = std::env::var(id_var)?;
         let value = local_secret(value_name);
-        let created = secrets.create_secret().name(&id).secret_string(&value).send().await;
+        let created = secrets
+            .create_secret()
+            .name(&id)
+            .secret_string(&value)
+            .send()
+            .await;
         if created.is_err() {
-            secrets.put_secret_value().secret_id(&id).secret_string(&value).send().await?;
+            secrets
+                .put_secret_value()
+                .secret_id(&id)
+                .secret_string(&value)
+                .send()
+                .await?;
         }
         println!("secret {id} ready");
     }
