@@ -65,21 +65,11 @@ where
     let body = preflight(request, receiver.max_body_bytes)?;
     let receipt = Receipt::new(body, Timestamp::now(), receiver.retention_days);
     report.event_id = Some(receipt.event_id.to_string());
-
-    // The token may sit in the body, so the body is parsed before authenticating.
-    let parsed = serde_json::from_slice::<Value>(body);
     let keys = receiver.keys.keys().await;
-    let header_token = request
-        .headers()
-        .get(KEY_HEADER)
-        .map(|value| value.as_bytes());
-    if !keys.authenticate(header_token, body_token(&parsed)) {
-        return Err(Rejection::Unauthorized);
-    }
 
-    let (change, payload) = match validate(parsed) {
-        Ok(valid) => valid,
-        Err(rejection) => {
+    let delivery = match accept(request, body, &keys, &receiver.timezone, &receipt) {
+        Ok(delivery) => delivery,
+        Err(rejection) if rejection.is_quarantined() => {
             let texts = keys.secret_texts();
             return Err(quarantine(
                 &receiver.store,
@@ -91,25 +81,50 @@ where
             )
             .await);
         }
+        Err(rejection) => return Err(rejection),
     };
-    report.customer_id = Some(change.customer_id);
-    for (field, value) in change.unknown_choices() {
+    report.customer_id = Some(delivery.change.customer_id);
+    for (field, value) in delivery.change.unknown_choices() {
         tracing::warn!(event_id = %receipt.event_id, field, value, "value outside the documented set kept");
     }
-
-    let delivery = Delivery {
-        receipt: &receipt,
-        change: &change,
-        payload,
-        source_modified_at: change.modified().map(|modified| {
-            modified
-                .instant(&receiver.timezone)
-                .strftime("%Y-%m-%dT%H:%M:%SZ")
-                .to_string()
-        }),
-        source: header_str(request, SOURCE_HEADER),
-    };
     Ok(receiver.store.record(delivery).await?)
+}
+
+/// Everything a delivery costs before any I/O: authenticate, parse, redact,
+/// validate, encode. `body` is the request's raw body.
+pub fn accept<'a>(
+    request: &'a Request,
+    body: &[u8],
+    keys: &TokenKeys,
+    timezone: &TimeZone,
+    receipt: &'a Receipt,
+) -> Result<Delivery<'a>, Rejection> {
+    // The token may sit in the body, so the body is parsed before authenticating.
+    let parsed = serde_json::from_slice::<Value>(body);
+    let header_token = request
+        .headers()
+        .get(KEY_HEADER)
+        .map(|value| value.as_bytes());
+    if !keys.authenticate(header_token, body_token(&parsed)) {
+        return Err(Rejection::Unauthorized);
+    }
+    let mut body = parsed.map_err(|e| Rejection::MalformedJson(e.to_string()))?;
+    redact(&mut body);
+    let payload = encode(&body)?;
+    let change = MainContactChange::from_json(body).map_err(Rejection::InvalidPayload)?;
+    let source_modified_at = change.modified().map(|modified| {
+        modified
+            .instant(timezone)
+            .strftime("%Y-%m-%dT%H:%M:%SZ")
+            .to_string()
+    });
+    Ok(Delivery {
+        receipt,
+        change,
+        payload,
+        source_modified_at,
+        source: header_str(request, SOURCE_HEADER),
+    })
 }
 
 /// The body's `security_token`, if the body is an object that has one.
@@ -122,16 +137,4 @@ fn body_token(parsed: &Result<Value, serde_json::Error>) -> BodyToken<'_> {
         },
         _ => BodyToken::Absent,
     }
-}
-
-/// Redacts, types and validates the body; also returns the redacted body
-/// encoded for the event record.
-fn validate(
-    parsed: Result<Value, serde_json::Error>,
-) -> Result<(MainContactChange, aws_sdk_dynamodb::types::AttributeValue), Rejection> {
-    let mut body = parsed.map_err(|e| Rejection::MalformedJson(e.to_string()))?;
-    redact(&mut body);
-    let payload = encode(&body)?;
-    let change = MainContactChange::from_json(body).map_err(Rejection::InvalidPayload)?;
-    Ok((change, payload))
 }

@@ -63,16 +63,11 @@ where
     let body = preflight(request, receiver.max_body_bytes)?;
     let receipt = Receipt::new(body, Timestamp::now(), receiver.retention_days);
     report.event_id = Some(receipt.event_id.to_string());
-
-    // The signature covers the exact bytes received: checked before parsing.
     let keys = receiver.keys.keys().await;
-    if !keys.verify(request.headers(), body, receiver.algorithms) {
-        return Err(Rejection::Unauthorized);
-    }
 
-    let (change, payload) = match validate(body) {
-        Ok(valid) => valid,
-        Err(rejection) => {
+    let delivery = match accept(request, body, &keys, receiver.algorithms, &receipt) {
+        Ok(delivery) => delivery,
+        Err(rejection) if rejection.is_quarantined() => {
             let texts = keys.secret_texts();
             return Err(quarantine(
                 &receiver.store,
@@ -84,31 +79,37 @@ where
             )
             .await);
         }
+        Err(rejection) => return Err(rejection),
     };
-    report.organization_id = Some(change.organization_id.clone());
-
-    let organization = match serde_json::to_value(&change.organization) {
-        Ok(Value::Object(members)) => members,
-        _ => return Err(Rejection::StorageUnavailable),
-    };
-    let delivery = Delivery {
-        receipt: &receipt,
-        organization_id: &change.organization_id,
-        organization,
-        payload,
-    };
+    report.organization_id = Some(delivery.organization_id.clone());
     Ok(receiver.store.record(delivery).await?)
 }
 
-/// Parses, redacts, types and validates the body; also returns the redacted
-/// body encoded for the event record.
-fn validate(
+/// Everything a delivery costs before any I/O: verify the signature over the
+/// raw bytes (before parsing), parse, redact, validate, encode.
+pub fn accept<'a>(
+    request: &Request,
     body: &[u8],
-) -> Result<(OrganizationChange, aws_sdk_dynamodb::types::AttributeValue), Rejection> {
+    keys: &HmacKeys,
+    algorithms: Algorithms,
+    receipt: &'a Receipt,
+) -> Result<Delivery<'a>, Rejection> {
+    if !keys.verify(request.headers(), body, algorithms) {
+        return Err(Rejection::Unauthorized);
+    }
     let mut body: Value =
         serde_json::from_slice(body).map_err(|e| Rejection::MalformedJson(e.to_string()))?;
     redact(&mut body);
     let payload = encode(&body)?;
     let change = OrganizationChange::from_json(body).map_err(Rejection::InvalidPayload)?;
-    Ok((change, payload))
+    let organization = match serde_json::to_value(&change.organization) {
+        Ok(Value::Object(members)) => members,
+        _ => return Err(Rejection::StorageUnavailable),
+    };
+    Ok(Delivery {
+        receipt,
+        organization_id: change.organization_id,
+        organization,
+        payload,
+    })
 }
