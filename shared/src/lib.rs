@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod event_id;
+pub mod json;
 pub mod model;
 pub mod redact;
 pub mod request;

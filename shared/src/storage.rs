@@ -12,10 +12,12 @@ use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
 use jiff::Timestamp;
+use serde_json::Value;
 use thiserror::Error;
 
 use crate::config::ConfigError;
 use crate::event_id::EventId;
+use crate::model::{FieldError, Pointer, Problems};
 use crate::redact::mask_raw_body;
 use crate::response::{Outcome, Rejection};
 use crate::table::{PK, SK, TTL};
@@ -29,6 +31,10 @@ pub enum StoreError {
     Unavailable(String),
     #[error("item could not be encoded: {0}")]
     Encoding(#[from] serde_dynamo::Error),
+    /// DynamoDB refused the item itself (e.g. larger than 400 KB): retrying
+    /// cannot help, so the delivery is refused and quarantined instead.
+    #[error("DynamoDB cannot store the delivery: {0}")]
+    Unstorable(String),
     /// Optimistic concurrency gave up after its retries.
     #[error("state item kept changing under {attempts} attempts")]
     Contended { attempts: u32 },
@@ -37,16 +43,38 @@ pub enum StoreError {
 impl StoreError {
     pub fn from_sdk<E, R>(error: SdkError<E, R>) -> Self
     where
-        E: std::error::Error + 'static,
+        E: std::error::Error + ProvideErrorMetadata + 'static,
         R: std::fmt::Debug,
     {
-        StoreError::Unavailable(DisplayErrorContext(&error).to_string())
+        match error.as_service_error() {
+            Some(service) if service.code() == Some("ValidationException") => {
+                StoreError::Unstorable(
+                    service
+                        .message()
+                        .unwrap_or("ValidationException")
+                        .to_owned(),
+                )
+            }
+            _ => StoreError::Unavailable(DisplayErrorContext(&error).to_string()),
+        }
     }
 }
 
 impl From<StoreError> for Rejection {
-    fn from(_: StoreError) -> Self {
-        Rejection::StorageUnavailable
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Unstorable(reason) => Rejection::InvalidPayload(vec![FieldError {
+                pointer: String::new(),
+                detail: format!("cannot be stored: {reason}"),
+            }]),
+            StoreError::Encoding(reason) => Rejection::InvalidPayload(vec![FieldError {
+                pointer: String::new(),
+                detail: format!("cannot be stored: {reason}"),
+            }]),
+            StoreError::Unavailable(_) | StoreError::Contended { .. } => {
+                Rejection::StorageUnavailable
+            }
+        }
     }
 }
 
@@ -172,6 +200,37 @@ pub fn event_item(pk: &str, receipt: &Receipt, outcome: Outcome, payload: Attrib
     item
 }
 
+/// Numbers DynamoDB cannot hold (magnitude from 1e126 up, or below 1e-130),
+/// each with its pointer: such a delivery can never be stored, so it is
+/// refused (422) rather than failing the write and being retried forever.
+pub fn unstorable_numbers(value: &Value) -> Vec<FieldError> {
+    let mut problems = Problems::default();
+    walk_numbers(value, &Pointer::Root, &mut problems);
+    problems.into_vec()
+}
+
+fn walk_numbers(value: &Value, at: &Pointer<'_>, problems: &mut Problems) {
+    match value {
+        Value::Number(number) => {
+            let magnitude = number.as_f64().map_or(0.0, f64::abs);
+            if number.is_f64() && (magnitude >= 1e126 || (magnitude > 0.0 && magnitude < 1e-130)) {
+                problems.push(at, "is a number outside the range DynamoDB can store");
+            }
+        }
+        Value::Array(items) => {
+            for (index, item) in items.iter().enumerate() {
+                walk_numbers(item, &at.index(index), problems);
+            }
+        }
+        Value::Object(members) => {
+            for (key, member) in members {
+                walk_numbers(member, &at.key(key), problems);
+            }
+        }
+        _ => {}
+    }
+}
+
 /// A value as a native DynamoDB attribute (numbers as N, objects as M, ...).
 pub fn encode(value: &impl serde::Serialize) -> Result<AttributeValue, StoreError> {
     Ok(serde_dynamo::to_attribute_value(value)?)
@@ -289,7 +348,20 @@ pub fn n(value: impl ToString) -> AttributeValue {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::{json, Value};
+    use serde_json::json;
+
+    #[test]
+    fn numbers_dynamodb_cannot_hold() {
+        let value: Value = serde_json::from_str(
+            r#"{"ok": [1, -2.5, 1e125, 1e-129, 18446744073709551615, 0.0], "big": 1e126, "tiny": [-1e-131]}"#,
+        )
+        .unwrap();
+        let pointers: Vec<String> = unstorable_numbers(&value)
+            .into_iter()
+            .map(|e| e.pointer)
+            .collect();
+        assert_eq!(pointers, ["/big", "/tiny/0"]);
+    }
 
     #[test]
     fn receipt_stamps() {

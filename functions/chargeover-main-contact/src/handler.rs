@@ -6,12 +6,13 @@ use std::time::Instant;
 use jiff::{tz::TimeZone, Timestamp};
 use lambda_http::{Body, Request, Response};
 use serde_json::Value;
+use webhook_shared::json;
 use webhook_shared::model::chargeover::MainContactChange;
 use webhook_shared::redact::redact;
 use webhook_shared::request::{header_str, preflight};
 use webhook_shared::response::respond;
 use webhook_shared::secret::{SecretStore, WebhookKeys};
-use webhook_shared::storage::{encode, quarantine, QuarantineStore, Receipt};
+use webhook_shared::storage::{encode, quarantine, unstorable_numbers, QuarantineStore, Receipt};
 use webhook_shared::{Outcome, Rejection};
 
 use crate::auth::{BodyToken, TokenKeys, KEY_HEADER};
@@ -67,11 +68,25 @@ where
     report.event_id = Some(receipt.event_id.to_string());
     let keys = receiver.keys.keys().await;
 
-    let delivery = match accept(request, body, &keys, &receiver.timezone, &receipt) {
-        Ok(delivery) => delivery,
+    let result = match accept(request, body, &keys, &receiver.timezone, &receipt) {
+        Ok(delivery) => {
+            report.customer_id = Some(delivery.change.customer_id);
+            for (field, value) in delivery.change.unknown_choices() {
+                tracing::warn!(event_id = %receipt.event_id, field, value, "value outside the documented set kept");
+            }
+            receiver
+                .store
+                .record(delivery)
+                .await
+                .map_err(Rejection::from)
+        }
+        Err(rejection) => Err(rejection),
+    };
+    match result {
+        // Authenticated but refused for its content: kept, so nothing is lost.
         Err(rejection) if rejection.is_quarantined() => {
             let texts = keys.secret_texts();
-            return Err(quarantine(
+            Err(quarantine(
                 &receiver.store,
                 REJECTED_PK,
                 &receipt,
@@ -79,15 +94,10 @@ where
                 body,
                 &texts,
             )
-            .await);
+            .await)
         }
-        Err(rejection) => return Err(rejection),
-    };
-    report.customer_id = Some(delivery.change.customer_id);
-    for (field, value) in delivery.change.unknown_choices() {
-        tracing::warn!(event_id = %receipt.event_id, field, value, "value outside the documented set kept");
+        other => other,
     }
-    Ok(receiver.store.record(delivery).await?)
 }
 
 /// Everything a delivery costs before any I/O: authenticate, parse, redact,
@@ -100,7 +110,7 @@ pub fn accept<'a>(
     receipt: &'a Receipt,
 ) -> Result<Delivery<'a>, Rejection> {
     // The token may sit in the body, so the body is parsed before authenticating.
-    let parsed = serde_json::from_slice::<Value>(body);
+    let parsed = json::parse(body);
     let header_token = request
         .headers()
         .get(KEY_HEADER)
@@ -110,6 +120,10 @@ pub fn accept<'a>(
     }
     let mut body = parsed.map_err(|e| Rejection::MalformedJson(e.to_string()))?;
     redact(&mut body);
+    let unstorable = unstorable_numbers(&body);
+    if !unstorable.is_empty() {
+        return Err(Rejection::InvalidPayload(unstorable));
+    }
     let payload = encode(&body)?;
     let change = MainContactChange::from_json(body).map_err(Rejection::InvalidPayload)?;
     let source_modified_at = change.modified().map(|modified| {

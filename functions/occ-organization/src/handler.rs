@@ -6,12 +6,13 @@ use std::time::Instant;
 use jiff::Timestamp;
 use lambda_http::{Body, Request, Response};
 use serde_json::Value;
+use webhook_shared::json;
 use webhook_shared::model::occ::OrganizationChange;
 use webhook_shared::redact::redact;
 use webhook_shared::request::preflight;
 use webhook_shared::response::respond;
 use webhook_shared::secret::{SecretStore, WebhookKeys};
-use webhook_shared::storage::{encode, quarantine, QuarantineStore, Receipt};
+use webhook_shared::storage::{encode, quarantine, unstorable_numbers, QuarantineStore, Receipt};
 use webhook_shared::{Outcome, Rejection};
 
 use crate::auth::{Algorithms, HmacKeys};
@@ -65,11 +66,22 @@ where
     report.event_id = Some(receipt.event_id.to_string());
     let keys = receiver.keys.keys().await;
 
-    let delivery = match accept(request, body, &keys, receiver.algorithms, &receipt) {
-        Ok(delivery) => delivery,
+    let result = match accept(request, body, &keys, receiver.algorithms, &receipt) {
+        Ok(delivery) => {
+            report.organization_id = Some(delivery.organization_id.clone());
+            receiver
+                .store
+                .record(delivery)
+                .await
+                .map_err(Rejection::from)
+        }
+        Err(rejection) => Err(rejection),
+    };
+    match result {
+        // Authenticated but refused for its content: kept, so nothing is lost.
         Err(rejection) if rejection.is_quarantined() => {
             let texts = keys.secret_texts();
-            return Err(quarantine(
+            Err(quarantine(
                 &receiver.store,
                 REJECTED_PK,
                 &receipt,
@@ -77,12 +89,10 @@ where
                 body,
                 &texts,
             )
-            .await);
+            .await)
         }
-        Err(rejection) => return Err(rejection),
-    };
-    report.organization_id = Some(delivery.organization_id.clone());
-    Ok(receiver.store.record(delivery).await?)
+        other => other,
+    }
 }
 
 /// Everything a delivery costs before any I/O: verify the signature over the
@@ -97,9 +107,12 @@ pub fn accept<'a>(
     if !keys.verify(request.headers(), body, algorithms) {
         return Err(Rejection::Unauthorized);
     }
-    let mut body: Value =
-        serde_json::from_slice(body).map_err(|e| Rejection::MalformedJson(e.to_string()))?;
+    let mut body = json::parse(body).map_err(|e| Rejection::MalformedJson(e.to_string()))?;
     redact(&mut body);
+    let unstorable = unstorable_numbers(&body);
+    if !unstorable.is_empty() {
+        return Err(Rejection::InvalidPayload(unstorable));
+    }
     let payload = encode(&body)?;
     let change = OrganizationChange::from_json(body).map_err(Rejection::InvalidPayload)?;
     let organization = match serde_json::to_value(&change.organization) {
