@@ -271,17 +271,22 @@ impl QuarantineItem<'_> {
     }
 }
 
-/// Keeps an authenticated delivery refused for its content, with every
-/// secret text masked. If it cannot be kept, the answer becomes a 503 so the
-/// sender retries and the delivery is not lost.
-pub async fn quarantine(
+/// Keeps a delivery that authenticated but was refused for its content
+/// (400/422) in quarantine, with every secret text masked, and passes any other
+/// result through. If the quarantine cannot be written, the answer becomes a
+/// 503 so the sender retries and the delivery is not lost.
+pub async fn quarantine_refused(
+    result: Result<Outcome, Rejection>,
     store: &impl QuarantineStore,
     pk: &'static str,
     receipt: &Receipt,
-    rejection: Rejection,
     body: &[u8],
     secret_texts: &[&[u8]],
-) -> Rejection {
+) -> Result<Outcome, Rejection> {
+    let rejection = match result {
+        Err(rejection) if rejection.is_quarantined() => rejection,
+        other => return other,
+    };
     let item = QuarantineItem {
         pk,
         receipt,
@@ -289,12 +294,27 @@ pub async fn quarantine(
         masked_body: mask_raw_body(body, secret_texts, QUARANTINE_BODY_LIMIT),
     };
     match store.quarantine(&item).await {
-        Ok(()) => rejection,
+        Ok(()) => Err(rejection),
         Err(error) => {
             tracing::error!(event_id = %receipt.event_id, %error, "quarantine write failed");
-            Rejection::StorageUnavailable
+            Err(Rejection::StorageUnavailable)
         }
     }
+}
+
+/// Builds what a function needs once, at start-up: the SDK settings, the
+/// secret (read now), the table client with its connection opened.
+pub async fn connect<K: crate::secret::WebhookKeys>(
+    config: &crate::config::CommonConfig,
+) -> Result<(Table, crate::secret::SecretStore<K>), ConfigError> {
+    let aws = load_aws_config().await;
+    let keys = crate::secret::SecretStore::load(&config.secret, || {
+        aws_sdk_secretsmanager::Client::new(&aws)
+    })
+    .await?;
+    let table = Table::new(Client::new(&aws), &config.table_name);
+    table.prime().await?;
+    Ok((table, keys))
 }
 
 /// Why each item of a cancelled `TransactWriteItems` failed, in request order

@@ -12,7 +12,9 @@ use webhook_shared::redact::redact;
 use webhook_shared::request::preflight;
 use webhook_shared::response::respond;
 use webhook_shared::secret::{SecretStore, WebhookKeys};
-use webhook_shared::storage::{encode, quarantine, unstorable_numbers, QuarantineStore, Receipt};
+use webhook_shared::storage::{
+    encode, quarantine_refused, unstorable_numbers, QuarantineStore, Receipt,
+};
 use webhook_shared::{Outcome, Rejection};
 
 use crate::auth::{Algorithms, HmacKeys};
@@ -77,22 +79,8 @@ where
         }
         Err(rejection) => Err(rejection),
     };
-    match result {
-        // Authenticated but refused for its content: kept, so nothing is lost.
-        Err(rejection) if rejection.is_quarantined() => {
-            let texts = keys.secret_texts();
-            Err(quarantine(
-                &receiver.store,
-                REJECTED_PK,
-                &receipt,
-                rejection,
-                body,
-                &texts,
-            )
-            .await)
-        }
-        other => other,
-    }
+    let texts = keys.secret_texts();
+    quarantine_refused(result, &receiver.store, REJECTED_PK, &receipt, body, &texts).await
 }
 
 /// Everything a delivery costs before any I/O: verify the signature over the
