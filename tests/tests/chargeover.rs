@@ -478,3 +478,23 @@ async fn storage_down_answers_503_and_writes_nothing() {
 fn receiver_on(table: &Table) -> Receiver<Table> {
     receiver(table, SECRET)
 }
+
+#[tokio::test]
+async fn a_delivery_too_large_for_dynamodb_is_refused_and_quarantined() {
+    let table = fresh_table(&local_aws().await).await;
+    let receiver = receiver(&table, SECRET);
+    // Within MAX_BODY_BYTES (1 MiB) but over DynamoDB's 400 KB item limit.
+    let mut huge = delivery(770, "2017-10-05 17:51:22");
+    huge["data"]["customer"]["custom_21"] = json!("x".repeat(500 * 1024));
+    let response = post_with_key(&receiver, &huge).await;
+    assert_eq!(response.status(), 422, "retrying could never store it");
+    let problem = body_json(&response);
+    assert!(problem["errors"][0]["detail"]
+        .as_str()
+        .unwrap()
+        .starts_with("cannot be stored"));
+    let items = all_items(&table).await;
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["pk"], "CHARGEOVER#REJECTED");
+    assert_eq!(items[0]["body"].as_str().unwrap().len(), 64 * 1024);
+}

@@ -76,11 +76,11 @@ where
             for (field, value) in delivery.change.unknown_choices() {
                 tracing::warn!(event_id = %receipt.event_id, field, value, "value outside the documented set kept");
             }
-            receiver
-                .store
-                .record(delivery)
-                .await
-                .map_err(Rejection::from)
+            receiver.store.record(delivery).await.map_err(|error| {
+                // The cause, for the operator (the answer only says 503 or 422).
+                tracing::warn!(event_id = %receipt.event_id, %error, "write failed");
+                Rejection::from(error)
+            })
         }
         Err(rejection) => Err(rejection),
     };

@@ -71,11 +71,11 @@ where
     let result = match accept(request, body, &keys, receiver.algorithms, &receipt) {
         Ok(delivery) => {
             report.organization_id = Some(delivery.organization_id.clone());
-            receiver
-                .store
-                .record(delivery)
-                .await
-                .map_err(Rejection::from)
+            receiver.store.record(delivery).await.map_err(|error| {
+                // The cause, for the operator (the answer only says 503 or 422).
+                tracing::warn!(event_id = %receipt.event_id, %error, "write failed");
+                Rejection::from(error)
+            })
         }
         Err(rejection) => Err(rejection),
     };

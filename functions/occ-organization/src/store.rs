@@ -54,7 +54,7 @@ pub trait OrganizationStore {
 }
 
 /// Tries of read-merge-write before giving up with a 503 (the sender retries).
-const ATTEMPTS: u32 = 12;
+const ATTEMPTS: u32 = 20;
 
 impl OrganizationStore for Table {
     async fn record(&self, delivery: Delivery<'_>) -> Result<Outcome, StoreError> {

@@ -1,0 +1,25 @@
+//! Any bytes through the OCC body pipeline: strict parse, redaction, typed
+//! validation. Must never panic; a valid change has a non-empty id.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use webhook_shared::model::occ::OrganizationChange;
+use webhook_shared::redact::redact;
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(mut body) = webhook_shared::json::parse(data) else {
+        return;
+    };
+    redact(&mut body);
+    let _ = webhook_shared::storage::unstorable_numbers(&body);
+    match OrganizationChange::from_json(body) {
+        Ok(change) => {
+            assert!(
+                !change.organization_id.is_empty(),
+                "a valid change has an id"
+            );
+            serde_json::to_value(&change.organization).expect("organization serialises");
+        }
+        Err(errors) => assert!(!errors.is_empty(), "a refusal names its problems"),
+    }
+});
