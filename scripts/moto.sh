@@ -18,7 +18,8 @@ start)
     echo "moto already running on port $port (pid $(cat "$pidfile"))"
     exit 0
   fi
-  "$root/.venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"$state/moto-$port.log" 2>&1 &
+  # moto reads MOTO_PORT itself (and fails on an empty one); the port is given here.
+  env -u MOTO_PORT "$root/.venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"$state/moto-$port.log" 2>&1 &
   echo $! >"$pidfile"
   for _ in $(seq 1 100); do
     if "$root/.venv/bin/python" - "$port" <<'PY' 2>/dev/null; then
