@@ -39,6 +39,11 @@ run: tools
 build: tools
 	sam build --beta-features
 
+## Per-delivery CPU (criterion), package sizes, init/first/warm latency and
+## peak RSS against a local Runtime API and moto (docs/PERFORMANCE.md).
+bench: tools
+	scripts/bench.sh
+
 ## Regenerates events/ (signatures computed with Python's hmac).
 events:
 	python3 scripts/make-events.py

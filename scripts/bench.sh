@@ -1,0 +1,187 @@
+#!/usr/bin/env bash
+# `make bench`: what a delivery costs, measured on this machine (docs/PERFORMANCE.md).
+#   1. criterion benches of each function's per-delivery CPU work without the
+#      network, and its ratio to plain serde_json parsing of the same bytes;
+#   2. the Lambda package: `cargo lambda build --release --arm64 --output-format zip`
+#      (x86_64 if the arm64 build fails), size of each bootstrap and bootstrap.zip;
+#   3. the x86_64 release binaries against a local Lambda Runtime API
+#      (scripts/runtime_api.py) and a local moto: init (process start -> first
+#      GET /runtime/invocation/next), first and warm invocation latency, peak RSS.
+# Everything runs on 127.0.0.1 and is stopped on the way out.
+#
+#   scripts/bench.sh                 # all three
+#   BENCH_STEPS="runtime" scripts/bench.sh   # any of: criterion package runtime
+#   WARM_INVOCATIONS=50, COLD_STARTS=5 (defaults), MOTO_PORT (default: a free port)
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+export PATH="$root/.venv/bin:$PATH"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}"
+steps="${BENCH_STEPS:-criterion package runtime}"
+warm="${WARM_INVOCATIONS:-50}"
+starts="${COLD_STARTS:-5}"
+functions=(chargeover-main-contact occ-organization)
+work="$(mktemp -d "${TMPDIR:-/tmp}/webhook-bench.XXXXXX")"
+summary="$work/summary.txt"
+: >"$summary"
+moto_port=""
+runtime_pid=""
+
+cleanup() {
+  local status=$?
+  trap - EXIT INT TERM
+  if [ -n "$runtime_pid" ]; then
+    kill "$runtime_pid" 2>/dev/null || true
+    wait "$runtime_pid" 2>/dev/null || true
+  fi
+  if [ -n "$moto_port" ]; then
+    scripts/moto.sh stop "$moto_port" || true
+  fi
+  if [ "$status" -eq 0 ]; then rm -rf "$work"; else echo "logs kept in $work" >&2; fi
+  exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+wants() { [[ " $steps " == *" $1 "* ]]; }
+say() { printf '\n==> %s\n' "$*"; }
+
+machine() {
+  echo "machine: $(uname -m), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
+  echo "toolchain: $(rustc --version)"
+  echo "commit: $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet 2>/dev/null || echo ' (with local changes)')"
+  echo "load average now: $(cut -d' ' -f1-3 /proc/loadavg) (other work on the machine skews every figure)"
+}
+
+# --------------------------------------------------------------- 1. criterion
+if wants criterion; then
+  say "criterion: cargo bench --locked -p chargeover-main-contact -p occ-organization --bench delivery"
+  load_before=$(cut -d' ' -f1 /proc/loadavg)
+  cargo bench --locked -p chargeover-main-contact -p occ-organization --bench delivery
+  echo "criterion ran with load average $load_before before, $(cut -d' ' -f1 /proc/loadavg) after" >>"$summary"
+  python3 - "$CARGO_TARGET_DIR/criterion" >>"$summary" <<'PY'
+import json, pathlib, sys
+base = pathlib.Path(sys.argv[1])
+
+def mean_us(group, bench):
+    path = base / group / bench / "new" / "estimates.json"
+    estimates = json.loads(path.read_text())
+    return estimates["mean"]["point_estimate"] / 1000, estimates["mean"]["confidence_interval"]
+
+print("Per-delivery CPU, no network (criterion mean; target: <= 3x serde_json, ChargeOver < 100 us)")
+print(f"  {'function':<26}{'serde_json_parse':>18}{'accept_and_build_write':>25}{'ratio':>8}")
+for group, name in (("chargeover", "chargeover-main-contact"), ("occ", "occ-organization")):
+    parse, _ = mean_us(group, "serde_json_parse")
+    full, _ = mean_us(group, "accept_and_build_write")
+    print(f"  {name:<26}{parse:>15.2f} us{full:>22.2f} us{full / parse:>7.2f}x")
+for group in ("chargeover_steps", "occ_steps"):
+    directory = base / group
+    if not directory.is_dir():
+        continue
+    print(f"  {group} (mean):")
+    for bench in sorted(p.name for p in directory.iterdir() if (p / "new" / "estimates.json").is_file()):
+        print(f"    {bench:<34}{mean_us(group, bench)[0]:>10.2f} us")
+PY
+fi
+
+# --------------------------------------------------------------- 2. package
+if wants package; then
+  arch="arm64"
+  packages=(-p chargeover-main-contact -p occ-organization)
+  say "package: cargo lambda build --release --arm64 --output-format zip ${packages[*]}"
+  if ! cargo lambda build --release --arm64 --output-format zip "${packages[@]}"; then
+    arch="x86_64"
+    say "arm64 build failed; package: cargo lambda build --release --x86-64 --output-format zip ${packages[*]}"
+    cargo lambda build --release --x86-64 --output-format zip "${packages[@]}"
+  fi
+  {
+    echo "Lambda package ($arch, cargo lambda build --release --output-format zip; target: zip < 4 MB)"
+    for function in "${functions[@]}"; do
+      dir="$CARGO_TARGET_DIR/lambda/$function"
+      zip_bytes=$(stat -c %s "$dir/bootstrap.zip")
+      # The binary as packaged (a `bootstrap` beside the zip may be from an older build).
+      binary_bytes=$(python3 -c 'import sys, zipfile; print(zipfile.ZipFile(sys.argv[1]).getinfo("bootstrap").file_size)' "$dir/bootstrap.zip")
+      python3 - "$function" "$binary_bytes" "$zip_bytes" <<'PY'
+import sys
+name, binary, archive = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+mib = 1024 * 1024
+verdict = lambda limit: "yes" if archive < limit else "NO"
+print(f"  {name:<26}bootstrap {binary / mib:5.2f} MiB ({binary} B)   bootstrap.zip {archive / mib:5.2f} MiB ({archive} B)"
+      f"   < 4 MiB: {verdict(4 * mib)}, < 4 MB (10^6): {verdict(4 * 10**6)}")
+PY
+    done
+  } >>"$summary"
+fi
+
+# --------------------------------------------------------------- 3. runtime
+if wants runtime; then
+  say "runtime: cargo build --release --locked -p chargeover-main-contact -p occ-organization"
+  cargo build --release --locked -p chargeover-main-contact -p occ-organization
+  say "building the local setup tool (cargo build --locked -p integration-tests --bin local-setup)"
+  cargo build --locked -q -p integration-tests --bin local-setup
+
+  moto_port="${MOTO_PORT:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')}"
+  scripts/moto.sh start "$moto_port"
+  export MOTO_ENDPOINT="http://127.0.0.1:$moto_port"
+  export AWS_ENDPOINT_URL_DYNAMODB="$MOTO_ENDPOINT" AWS_ENDPOINT_URL_SECRETS_MANAGER="$MOTO_ENDPOINT"
+  export AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
+  export TABLE_NAME=webhooks-bench
+  export CHARGEOVER_WEBHOOK_SECRET_ID=chargeover-webhook-secret OCC_WEBHOOK_SECRET_ID=occ-webhook-secret
+
+  for function in "${functions[@]}"; do
+    # A fresh table per function: moto slows down as a table grows.
+    python3 -c 'import sys, urllib.request; urllib.request.urlopen(urllib.request.Request(sys.argv[1] + "/moto-api/reset", method="POST"), timeout=10)' "$MOTO_ENDPOINT"
+    cargo run --locked -q -p integration-tests --bin local-setup >/dev/null
+    say "runtime: $function, $starts cold starts and $warm warm invocations against the local Runtime API"
+    scripts/runtime_api.py --function "$function" --binary "$CARGO_TARGET_DIR/release/$function" \
+      --starts "$starts" --warm "$warm" --log "$work/$function.log" >"$work/$function.json" &
+    runtime_pid=$!
+    if ! wait "$runtime_pid"; then
+      runtime_pid=""
+      cat "$work/$function.json" >&2 || true
+      echo "--- last lines of the function's output ---" >&2
+      tail -n 20 "$work/$function.log" >&2 || true
+      exit 1
+    fi
+    runtime_pid=""
+  done
+  python3 - "$work" "${functions[@]}" >>"$summary" <<'PY'
+import json, pathlib, sys
+work = pathlib.Path(sys.argv[1])
+rows = [json.loads((work / f"{name}.json").read_text()) for name in sys.argv[2:]]
+print(f"Local Lambda Runtime API + moto, x86_64 release binary, 256 MB configured, {rows[0]['starts']} cold starts each "
+      "(targets: init < 20 ms, first <= 2x warm, peak RSS < 30 MB)")
+print("  medians; total = as the Runtime API sees it; own = total minus the time spent waiting for moto")
+print(f"  {'function':<25}{'init total':>11}{'init own':>10}{'first':>9}{'warm':>9}"
+      f"{'first own':>11}{'warm own':>10}{'first/warm':>12}{'own ratio':>11}{'peak RSS':>10}")
+for f in rows:
+    print(f"  {f['function']:<25}{f['init_ms']['median']:>8.1f} ms{f['init_own_ms']['median']:>7.1f} ms"
+          f"{f['first_ms']['median']:>6.1f} ms{f['warm_ms']['median']:>6.1f} ms"
+          f"{f['first_own_ms']['median']:>8.2f} ms{f['warm_own_ms']['median']:>7.2f} ms"
+          f"{f['first_over_warm']:>11.2f}x{f['first_over_warm_own']:>10.2f}x{f['peak_rss_kb'] / 1024:>6.1f} MiB")
+print("  details:")
+for f in rows:
+    i, b, o = f["init_ms"], f["init_backend_ms"], f["init_own_ms"]
+    print(f"    {f['function']}: init min {i['min']:.1f} / p50 {i['median']:.1f} / max {i['max']:.1f} ms"
+          f" (runs: {', '.join(f'{x:.1f}' for x in f['init_runs_ms'])}); p50 waiting for moto"
+          f" (GetSecretValue + DescribeTable) {b['median']:.1f} ms, own {o['median']:.1f} ms;"
+          f" one DescribeTable straight to moto: {f['backend_rtt_ms']:.1f} ms")
+    w, wo, fi = f["warm_ms"], f["warm_own_ms"], f["first_own_ms"]
+    print(f"      first own min {fi['min']:.2f} / p50 {fi['median']:.2f} / max {fi['max']:.2f} ms;"
+          f" warm ({len(f['latencies_ms']) - 1}) total min {w['min']:.1f} / p50 {w['median']:.1f} / p90 {w['p90']:.1f}"
+          f" / max {w['max']:.1f} ms, own min {wo['min']:.2f} / p50 {wo['median']:.2f} / p90 {wo['p90']:.2f}"
+          f" / max {wo['max']:.2f} ms")
+    if f.get("handler_first_ms") is not None:
+        print(f"      the handler's own latency_ms log (last start): first {f['handler_first_ms']:.1f} ms,"
+              f" warm p50 {f['handler_warm_median_ms']:.1f} ms")
+    print(f"      RSS after init {f['rss_after_init_kb'] / 1024:.1f} MiB, peak {f['peak_rss_kb'] / 1024:.1f} MiB;"
+          f" load average before/after: {f['loadavg_before']:.2f} / {f['loadavg_after']:.2f}")
+print("  (every invocation a distinct body and a real write, for a new customer/organization; own includes"
+      " the Python emulator and proxy overhead)")
+PY
+fi
+
+say "summary"
+machine
+cat "$summary"
