@@ -165,6 +165,7 @@ fn delivery(c: &mut Criterion) {
     });
     // The stored state is moved into the merge; its clone is set-up, not timed
     // (in the function it comes from the GetItem read; see occ_steps/decode_stored_state).
+    // One input per iteration: batches of large inputs would measure memory pressure.
     group.bench_function("accept_and_build_write", |b| {
         b.iter_batched(
             || f.stored.clone(),
@@ -175,7 +176,7 @@ fn delivery(c: &mut Criterion) {
                     accept(&f.request, body, &f.keys, Algorithms::ALL, &receipt).unwrap();
                 transaction(TABLE, &delivery, stored, 1).unwrap()
             },
-            BatchSize::SmallInput,
+            BatchSize::PerIteration,
         )
     });
     group.finish();
@@ -214,7 +215,7 @@ fn steps(c: &mut Criterion) {
                 redact(&mut value);
                 value
             },
-            BatchSize::SmallInput,
+            BatchSize::PerIteration,
         )
     });
     group.bench_function("encode_payload_serde_dynamo", |b| {
@@ -224,7 +225,7 @@ fn steps(c: &mut Criterion) {
         b.iter_batched(
             || redacted.clone(),
             |value| OrganizationChange::from_json(value).unwrap(),
-            BatchSize::SmallInput,
+            BatchSize::PerIteration,
         )
     });
     group.bench_function("organization_to_value", |b| {
@@ -246,14 +247,14 @@ fn steps(c: &mut Criterion) {
         b.iter_batched(
             || f.stored.clone(),
             |stored| merge(stored, black_box(&delivery.organization)),
-            BatchSize::SmallInput,
+            BatchSize::PerIteration,
         )
     });
     group.bench_function("transaction_only", |b| {
         b.iter_batched(
             || f.stored.clone(),
             |stored| transaction(TABLE, black_box(&delivery), stored, 1).unwrap(),
-            BatchSize::SmallInput,
+            BatchSize::PerIteration,
         )
     });
     group.bench_function("encode_state_serde_dynamo", |b| {
@@ -265,7 +266,7 @@ fn steps(c: &mut Criterion) {
         b.iter_batched(
             || stored_attribute.clone(),
             |value| serde_dynamo::from_attribute_value::<_, Map<String, Value>>(value).unwrap(),
-            BatchSize::SmallInput,
+            BatchSize::PerIteration,
         )
     });
     group.bench_function("clone_stored_state", |b| {
