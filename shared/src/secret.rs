@@ -160,7 +160,7 @@ impl<K: WebhookKeys> SecretStore<K> {
                 fresh
             }
             Err(error) => {
-                tracing::warn!(%error, "secret refresh failed; using the cached secret");
+                tracing::warn!(%error, "refresh from Secrets Manager failed; the cached value keeps serving");
                 keys
             }
         }
