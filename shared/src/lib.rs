@@ -1,6 +1,7 @@
 //! What both webhook functions share: payload models and validation, the
 //! event id, redaction, secrets, configuration, storage and HTTP responses.
 
+pub mod attribute;
 pub mod config;
 pub mod event_id;
 pub mod json;

@@ -1,7 +1,6 @@
 //! What both functions write to DynamoDB the same way: clients, the event
 //! record, quarantine items, and reading a cancelled transaction.
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::time::Duration;
 
@@ -15,6 +14,7 @@ use jiff::Timestamp;
 use serde_json::Value;
 use thiserror::Error;
 
+use crate::attribute::Members;
 use crate::config::ConfigError;
 use crate::event_id::EventId;
 use crate::model::{FieldError, Pointer, Problems};
@@ -22,15 +22,13 @@ use crate::redact::mask_raw_body;
 use crate::response::{Outcome, Rejection};
 use crate::table::{PK, SK, TTL};
 
-pub type Item = HashMap<String, AttributeValue>;
+pub type Item = Members;
 
 #[derive(Debug, Error)]
 pub enum StoreError {
     /// Throttling, timeouts, network: the sender should retry.
     #[error("DynamoDB request failed: {0}")]
     Unavailable(String),
-    #[error("item could not be encoded: {0}")]
-    Encoding(#[from] serde_dynamo::Error),
     /// DynamoDB refused the item itself (e.g. larger than 400 KB): retrying
     /// cannot help, so the delivery is refused and quarantined instead.
     #[error("DynamoDB cannot store the delivery: {0}")]
@@ -64,10 +62,6 @@ impl From<StoreError> for Rejection {
     fn from(error: StoreError) -> Self {
         match error {
             StoreError::Unstorable(reason) => Rejection::InvalidPayload(vec![FieldError {
-                pointer: String::new(),
-                detail: format!("cannot be stored: {reason}"),
-            }]),
-            StoreError::Encoding(reason) => Rejection::InvalidPayload(vec![FieldError {
                 pointer: String::new(),
                 detail: format!("cannot be stored: {reason}"),
             }]),
@@ -185,7 +179,7 @@ pub fn utc_text(at: Timestamp) -> String {
 }
 
 /// The immutable record of one delivery: `EVENT#<event_id>` under the entity.
-/// `payload` is the redacted body, already encoded (see [`encode`]).
+/// `payload` is the redacted body as an M attribute.
 pub fn event_item(pk: &str, receipt: &Receipt, outcome: Outcome, payload: AttributeValue) -> Item {
     let mut item = Item::with_capacity(8);
     item.insert(PK.into(), s(pk));
@@ -229,11 +223,6 @@ fn walk_numbers(value: &Value, at: &Pointer<'_>, problems: &mut Problems) {
         }
         _ => {}
     }
-}
-
-/// A value as a native DynamoDB attribute (numbers as N, objects as M, ...).
-pub fn encode(value: &impl serde::Serialize) -> Result<AttributeValue, StoreError> {
-    Ok(serde_dynamo::to_attribute_value(value)?)
 }
 
 /// An authenticated delivery refused for its content, kept so nothing is lost.
@@ -368,6 +357,7 @@ pub fn n(value: impl ToString) -> AttributeValue {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::attribute::ToAttribute;
     use serde_json::json;
 
     #[test]
@@ -396,13 +386,13 @@ mod tests {
     fn event_item_shape() {
         let now: Timestamp = "2024-05-01T12:00:00Z".parse().unwrap();
         let receipt = Receipt::new(b"abc", now, None);
-        let payload = encode(&json!({"a": [1, "x", null]})).unwrap();
+        let payload = json!({"a": [1, "x", null]}).to_attribute();
         let item = event_item("CHARGEOVER#CUSTOMER#1", &receipt, Outcome::Stale, payload);
         assert_eq!(item["sk"], s("EVENT#ba7816bf8f01cfea414140de5dae2223"));
         assert_eq!(item["outcome"], s("stale"));
         assert_eq!(
             item["payload"],
-            AttributeValue::M(HashMap::from([(
+            AttributeValue::M(Members::from([(
                 "a".to_string(),
                 AttributeValue::L(vec![n(1), s("x"), AttributeValue::Null(true)])
             )]))

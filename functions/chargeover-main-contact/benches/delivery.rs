@@ -20,11 +20,12 @@ use jiff::tz::TimeZone;
 use jiff::Timestamp;
 use lambda_http::Request;
 use serde_json::Value;
+use webhook_shared::attribute::ToAttribute;
 use webhook_shared::model::chargeover::MainContactChange;
 use webhook_shared::redact::redact;
 use webhook_shared::request::raw_body;
 use webhook_shared::secret::{SecretValue, WebhookKeys};
-use webhook_shared::storage::{encode, Receipt};
+use webhook_shared::storage::Receipt;
 
 /// The sample API Gateway HTTP API (2.0) event of a valid delivery, signed
 /// with the local development secret (`make events` writes it).
@@ -127,8 +128,8 @@ fn steps(c: &mut Criterion) {
             BatchSize::SmallInput,
         )
     });
-    group.bench_function("encode_payload_serde_dynamo", |b| {
-        b.iter(|| encode(black_box(&redacted)).unwrap())
+    group.bench_function("payload_to_attribute", |b| {
+        b.iter(|| black_box(&redacted).to_attribute())
     });
     group.bench_function("validate_from_json", |b| {
         b.iter_batched(

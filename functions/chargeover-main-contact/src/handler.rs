@@ -6,15 +6,14 @@ use std::time::Instant;
 use jiff::{tz::TimeZone, Timestamp};
 use lambda_http::{Body, Request, Response};
 use serde_json::Value;
+use webhook_shared::attribute::ToAttribute;
 use webhook_shared::json;
 use webhook_shared::model::chargeover::MainContactChange;
 use webhook_shared::redact::redact;
 use webhook_shared::request::{header_str, preflight};
 use webhook_shared::response::respond;
 use webhook_shared::secret::{SecretStore, WebhookKeys};
-use webhook_shared::storage::{
-    encode, quarantine_refused, unstorable_numbers, QuarantineStore, Receipt,
-};
+use webhook_shared::storage::{quarantine_refused, unstorable_numbers, QuarantineStore, Receipt};
 use webhook_shared::{Outcome, Rejection};
 
 use crate::auth::{BodyToken, TokenKeys, KEY_HEADER};
@@ -112,7 +111,7 @@ pub fn accept<'a>(
     if !unstorable.is_empty() {
         return Err(Rejection::InvalidPayload(unstorable));
     }
-    let payload = encode(&body)?;
+    let payload = body.to_attribute();
     let change = MainContactChange::from_json(body).map_err(Rejection::InvalidPayload)?;
     let source_modified_at = change.modified().map(|modified| {
         modified

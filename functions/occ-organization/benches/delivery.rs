@@ -24,13 +24,14 @@ use occ_organization::auth::{Algorithms, HmacKeys};
 use occ_organization::handler::accept;
 use occ_organization::merge::{merge, MergedOrganization};
 use occ_organization::store::transaction;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use sha2::Sha512;
+use webhook_shared::attribute::ToAttribute;
 use webhook_shared::model::occ::OrganizationChange;
 use webhook_shared::redact::redact;
 use webhook_shared::request::raw_body;
 use webhook_shared::secret::{SecretValue, WebhookKeys};
-use webhook_shared::storage::{encode, Receipt};
+use webhook_shared::storage::Receipt;
 
 const SEED: &str = include_str!("../../../shared/fixtures/occ-organization-seed.json");
 const LOCAL_ENV: &str = include_str!("../../../scripts/local.env");
@@ -130,13 +131,13 @@ fn fixture() -> Fixture {
     assert_eq!(delivery.organization_id, "or-300007");
     assert_eq!(
         delivery.organization["secondaryAddresses"]
-            .as_array()
+            .as_l()
             .unwrap()
             .len(),
         ADDRESSES
     );
     assert_eq!(
-        delivery.organization["members"].as_array().unwrap().len(),
+        delivery.organization["members"].as_l().unwrap().len(),
         MEMBERS
     );
     let stored = merge(MergedOrganization::default(), &delivery.organization);
@@ -164,7 +165,7 @@ fn delivery(c: &mut Criterion) {
         b.iter(|| serde_json::from_slice::<Value>(black_box(body)).unwrap())
     });
     // The stored state is moved into the merge; its clone is set-up, not timed
-    // (in the function it comes from the GetItem read; see occ_steps/decode_stored_state).
+    // (in the function it is the GetItem answer, merged as read).
     // One input per iteration: batches of large inputs would measure memory pressure.
     group.bench_function("accept_and_build_write", |b| {
         b.iter_batched(
@@ -192,7 +193,6 @@ fn steps(c: &mut Criterion) {
     let change = OrganizationChange::from_json(redacted.clone()).unwrap();
     let receipt = Receipt::new(body, Timestamp::now(), None);
     let delivery = accept(&f.request, body, &f.keys, Algorithms::ALL, &receipt).unwrap();
-    let stored_attribute = encode(&f.stored.organization).unwrap();
 
     let mut group = c.benchmark_group("occ_steps");
     group
@@ -218,8 +218,8 @@ fn steps(c: &mut Criterion) {
             BatchSize::PerIteration,
         )
     });
-    group.bench_function("encode_payload_serde_dynamo", |b| {
-        b.iter(|| encode(black_box(&redacted)).unwrap())
+    group.bench_function("payload_to_attribute", |b| {
+        b.iter(|| black_box(&redacted).to_attribute())
     });
     group.bench_function("validate_from_json", |b| {
         b.iter_batched(
@@ -228,8 +228,8 @@ fn steps(c: &mut Criterion) {
             BatchSize::PerIteration,
         )
     });
-    group.bench_function("organization_to_value", |b| {
-        b.iter(|| serde_json::to_value(black_box(&change.organization)).unwrap())
+    group.bench_function("organization_to_members", |b| {
+        b.iter(|| black_box(&change.organization).to_members())
     });
     group.bench_function("accept_only", |b| {
         b.iter(|| {
@@ -254,18 +254,6 @@ fn steps(c: &mut Criterion) {
         b.iter_batched(
             || f.stored.clone(),
             |stored| transaction(TABLE, black_box(&delivery), stored, 1).unwrap(),
-            BatchSize::PerIteration,
-        )
-    });
-    group.bench_function("encode_state_serde_dynamo", |b| {
-        b.iter(|| encode(black_box(&f.stored.organization)).unwrap())
-    });
-    // Not part of accept_and_build_write: what the write path's GetItem costs
-    // in CPU to turn the stored item back into the organization it merges into.
-    group.bench_function("decode_stored_state", |b| {
-        b.iter_batched(
-            || stored_attribute.clone(),
-            |value| serde_dynamo::from_attribute_value::<_, Map<String, Value>>(value).unwrap(),
             BatchSize::PerIteration,
         )
     });

@@ -5,16 +5,14 @@ use std::time::Instant;
 
 use jiff::Timestamp;
 use lambda_http::{Body, Request, Response};
-use serde_json::Value;
+use webhook_shared::attribute::ToAttribute;
 use webhook_shared::json;
 use webhook_shared::model::occ::OrganizationChange;
 use webhook_shared::redact::redact;
 use webhook_shared::request::preflight;
 use webhook_shared::response::respond;
 use webhook_shared::secret::{SecretStore, WebhookKeys};
-use webhook_shared::storage::{
-    encode, quarantine_refused, unstorable_numbers, QuarantineStore, Receipt,
-};
+use webhook_shared::storage::{quarantine_refused, unstorable_numbers, QuarantineStore, Receipt};
 use webhook_shared::{Outcome, Rejection};
 
 use crate::auth::{Algorithms, HmacKeys};
@@ -101,16 +99,12 @@ pub fn accept<'a>(
     if !unstorable.is_empty() {
         return Err(Rejection::InvalidPayload(unstorable));
     }
-    let payload = encode(&body)?;
+    let payload = body.to_attribute();
     let change = OrganizationChange::from_json(body).map_err(Rejection::InvalidPayload)?;
-    let organization = match serde_json::to_value(&change.organization) {
-        Ok(Value::Object(members)) => members,
-        _ => return Err(Rejection::StorageUnavailable),
-    };
     Ok(Delivery {
         receipt,
         organization_id: change.organization_id,
-        organization,
+        organization: change.organization.to_members(),
         payload,
     })
 }

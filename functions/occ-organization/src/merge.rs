@@ -10,28 +10,31 @@
 
 use std::collections::BTreeSet;
 
-use serde_json::{Map, Value};
+use aws_sdk_dynamodb::types::AttributeValue;
+use webhook_shared::attribute::Members;
 use webhook_shared::model::ActionCode;
 
 const ACTION_CODE: &str = "_actionCode";
 const TRUNCATED_SUFFIX: &str = "IsTruncated";
 
 /// The organization as stored, with the properties last seen truncated.
+/// Merged as DynamoDB attributes: the stored one is read as such and written
+/// back as such, with no conversion on the way.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct MergedOrganization {
-    pub organization: Map<String, Value>,
+    pub organization: Members,
     pub truncated_properties: BTreeSet<String>,
 }
 
 /// Applies one delivery's organization to the stored one.
-pub fn merge(stored: MergedOrganization, incoming: &Map<String, Value>) -> MergedOrganization {
+pub fn merge(stored: MergedOrganization, incoming: &Members) -> MergedOrganization {
     let MergedOrganization {
         mut organization,
         mut truncated_properties,
     } = stored;
     let truncated_now: BTreeSet<&str> = incoming
         .iter()
-        .filter(|(_, value)| value.as_bool() == Some(true))
+        .filter(|(_, value)| matches!(value, AttributeValue::Bool(true)))
         .filter_map(|(key, _)| key.strip_suffix(TRUNCATED_SUFFIX))
         .collect();
     for (key, value) in incoming {
@@ -40,14 +43,14 @@ pub fn merge(stored: MergedOrganization, incoming: &Map<String, Value>) -> Merge
         }
         truncated_properties.remove(key);
         match value {
-            Value::Array(items) if items.iter().any(|item| action_code(item).is_some()) => {
+            AttributeValue::L(items) if items.iter().any(|item| action_code(item).is_some()) => {
                 let stored_items = organization
                     .entry(key.clone())
-                    .or_insert_with(|| Value::Array(Vec::new()));
-                if !stored_items.is_array() {
-                    *stored_items = Value::Array(Vec::new());
+                    .or_insert_with(|| AttributeValue::L(Vec::new()));
+                if !stored_items.is_l() {
+                    *stored_items = AttributeValue::L(Vec::new());
                 }
-                if let Value::Array(stored_items) = stored_items {
+                if let AttributeValue::L(stored_items) = stored_items {
                     patch(stored_items, items);
                 }
             }
@@ -64,7 +67,7 @@ pub fn merge(stored: MergedOrganization, incoming: &Map<String, Value>) -> Merge
 }
 
 /// Patches stored items with the items of a changes-only delivery.
-fn patch(stored: &mut Vec<Value>, incoming: &[Value]) {
+fn patch(stored: &mut Vec<AttributeValue>, incoming: &[AttributeValue]) {
     for item in incoming {
         let position =
             identity(item).and_then(|id| stored.iter().position(|s| identity(s) == Some(id)));
@@ -82,8 +85,9 @@ fn patch(stored: &mut Vec<Value>, incoming: &[Value]) {
 
 /// An UPDATE carries what changed: members present replace (nested objects
 /// and action-coded arrays are merged the same way), absent ones stay.
-fn merge_item(stored: &mut Value, incoming: &Value) {
-    let (Value::Object(stored_members), Value::Object(incoming_members)) = (&mut *stored, incoming)
+fn merge_item(stored: &mut AttributeValue, incoming: &AttributeValue) {
+    let (AttributeValue::M(stored_members), AttributeValue::M(incoming_members)) =
+        (&mut *stored, incoming)
     else {
         *stored = without_action_codes(incoming);
         return;
@@ -93,8 +97,10 @@ fn merge_item(stored: &mut Value, incoming: &Value) {
             continue;
         }
         match (stored_members.get_mut(key), value) {
-            (Some(existing @ Value::Object(_)), Value::Object(_)) => merge_item(existing, value),
-            (Some(Value::Array(existing)), Value::Array(items))
+            (Some(existing @ AttributeValue::M(_)), AttributeValue::M(_)) => {
+                merge_item(existing, value)
+            }
+            (Some(AttributeValue::L(existing)), AttributeValue::L(items))
                 if items.iter().any(|i| action_code(i).is_some()) =>
             {
                 patch(existing, items)
@@ -109,45 +115,56 @@ fn merge_item(stored: &mut Value, incoming: &Value) {
 /// The item's `_actionCode`, or that of the object it wraps (OCC puts it on
 /// `address` in `secondaryAddresses` and on `properties` in
 /// `siteOrganizationProperties`).
-fn action_code(item: &Value) -> Option<ActionCode> {
-    let members = item.as_object()?;
-    let code = members.get(ACTION_CODE).or_else(|| {
-        members
-            .values()
-            .filter_map(Value::as_object)
-            .find_map(|child| child.get(ACTION_CODE))
-    })?;
-    ActionCode::parse(code.as_str()?)
+fn action_code(item: &AttributeValue) -> Option<ActionCode> {
+    let members = item.as_m().ok()?;
+    let code = members
+        .get(ACTION_CODE)
+        .or_else(|| first_wrapped(members, |child| child.get(ACTION_CODE)))?;
+    ActionCode::parse(code.as_s().ok()?)
 }
 
 /// What identifies an item: its `repositoryId` or `id`, else that of an object
 /// it wraps (`address.repositoryId`, `site.siteId`).
-fn identity(item: &Value) -> Option<&Value> {
-    let members = item.as_object()?;
-    own_identity(members).or_else(|| {
-        members
-            .values()
-            .filter_map(Value::as_object)
-            .find_map(own_identity)
-    })
+fn identity(item: &AttributeValue) -> Option<&AttributeValue> {
+    let members = item.as_m().ok()?;
+    own_identity(members).or_else(|| first_wrapped(members, own_identity))
 }
 
-fn own_identity(members: &Map<String, Value>) -> Option<&Value> {
+fn own_identity(members: &Members) -> Option<&AttributeValue> {
     ["repositoryId", "id", "siteId"]
         .into_iter()
-        .find_map(|key| members.get(key).filter(|value| !value.is_null()))
+        .find_map(|key| {
+            members
+                .get(key)
+                .filter(|value| !matches!(value, AttributeValue::Null(_)))
+        })
 }
 
-fn without_action_codes(value: &Value) -> Value {
+/// `find` over the objects an item wraps, in name order (the order of a
+/// map's members is arbitrary; the outcome must not be).
+fn first_wrapped<'a>(
+    members: &'a Members,
+    find: impl Fn(&'a Members) -> Option<&'a AttributeValue>,
+) -> Option<&'a AttributeValue> {
+    members
+        .iter()
+        .filter_map(|(name, child)| Some((name, find(child.as_m().ok()?)?)))
+        .min_by_key(|(name, _)| name.as_str())
+        .map(|(_, found)| found)
+}
+
+fn without_action_codes(value: &AttributeValue) -> AttributeValue {
     match value {
-        Value::Object(members) => Value::Object(
+        AttributeValue::M(members) => AttributeValue::M(
             members
                 .iter()
                 .filter(|(key, _)| key.as_str() != ACTION_CODE)
                 .map(|(key, value)| (key.clone(), without_action_codes(value)))
                 .collect(),
         ),
-        Value::Array(items) => Value::Array(items.iter().map(without_action_codes).collect()),
+        AttributeValue::L(items) => {
+            AttributeValue::L(items.iter().map(without_action_codes).collect())
+        }
         other => other.clone(),
     }
 }
@@ -155,13 +172,18 @@ fn without_action_codes(value: &Value) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{json, Value};
+    use webhook_shared::attribute::ToAttribute;
 
-    fn object(value: Value) -> Map<String, Value> {
-        match value {
-            Value::Object(members) => members,
+    fn object(value: Value) -> Members {
+        match value.to_attribute() {
+            AttributeValue::M(members) => members,
             _ => panic!("an object"),
         }
+    }
+
+    fn av(value: Value) -> AttributeValue {
+        value.to_attribute()
     }
 
     fn apply(stored: &MergedOrganization, incoming: Value) -> MergedOrganization {
@@ -190,9 +212,9 @@ mod tests {
             &full(),
             json!({"id": "or-1", "name": "Acme Corp", "description": null}),
         );
-        assert_eq!(merged.organization["name"], "Acme Corp");
-        assert_eq!(merged.organization["description"], Value::Null);
-        assert_eq!(merged.organization["active"], true);
+        assert_eq!(merged.organization["name"], av(json!("Acme Corp")));
+        assert_eq!(merged.organization["description"], av(Value::Null));
+        assert_eq!(merged.organization["active"], av(json!(true)));
         assert_eq!(
             merged.organization["relativeRoles"],
             full().organization["relativeRoles"]
@@ -207,10 +229,10 @@ mod tests {
         );
         assert_eq!(
             merged.organization["relativeRoles"],
-            json!([{"function": "approver", "repositoryId": "r9"}])
+            av(json!([{"function": "approver", "repositoryId": "r9"}]))
         );
         let emptied = apply(&full(), json!({"relativeRoles": []}));
-        assert_eq!(emptied.organization["relativeRoles"], json!([]));
+        assert_eq!(emptied.organization["relativeRoles"], av(json!([])));
     }
 
     #[test]
@@ -226,8 +248,8 @@ mod tests {
         );
         assert_eq!(
             merged.organization["relativeRoles"],
-            json!([{"function": "superAdmin", "repositoryId": "r1"},
-                   {"function": "approver", "repositoryId": "r3"}])
+            av(json!([{"function": "superAdmin", "repositoryId": "r1"},
+                      {"function": "approver", "repositoryId": "r3"}]))
         );
     }
 
@@ -249,17 +271,17 @@ mod tests {
         );
         assert_eq!(
             merged.organization["secondaryAddresses"],
-            json!([
+            av(json!([
                 {"address": {"repositoryId": "a1", "city": "Dallas",
                              "types": [{"id": "SHIPPING", "repositoryId": "t1"},
                                        {"id": "BILLING", "repositoryId": "t2"}]},
                  "addressType": "HQ"},
                 {"address": {"repositoryId": "a2", "city": "Houston"}, "addressType": "Warehouse"}
-            ])
+            ]))
         );
         assert_eq!(
             merged.organization["siteOrganizationProperties"],
-            json!([{"properties": {"approvalRequired": true}, "site": {"siteId": "siteUS"}}])
+            av(json!([{"properties": {"approvalRequired": true}, "site": {"siteId": "siteUS"}}]))
         );
         let deleted = apply(
             &merged,
@@ -267,7 +289,7 @@ mod tests {
         );
         assert_eq!(
             deleted.organization["secondaryAddresses"]
-                .as_array()
+                .as_l()
                 .unwrap()
                 .len(),
             1
@@ -297,7 +319,7 @@ mod tests {
 
         let full_again = apply(&still, json!({"secondaryAddresses": []}));
         assert!(full_again.truncated_properties.is_empty());
-        assert_eq!(full_again.organization["secondaryAddresses"], json!([]));
+        assert_eq!(full_again.organization["secondaryAddresses"], av(json!([])));
     }
 
     #[test]
@@ -320,8 +342,6 @@ mod tests {
             json!({"members": [{"_actionCode": "CREATE", "repositoryId": "u1"}],
                    "parentOrganization": {"_actionCode": "UPDATE", "id": "or-0"}}),
         );
-        assert!(!serde_json::to_string(&merged.organization)
-            .unwrap()
-            .contains(ACTION_CODE));
+        assert!(!format!("{:?}", merged.organization).contains(ACTION_CODE));
     }
 }

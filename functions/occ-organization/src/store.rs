@@ -7,10 +7,10 @@ use std::collections::BTreeSet;
 use std::future::Future;
 
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
-use serde_json::{Map, Value};
+use webhook_shared::attribute::Members;
 use webhook_shared::storage::{
-    cancellation_reasons, contention_backoff, encode, event_item, n, s, Item, Receipt, StoreError,
-    Table, CONDITION_FAILED,
+    cancellation_reasons, contention_backoff, event_item, n, s, Item, Receipt, StoreError, Table,
+    CONDITION_FAILED,
 };
 use webhook_shared::table::{PK, SK};
 use webhook_shared::Outcome;
@@ -39,9 +39,9 @@ pub fn organization_pk(organization_id: &str) -> String {
 pub struct Delivery<'a> {
     pub receipt: &'a Receipt,
     pub organization_id: String,
-    /// The delivery's organization (typed, then as JSON) to merge.
-    pub organization: Map<String, Value>,
-    /// The redacted body, encoded for the event record.
+    /// The delivery's organization (typed, then in its stored form) to merge.
+    pub organization: Members,
+    /// The redacted body, as the event record's `payload`.
     pub payload: AttributeValue,
 }
 
@@ -103,7 +103,7 @@ pub fn transaction(
         delivery.payload.clone(),
     );
     let merged = merge(stored, &delivery.organization);
-    let state = state_item(&pk, delivery, &merged, version + 1)?;
+    let state = state_item(&pk, delivery, merged, version + 1);
     let guard = match version {
         0 => Put::builder().condition_expression(format!("attribute_not_exists({PK})")),
         _ => Put::builder()
@@ -154,12 +154,20 @@ async fn read_state(table: &Table, pk: &str) -> Result<(MergedOrganization, u64)
         _ => 0,
     };
     let organization = match item.remove("organization") {
-        Some(value) => serde_dynamo::from_attribute_value(value)?,
-        None => Map::new(),
+        Some(AttributeValue::M(members)) => members,
+        None => Members::new(),
+        Some(_) => return Err(corrupt_state(pk, "organization")),
     };
     let truncated_properties = match item.remove("truncated_properties") {
-        Some(value) => serde_dynamo::from_attribute_value(value)?,
+        Some(AttributeValue::L(names)) => names
+            .into_iter()
+            .map(|name| match name {
+                AttributeValue::S(name) => Ok(name),
+                _ => Err(corrupt_state(pk, "truncated_properties")),
+            })
+            .collect::<Result<_, _>>()?,
         None => BTreeSet::new(),
+        Some(_) => return Err(corrupt_state(pk, "truncated_properties")),
     };
     Ok((
         MergedOrganization {
@@ -170,25 +178,31 @@ async fn read_state(table: &Table, pk: &str) -> Result<(MergedOrganization, u64)
     ))
 }
 
-fn state_item(
-    pk: &str,
-    delivery: &Delivery<'_>,
-    merged: &MergedOrganization,
-    version: u64,
-) -> Result<Item, StoreError> {
+/// A stored state this function did not write (or a hand edit): a 503 and
+/// an alarm rather than overwriting it.
+fn corrupt_state(pk: &str, attribute: &str) -> StoreError {
+    StoreError::Unavailable(format!(
+        "the stored {pk} has an unreadable `{attribute}` attribute"
+    ))
+}
+
+fn state_item(pk: &str, delivery: &Delivery<'_>, merged: MergedOrganization, version: u64) -> Item {
     let mut item = Item::with_capacity(8);
     item.insert(PK.into(), s(pk));
     item.insert(SK.into(), s(STATE_SK));
     item.insert("organization_id".into(), s(&delivery.organization_id));
-    item.insert("organization".into(), encode(&merged.organization)?);
+    item.insert(
+        "organization".into(),
+        AttributeValue::M(merged.organization),
+    );
     if !merged.truncated_properties.is_empty() {
         item.insert(
             "truncated_properties".into(),
-            encode(&merged.truncated_properties)?,
+            AttributeValue::L(merged.truncated_properties.into_iter().map(s).collect()),
         );
     }
     item.insert("event_id".into(), s(delivery.receipt.event_id.as_str()));
     item.insert("received_at".into(), s(&delivery.receipt.received_at));
     item.insert("version".into(), n(version));
-    Ok(item)
+    item
 }

@@ -2,18 +2,22 @@
 //! expected kind, or something else. Parsing never fails on a field's type, so
 //! validation can report every problem at once instead of the first one.
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use aws_sdk_dynamodb::types::AttributeValue;
 use serde_json::Value;
 
 use super::pointer::{Pointer, Problems};
+use crate::attribute::ToAttribute;
 
-/// The type a known field must have, and how to read it from JSON leniently.
-pub trait FieldKind: Sized {
+/// The type a known field must have, how to read it from JSON leniently, and
+/// how it is stored.
+pub trait FieldKind: Sized + ToAttribute {
     /// What the field must be, as said in a problem detail.
     const EXPECTED: &'static str;
     /// Whether `""` means "no value": senders write `""` for empty ids,
     /// numbers and dates. Text keeps `""` as a value.
     const BLANK_IS_NULL: bool = true;
+    /// Whether the field is kept in the stored state (secrets are not).
+    const STORED: bool = true;
 
     /// The value, or the JSON given back when it is not of this kind.
     fn from_json(value: Value) -> Result<Self, Value>;
@@ -86,20 +90,20 @@ impl<T: FieldKind> Field<T> {
     }
 }
 
-impl<'de, T: FieldKind> Deserialize<'de> for Field<T> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        Value::deserialize(deserializer).map(Field::from_json)
+impl<T: ToAttribute> ToAttribute for Field<T> {
+    fn to_attribute(&self) -> AttributeValue {
+        match self {
+            // Absent fields are skipped by the models; should one get here, null.
+            Field::Absent | Field::Null => AttributeValue::Null(true),
+            Field::Value(value) => value.to_attribute(),
+            Field::Invalid(value) => value.to_attribute(),
+        }
     }
 }
 
-impl<T: Serialize> Serialize for Field<T> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        match self {
-            // Absent fields are skipped by the models; should one get here, null.
-            Field::Absent | Field::Null => serializer.serialize_none(),
-            Field::Value(value) => value.serialize(serializer),
-            Field::Invalid(value) => value.serialize(serializer),
-        }
+impl<T: ToAttribute> ToAttribute for Vec<Field<T>> {
+    fn to_attribute(&self) -> AttributeValue {
+        crate::attribute::list(self)
     }
 }
 
@@ -121,27 +125,38 @@ impl<T: FieldKind> FieldKind for Vec<Field<T>> {
     }
 }
 
+/// A field's name as the sender spells it: the identifier, or the name given
+/// after `=` where the identifier cannot be that name (`type_ = "type"`).
+macro_rules! field_name {
+    ($field:ident) => {
+        stringify!($field)
+    };
+    ($field:ident = $name:literal) => {
+        $name
+    };
+}
+pub(crate) use field_name;
+
 /// Declares a payload object: every documented field as a lenient `Field`,
-/// named exactly as the sender spells it, plus every unknown field kept as
-/// received. Generates the type check of every field.
+/// named as the sender spells it, plus every unknown field kept as received.
+/// Generates reading from JSON (by moving, one match per member), the type
+/// check of every field, and the stored form (an M of every present field).
 macro_rules! payload_model {
     (
         $(#[$meta:meta])*
         pub struct $name:ident {
-            $( $(#[$field_meta:meta])* $field:ident : $kind:ty ),* $(,)?
+            $( $(#[$field_meta:meta])* $field:ident $(= $rename:literal)? : $kind:ty ),* $(,)?
         }
     ) => {
         $(#[$meta])*
         #[allow(non_snake_case)]
-        #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize, serde::Serialize)]
+        #[derive(Debug, Clone, Default, PartialEq)]
         pub struct $name {
             $(
                 $(#[$field_meta])*
-                #[serde(default, skip_serializing_if = "crate::model::Field::is_absent")]
                 pub $field: $crate::model::Field<$kind>,
             )*
             /// Fields the schema does not list, kept and stored as received.
-            #[serde(flatten)]
             pub extra: serde_json::Map<String, serde_json::Value>,
         }
 
@@ -149,13 +164,23 @@ macro_rules! payload_model {
             const EXPECTED: &'static str = "an object";
 
             fn from_json(value: serde_json::Value) -> Result<Self, serde_json::Value> {
-                match value {
-                    // Cannot fail: every field is lenient and unknown ones are kept.
-                    serde_json::Value::Object(_) => {
-                        serde_json::from_value(value).map_err(|_| serde_json::Value::Null)
+                let serde_json::Value::Object(members) = value else {
+                    return Err(value);
+                };
+                let mut model = Self::default();
+                for (key, value) in members {
+                    match key.as_str() {
+                        $(
+                            $crate::model::field_name!($field $(= $rename)?) => {
+                                model.$field = $crate::model::Field::from_json(value)
+                            }
+                        )*
+                        _ => {
+                            model.extra.insert(key, value);
+                        }
                     }
-                    other => Err(other),
                 }
+                Ok(model)
             }
 
             fn check_nested(
@@ -165,10 +190,38 @@ macro_rules! payload_model {
             ) {
                 $(
                     self.$field.check(
-                        &at.key(stringify!($field).trim_start_matches("r#")),
+                        &at.key($crate::model::field_name!($field $(= $rename)?)),
                         problems,
                     );
                 )*
+            }
+        }
+
+        impl $crate::attribute::ToAttribute for $name {
+            fn to_attribute(&self) -> aws_sdk_dynamodb::types::AttributeValue {
+                aws_sdk_dynamodb::types::AttributeValue::M(self.to_members())
+            }
+        }
+
+        impl $name {
+            /// The stored form: every present field and every unknown one.
+            pub fn to_members(&self) -> $crate::attribute::Members {
+                use $crate::attribute::ToAttribute;
+                let fields = [$( $crate::model::field_name!($field $(= $rename)?) ),*].len();
+                let mut members =
+                    $crate::attribute::Members::with_capacity(fields + self.extra.len());
+                for (key, value) in &self.extra {
+                    members.insert(key.clone(), value.to_attribute());
+                }
+                $(
+                    if <$kind as $crate::model::FieldKind>::STORED && !self.$field.is_absent() {
+                        members.insert(
+                            $crate::model::field_name!($field $(= $rename)?).to_owned(),
+                            self.$field.to_attribute(),
+                        );
+                    }
+                )*
+                members
             }
         }
     };

@@ -1,11 +1,12 @@
 //! The value kinds the two senders use, each read as leniently as the sender
 //! writes it and stored in one normalised form.
 
+use aws_sdk_dynamodb::types::AttributeValue;
 use jiff::{civil, tz::TimeZone, Timestamp};
-use serde::{Serialize, Serializer};
 use serde_json::{Map, Number, Value};
 
 use super::field::FieldKind;
+use crate::attribute::{list, object_members, ToAttribute};
 
 /// Free text. `""` is a value, not "no value".
 impl FieldKind for String {
@@ -20,10 +21,41 @@ impl FieldKind for String {
     }
 }
 
+/// A secret the schema lists (a token, a password): read for authentication
+/// or not at all, removed before typing, and never stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Secret;
+
+impl FieldKind for Secret {
+    const EXPECTED: &'static str = "a string";
+    const BLANK_IS_NULL: bool = false;
+    const STORED: bool = false;
+
+    /// The text is dropped here so that no copy of it outlives parsing.
+    fn from_json(value: Value) -> Result<Self, Value> {
+        match value {
+            Value::String(_) => Ok(Secret),
+            other => Err(other),
+        }
+    }
+}
+
+impl ToAttribute for Secret {
+    /// Never called for a stored model (`STORED` is false); shown masked.
+    fn to_attribute(&self) -> AttributeValue {
+        AttributeValue::S("[REDACTED]".into())
+    }
+}
+
 /// A numeric id, sent as a JSON number or as a numeric string; stored as a number.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(transparent)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Id(pub u64);
+
+impl ToAttribute for Id {
+    fn to_attribute(&self) -> AttributeValue {
+        AttributeValue::N(self.0.to_string())
+    }
+}
 
 impl FieldKind for Id {
     const EXPECTED: &'static str = "a non-negative integer (number or numeric string)";
@@ -39,9 +71,14 @@ impl FieldKind for Id {
 }
 
 /// An amount of money: a JSON number, kept exactly as sent (`3400` stays an integer).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(transparent)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Money(pub Number);
+
+impl ToAttribute for Money {
+    fn to_attribute(&self) -> AttributeValue {
+        self.0.to_attribute()
+    }
+}
 
 impl FieldKind for Money {
     const EXPECTED: &'static str = "a number";
@@ -56,9 +93,14 @@ impl FieldKind for Money {
 
 /// A boolean, also accepted as `0`/`1` and `"0"`/`"1"`/`"true"`/`"false"`,
 /// which PHP-based senders produce; stored as a boolean.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(transparent)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Flag(pub bool);
+
+impl ToAttribute for Flag {
+    fn to_attribute(&self) -> AttributeValue {
+        AttributeValue::Bool(self.0)
+    }
+}
 
 impl FieldKind for Flag {
     const EXPECTED: &'static str = "a boolean";
@@ -83,9 +125,14 @@ impl FieldKind for Flag {
 }
 
 /// A list of strings (ChargeOver `tags`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(transparent)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tags(pub Vec<String>);
+
+impl ToAttribute for Tags {
+    fn to_attribute(&self) -> AttributeValue {
+        list(&self.0)
+    }
+}
 
 impl FieldKind for Tags {
     const EXPECTED: &'static str = "an array of strings";
@@ -167,20 +214,24 @@ impl FieldKind for SourceDateTime {
     }
 }
 
-impl Serialize for SourceDateTime {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.text)
+impl ToAttribute for SourceDateTime {
+    fn to_attribute(&self) -> AttributeValue {
+        self.text.to_attribute()
     }
 }
 
 /// A string with a documented set of values; other values are kept (and the
 /// caller warns) rather than rejected, since senders add values over time.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(transparent)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Choice<const N: usize> {
     value: String,
-    #[serde(skip)]
     known: [&'static str; N],
+}
+
+impl<const N: usize> ToAttribute for Choice<N> {
+    fn to_attribute(&self) -> AttributeValue {
+        self.value.to_attribute()
+    }
 }
 
 /// ChargeOver's `invoice_delivery` / `dunning_delivery`.
@@ -216,15 +267,28 @@ impl FieldKind for DeliveryMethod {
 }
 
 /// OCC's `_actionCode` on sub-entities of a changes-only delivery.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "UPPERCASE")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ActionCode {
     Create,
     Update,
     Delete,
 }
 
+impl ToAttribute for ActionCode {
+    fn to_attribute(&self) -> AttributeValue {
+        self.as_str().to_attribute()
+    }
+}
+
 impl ActionCode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActionCode::Create => "CREATE",
+            ActionCode::Update => "UPDATE",
+            ActionCode::Delete => "DELETE",
+        }
+    }
+
     pub fn parse(text: &str) -> Option<Self> {
         match text {
             "CREATE" => Some(ActionCode::Create),
@@ -249,11 +313,19 @@ impl FieldKind for ActionCode {
 
 /// A boolean that a schema documents as a string (OCC's
 /// `useAllShippingMethodsFromSite`): either is accepted and kept as sent.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BoolOrText {
     Bool(bool),
     Text(String),
+}
+
+impl ToAttribute for BoolOrText {
+    fn to_attribute(&self) -> AttributeValue {
+        match self {
+            BoolOrText::Bool(flag) => AttributeValue::Bool(*flag),
+            BoolOrText::Text(text) => text.to_attribute(),
+        }
+    }
 }
 
 impl FieldKind for BoolOrText {
@@ -271,11 +343,19 @@ impl FieldKind for BoolOrText {
 
 /// An amount documented as a string that may arrive as a number (OCC's
 /// `orderPriceLimit`); kept as sent.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum TextOrNumber {
     Number(Number),
     Text(String),
+}
+
+impl ToAttribute for TextOrNumber {
+    fn to_attribute(&self) -> AttributeValue {
+        match self {
+            TextOrNumber::Number(number) => number.to_attribute(),
+            TextOrNumber::Text(text) => text.to_attribute(),
+        }
+    }
 }
 
 impl FieldKind for TextOrNumber {
@@ -292,9 +372,14 @@ impl FieldKind for TextOrNumber {
 }
 
 /// An array whose items the schema does not describe; kept as sent.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(transparent)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct AnyList(pub Vec<Value>);
+
+impl ToAttribute for AnyList {
+    fn to_attribute(&self) -> AttributeValue {
+        list(&self.0)
+    }
+}
 
 impl FieldKind for AnyList {
     const EXPECTED: &'static str = "an array";
@@ -308,9 +393,14 @@ impl FieldKind for AnyList {
 }
 
 /// An object whose members the schema does not describe; kept as sent.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(transparent)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct AnyObject(pub Map<String, Value>);
+
+impl ToAttribute for AnyObject {
+    fn to_attribute(&self) -> AttributeValue {
+        AttributeValue::M(object_members(&self.0))
+    }
+}
 
 impl FieldKind for AnyObject {
     const EXPECTED: &'static str = "an object";
@@ -427,7 +517,7 @@ mod tests {
         assert!(email.is_known());
         let fax = read::<DeliveryMethod>(json!("fax")).into_value().unwrap();
         assert!(!fax.is_known());
-        assert_eq!(serde_json::to_value(&fax).unwrap(), json!("fax"));
+        assert_eq!(fax.to_attribute(), AttributeValue::S("fax".into()));
     }
 
     #[test]

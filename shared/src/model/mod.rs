@@ -8,10 +8,10 @@ mod pointer;
 pub mod chargeover;
 pub mod occ;
 
-pub(crate) use field::payload_model;
+pub(crate) use field::{field_name, payload_model};
 pub use field::{Field, FieldKind};
 pub use kinds::{
-    ActionCode, AnyList, AnyObject, BoolOrText, Choice, DeliveryMethod, Flag, Id, Money,
+    ActionCode, AnyList, AnyObject, BoolOrText, Choice, DeliveryMethod, Flag, Id, Money, Secret,
     SourceDateTime, Tags, TextOrNumber,
 };
 pub use pointer::{FieldError, Pointer, Problems};

@@ -63,7 +63,7 @@ payload_model! {
         siteOrganizationProperties: Vec<Field<SiteOrganizationProperties>>,
         taxExemptionCode: String,
         taxReferenceNumber: String,
-        r#type: String,
+        type_ = "type": String,
         uniqueId: String,
         useAllPaymentMethodsFromSite: Flag,
         useAllShippingMethodsFromSite: BoolOrText,
@@ -273,6 +273,7 @@ impl OrganizationChange {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::attribute::ToAttribute;
     use serde_json::json;
 
     /// The seed document's example, verbatim.
@@ -302,8 +303,8 @@ mod tests {
         assert_eq!(change.organization.relativeRoles.value().unwrap().len(), 5);
         // Stored back as sent.
         assert_eq!(
-            serde_json::to_value(&change.organization).unwrap(),
-            seed_example()["organization"]
+            change.organization.to_attribute(),
+            seed_example()["organization"].to_attribute()
         );
     }
 
@@ -355,7 +356,7 @@ mod tests {
         assert_eq!(detail.types.value().unwrap().len(), 1);
         assert!(detail.extra.is_empty() && secondary.extra.is_empty());
         assert!(org.extra.is_empty());
-        assert_eq!(serde_json::to_value(org).unwrap(), body["organization"]);
+        assert_eq!(org.to_attribute(), body["organization"].to_attribute());
     }
 
     #[test]
