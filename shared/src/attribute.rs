@@ -53,6 +53,12 @@ impl ToAttribute for str {
     }
 }
 
+impl<T: ToAttribute + ?Sized> ToAttribute for &T {
+    fn to_attribute(&self) -> AttributeValue {
+        (**self).to_attribute()
+    }
+}
+
 /// An L attribute of `items`, in order.
 pub fn list<T: ToAttribute>(items: &[T]) -> AttributeValue {
     AttributeValue::L(items.iter().map(T::to_attribute).collect())

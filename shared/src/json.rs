@@ -1,108 +1,126 @@
 //! Reading a body as JSON, strictly: a member named twice is refused rather
 //! than resolved silently (which copy wins differs between parsers, so a
 //! signed or validated body could be read differently downstream).
+//!
+//! The body is parsed straight into DynamoDB attributes: that is the form the
+//! event record stores, and validation reads it in place, so a delivery is
+//! converted once (docs/PERFORMANCE.md).
 
+use std::collections::hash_map::Entry;
 use std::fmt;
 
-use serde::de::{self, Deserialize, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
-use serde_json::{Map, Number, Value};
+use aws_sdk_dynamodb::types::AttributeValue;
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
-/// Parses `body` into a JSON value. Fails on anything `serde_json` refuses
-/// (invalid UTF-8, a byte-order mark, trailing data, nesting deeper than 128)
-/// and on duplicate member names.
-pub fn parse(body: &[u8]) -> Result<Value, serde_json::Error> {
-    serde_json::from_slice::<StrictValue>(body).map(|strict| strict.0)
-}
+use crate::attribute::Members;
 
-struct StrictValue(Value);
-
-impl<'de> Deserialize<'de> for StrictValue {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(StrictVisitor).map(StrictValue)
-    }
+/// Parses `body` into the attribute DynamoDB stores for it: objects as M,
+/// arrays as L, strings as S, numbers as N (integers exactly, others in their
+/// shortest round-trip form, written out without an exponent), booleans as
+/// BOOL, null as NULL. Fails on anything `serde_json` refuses (invalid UTF-8,
+/// a byte-order mark, trailing data, nesting deeper than 128) and on
+/// duplicate member names.
+pub fn parse(body: &[u8]) -> Result<AttributeValue, serde_json::Error> {
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    let value = StrictVisitor.deserialize(&mut deserializer)?;
+    deserializer.end()?;
+    Ok(value)
 }
 
 struct StrictVisitor;
 
 impl<'de> DeserializeSeed<'de> for StrictVisitor {
-    type Value = Value;
+    type Value = AttributeValue;
 
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
         deserializer.deserialize_any(self)
     }
 }
 
 impl<'de> Visitor<'de> for StrictVisitor {
-    type Value = Value;
+    type Value = AttributeValue;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("any JSON value")
     }
 
-    fn visit_bool<E>(self, value: bool) -> Result<Value, E> {
-        Ok(Value::Bool(value))
+    fn visit_bool<E>(self, value: bool) -> Result<Self::Value, E> {
+        Ok(AttributeValue::Bool(value))
     }
 
-    fn visit_i64<E>(self, value: i64) -> Result<Value, E> {
-        Ok(Value::Number(value.into()))
+    fn visit_i64<E>(self, value: i64) -> Result<Self::Value, E> {
+        Ok(AttributeValue::N(value.to_string()))
     }
 
-    fn visit_u64<E>(self, value: u64) -> Result<Value, E> {
-        Ok(Value::Number(value.into()))
+    fn visit_u64<E>(self, value: u64) -> Result<Self::Value, E> {
+        Ok(AttributeValue::N(value.to_string()))
     }
 
-    fn visit_f64<E: de::Error>(self, value: f64) -> Result<Value, E> {
-        Number::from_f64(value)
-            .map(Value::Number)
-            .ok_or_else(|| E::custom("number out of range"))
+    fn visit_f64<E: de::Error>(self, value: f64) -> Result<Self::Value, E> {
+        if value.is_finite() {
+            Ok(AttributeValue::N(value.to_string()))
+        } else {
+            Err(E::custom("number out of range"))
+        }
     }
 
-    fn visit_str<E>(self, value: &str) -> Result<Value, E> {
-        Ok(Value::String(value.to_owned()))
+    fn visit_str<E>(self, value: &str) -> Result<Self::Value, E> {
+        Ok(AttributeValue::S(value.to_owned()))
     }
 
-    fn visit_string<E>(self, value: String) -> Result<Value, E> {
-        Ok(Value::String(value))
+    fn visit_string<E>(self, value: String) -> Result<Self::Value, E> {
+        Ok(AttributeValue::S(value))
     }
 
-    fn visit_unit<E>(self) -> Result<Value, E> {
-        Ok(Value::Null)
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(AttributeValue::Null(true))
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
         let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
         while let Some(item) = seq.next_element_seed(StrictVisitor)? {
             items.push(item);
         }
-        Ok(Value::Array(items))
+        Ok(AttributeValue::L(items))
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let mut members = Map::new();
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut members = Members::new();
         while let Some(key) = map.next_key::<String>()? {
-            if members.contains_key(&key) {
-                return Err(de::Error::custom(format_args!("duplicate member {key:?}")));
+            match members.entry(key) {
+                Entry::Vacant(slot) => {
+                    slot.insert(map.next_value_seed(StrictVisitor)?);
+                }
+                Entry::Occupied(taken) => {
+                    let key = taken.key();
+                    return Err(de::Error::custom(format_args!("duplicate member {key:?}")));
+                }
             }
-            let value = map.next_value_seed(StrictVisitor)?;
-            members.insert(key, value);
         }
-        Ok(Value::Object(members))
+        Ok(AttributeValue::M(members))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::attribute::ToAttribute;
+    use serde_json::{json, Value};
 
     #[test]
     fn same_value_as_serde_json() {
-        let text = br#"{"a": [1, -2, 3.5, "x", null, true, {"b": {}}], "c": 18446744073709551615}"#;
+        let text = br#"{"a": [1, -2, 3.5, "x", null, true, {"b": {}}], "c": 18446744073709551615, "d": 1e20}"#;
         assert_eq!(
             parse(text).unwrap(),
-            serde_json::from_slice::<Value>(text).unwrap()
+            serde_json::from_slice::<Value>(text)
+                .unwrap()
+                .to_attribute()
         );
-        assert_eq!(parse(b" 7 ").unwrap(), json!(7));
+        assert_eq!(parse(b" 7 ").unwrap(), json!(7).to_attribute());
+        assert_eq!(
+            parse(b"1e20").unwrap(),
+            AttributeValue::N("100000000000000000000".into())
+        );
     }
 
     #[test]
@@ -132,6 +150,9 @@ mod tests {
             assert!(parse(text).is_err(), "{:?}", String::from_utf8_lossy(text));
         }
         // A NUL escaped inside a string is JSON.
-        assert_eq!(parse(br#"{"a": "\u0000"}"#).unwrap(), json!({"a": "\u{0}"}));
+        assert_eq!(
+            parse(br#"{"a": "\u0000"}"#).unwrap(),
+            json!({"a": "\u{0}"}).to_attribute()
+        );
     }
 }

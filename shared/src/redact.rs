@@ -2,23 +2,23 @@
 //! removed from parsed payloads at any depth, and masked in raw bodies kept
 //! for quarantine.
 
-use serde_json::Value;
+use aws_sdk_dynamodb::types::AttributeValue;
 
 /// Member names whose values are secrets, wherever they appear.
 pub const SECRET_KEYS: [&str; 2] = ["password", "security_token"];
 
 pub const MASK: &str = "[REDACTED]";
 
-/// Removes every secret member from `value`, at any depth.
-pub fn redact(value: &mut Value) {
+/// Removes every secret member from a parsed payload, at any depth.
+pub fn redact(value: &mut AttributeValue) {
     match value {
-        Value::Object(members) => {
+        AttributeValue::M(members) => {
             for key in SECRET_KEYS {
                 members.remove(key);
             }
             members.values_mut().for_each(redact);
         }
-        Value::Array(items) => items.iter_mut().for_each(redact),
+        AttributeValue::L(items) => items.iter_mut().for_each(redact),
         _ => {}
     }
 }
@@ -120,6 +120,7 @@ fn string_len(text: &[u8]) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::attribute::ToAttribute;
     use serde_json::json;
 
     #[test]
@@ -127,9 +128,13 @@ mod tests {
         let mut value = json!({
             "security_token": "t", "a": {"password": "p", "b": [{"password": "q", "c": 1}]},
             "keep": "password"
-        });
+        })
+        .to_attribute();
         redact(&mut value);
-        assert_eq!(value, json!({"a": {"b": [{"c": 1}]}, "keep": "password"}));
+        assert_eq!(
+            value,
+            json!({"a": {"b": [{"c": 1}]}, "keep": "password"}).to_attribute()
+        );
     }
 
     #[test]

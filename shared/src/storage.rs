@@ -11,7 +11,6 @@ use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
 use jiff::Timestamp;
-use serde_json::Value;
 use thiserror::Error;
 
 use crate::attribute::Members;
@@ -195,28 +194,35 @@ pub fn event_item(pk: &str, receipt: &Receipt, outcome: Outcome, payload: Attrib
 }
 
 /// Numbers DynamoDB cannot hold (magnitude from 1e126 up, or below 1e-130),
-/// each with its pointer: such a delivery can never be stored, so it is
-/// refused (422) rather than failing the write and being retried forever.
-pub fn unstorable_numbers(value: &Value) -> Vec<FieldError> {
+/// each with its pointer (sorted, as members come in no set order): such a
+/// delivery can never be stored, so it is refused (422) rather than failing
+/// the write and being retried forever.
+pub fn unstorable_numbers(value: &AttributeValue) -> Vec<FieldError> {
     let mut problems = Problems::default();
     walk_numbers(value, &Pointer::Root, &mut problems);
-    problems.into_vec()
+    let mut problems = problems.into_vec();
+    problems.sort_by(|a, b| a.pointer.cmp(&b.pointer));
+    problems
 }
 
-fn walk_numbers(value: &Value, at: &Pointer<'_>, problems: &mut Problems) {
+/// Parsed numbers are written out in full, without an exponent, so only a
+/// long one can be out of range; short ones are not parsed again.
+const SHORTEST_UNSTORABLE: usize = 40;
+
+fn walk_numbers(value: &AttributeValue, at: &Pointer<'_>, problems: &mut Problems) {
     match value {
-        Value::Number(number) => {
-            let magnitude = number.as_f64().map_or(0.0, f64::abs);
-            if number.is_f64() && (magnitude >= 1e126 || (magnitude > 0.0 && magnitude < 1e-130)) {
+        AttributeValue::N(text) if text.len() >= SHORTEST_UNSTORABLE => {
+            let magnitude = text.parse::<f64>().map_or(0.0, f64::abs);
+            if magnitude >= 1e126 || (magnitude > 0.0 && magnitude < 1e-130) {
                 problems.push(at, "is a number outside the range DynamoDB can store");
             }
         }
-        Value::Array(items) => {
+        AttributeValue::L(items) => {
             for (index, item) in items.iter().enumerate() {
                 walk_numbers(item, &at.index(index), problems);
             }
         }
-        Value::Object(members) => {
+        AttributeValue::M(members) => {
             for (key, member) in members {
                 walk_numbers(member, &at.key(key), problems);
             }
@@ -362,8 +368,8 @@ mod tests {
 
     #[test]
     fn numbers_dynamodb_cannot_hold() {
-        let value: Value = serde_json::from_str(
-            r#"{"ok": [1, -2.5, 1e125, 1e-129, 18446744073709551615, 0.0], "big": 1e126, "tiny": [-1e-131]}"#,
+        let value = crate::json::parse(
+            br#"{"ok": [1, -2.5, 1e125, 1e-129, 18446744073709551615, 0.0], "big": 1e126, "tiny": [-1e-131]}"#,
         )
         .unwrap();
         let pointers: Vec<String> = unstorable_numbers(&value)
@@ -421,7 +427,7 @@ mod tests {
         let AttributeValue::S(problem) = &item["problem"] else {
             panic!()
         };
-        let problem: Value = serde_json::from_str(problem).unwrap();
+        let problem: serde_json::Value = serde_json::from_str(problem).unwrap();
         assert_eq!(problem["status"], 400);
         assert_eq!(problem["errors"][0]["pointer"], "");
     }

@@ -14,6 +14,7 @@ use jiff::tz::TimeZone;
 use lambda_http::{Body, Request, Response};
 use serde_json::{json, Value};
 use sha2::{Sha256, Sha512};
+use webhook_shared::attribute::ToAttribute;
 use webhook_shared::model::chargeover::MainContactChange;
 use webhook_shared::model::occ::OrganizationChange;
 use webhook_shared::secret::{SecretStore, SecretValue, WebhookKeys};
@@ -1065,7 +1066,7 @@ fn request_problems(base: &Value, authenticate: impl Fn(Case) -> Case) -> Vec<Ca
 async fn chargeover_crafted_bodies() {
     let base = chargeover_base();
     assert!(
-        MainContactChange::from_json(without(&base, "/security_token")).is_ok(),
+        MainContactChange::read(&without(&base, "/security_token").to_attribute()).is_ok(),
         "the base payload is valid"
     );
     let table = fresh_table(&local_aws().await).await;
@@ -1667,7 +1668,7 @@ fn occ_cases() -> Vec<Case> {
 async fn occ_crafted_bodies() {
     let base = occ_base();
     assert!(
-        OrganizationChange::from_json(base.clone()).is_ok(),
+        OrganizationChange::read(&base.to_attribute()).is_ok(),
         "the base payload is valid"
     );
     let table = fresh_table(&local_aws().await).await;

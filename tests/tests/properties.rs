@@ -10,6 +10,7 @@
 
 use std::sync::Mutex;
 
+use aws_sdk_dynamodb::types::AttributeValue;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use chargeover_main_contact::auth::TokenKeys;
@@ -84,8 +85,9 @@ impl MainContactStore for MemoryStore {
     async fn record(
         &self,
         delivery: chargeover_main_contact::store::Delivery<'_>,
+        _again: chargeover_main_contact::store::Again<'_, '_>,
     ) -> Result<Outcome, StoreError> {
-        assert!(delivery.change.customer_id > 0);
+        assert!(delivery.state.customer_id > 0);
         self.record_event(delivery.receipt.event_id.to_string())
     }
 }
@@ -94,6 +96,7 @@ impl OrganizationStore for MemoryStore {
     async fn record(
         &self,
         delivery: occ_organization::store::Delivery<'_>,
+        _again: occ_organization::store::Again<'_, '_>,
     ) -> Result<Outcome, StoreError> {
         assert!(!delivery.organization_id.is_empty());
         self.record_event(delivery.receipt.event_id.to_string())
@@ -568,11 +571,11 @@ fn chargeover_valid_token_any_body() {
             // 401 exactly when the body carries another token, or no token
             // is sent at all (a body that does not parse carries none).
             let body_token = match webhook_shared::json::parse(&body) {
-                Ok(Value::Object(members)) => members.get("security_token").cloned(),
+                Ok(AttributeValue::M(members)) => members.get("security_token").cloned(),
                 _ => None,
             };
             let refused = match body_token {
-                Some(Value::String(given)) => given != CO_SECRET,
+                Some(AttributeValue::S(given)) => given != CO_SECRET,
                 Some(_) => true,
                 None => token == 1,
             };

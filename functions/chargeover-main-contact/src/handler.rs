@@ -3,9 +3,9 @@
 
 use std::time::Instant;
 
+use aws_sdk_dynamodb::types::AttributeValue;
 use jiff::{tz::TimeZone, Timestamp};
 use lambda_http::{Body, Request, Response};
-use serde_json::Value;
 use webhook_shared::attribute::ToAttribute;
 use webhook_shared::json;
 use webhook_shared::model::chargeover::MainContactChange;
@@ -17,7 +17,7 @@ use webhook_shared::storage::{quarantine_refused, unstorable_numbers, Quarantine
 use webhook_shared::{Outcome, Rejection};
 
 use crate::auth::{BodyToken, TokenKeys, KEY_HEADER};
-use crate::store::{Delivery, MainContactStore, REJECTED_PK};
+use crate::store::{Delivery, MainContactState, MainContactStore, REJECTED_PK};
 
 pub const SOURCE_HEADER: &str = "x-chargeover-source";
 
@@ -69,17 +69,24 @@ where
     report.event_id = Some(receipt.event_id.to_string());
     let keys = receiver.keys.keys().await;
 
-    let result = match accept(request, body, &keys, &receiver.timezone, &receipt) {
+    let timezone = &receiver.timezone;
+    let accepted = || accept(request, body, &keys, timezone, &receipt);
+    let result = match accepted() {
         Ok(delivery) => {
-            report.customer_id = Some(delivery.change.customer_id);
-            for (field, value) in delivery.change.unknown_choices() {
+            report.customer_id = Some(delivery.state.customer_id);
+            for (field, value) in &delivery.unknown_choices {
                 tracing::warn!(event_id = %receipt.event_id, field, value, "value outside the documented set kept");
             }
-            receiver.store.record(delivery).await.map_err(|error| {
-                // The cause, for the operator (the answer only says 503 or 422).
-                tracing::warn!(event_id = %receipt.event_id, %error, "write failed");
-                Rejection::from(error)
-            })
+            let again = || accepted().ok();
+            receiver
+                .store
+                .record(delivery, &again)
+                .await
+                .map_err(|error| {
+                    // The cause, for the operator (the answer only says 503 or 422).
+                    tracing::warn!(event_id = %receipt.event_id, %error, "write failed");
+                    Rejection::from(error)
+                })
         }
         Err(rejection) => Err(rejection),
     };
@@ -88,7 +95,7 @@ where
 }
 
 /// Everything a delivery costs before any I/O: authenticate, parse, redact,
-/// validate, encode. `body` is the request's raw body.
+/// validate, and build the stored forms. `body` is the request's raw body.
 pub fn accept<'a>(
     request: &'a Request,
     body: &[u8],
@@ -105,35 +112,44 @@ pub fn accept<'a>(
     if !keys.authenticate(header_token, body_token(&parsed)) {
         return Err(Rejection::Unauthorized);
     }
-    let mut body = parsed.map_err(|e| Rejection::MalformedJson(e.to_string()))?;
-    redact(&mut body);
-    let unstorable = unstorable_numbers(&body);
+    let mut payload = parsed.map_err(|e| Rejection::MalformedJson(e.to_string()))?;
+    redact(&mut payload);
+    let unstorable = unstorable_numbers(&payload);
     if !unstorable.is_empty() {
         return Err(Rejection::InvalidPayload(unstorable));
     }
-    let payload = body.to_attribute();
-    let change = MainContactChange::from_json(body).map_err(Rejection::InvalidPayload)?;
-    let source_modified_at = change.modified().map(|modified| {
-        modified
-            .instant(timezone)
-            .strftime("%Y-%m-%dT%H:%M:%SZ")
-            .to_string()
-    });
+    let change = MainContactChange::read(&payload).map_err(Rejection::InvalidPayload)?;
+    let state = MainContactState {
+        customer_id: change.customer_id,
+        customer: change.customer.to_attribute(),
+        contact: change.contact.as_ref().map(ToAttribute::to_attribute),
+        superuser_id: change.superuser_id,
+        source_modified_at: change.modified().map(|modified| {
+            modified
+                .instant(timezone)
+                .strftime("%Y-%m-%dT%H:%M:%SZ")
+                .to_string()
+        }),
+        source: header_str(request, SOURCE_HEADER),
+    };
+    let unknown_choices = change
+        .unknown_choices()
+        .map(|(field, value)| (field, value.to_owned()))
+        .collect();
     Ok(Delivery {
         receipt,
-        change,
+        state,
         payload,
-        source_modified_at,
-        source: header_str(request, SOURCE_HEADER),
+        unknown_choices,
     })
 }
 
 /// The body's `security_token`, if the body is an object that has one.
-fn body_token(parsed: &Result<Value, serde_json::Error>) -> BodyToken<'_> {
+fn body_token(parsed: &Result<AttributeValue, serde_json::Error>) -> BodyToken<'_> {
     match parsed {
-        Ok(Value::Object(members)) => match members.get("security_token") {
+        Ok(AttributeValue::M(members)) => match members.get("security_token") {
             None => BodyToken::Absent,
-            Some(Value::String(token)) => BodyToken::Text(token),
+            Some(AttributeValue::S(token)) => BodyToken::Text(token),
             Some(_) => BodyToken::NotText,
         },
         _ => BodyToken::Absent,

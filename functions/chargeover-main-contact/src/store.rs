@@ -5,8 +5,6 @@
 use std::future::Future;
 
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
-use webhook_shared::attribute::ToAttribute;
-use webhook_shared::model::chargeover::MainContactChange;
 use webhook_shared::storage::{
     cancellation_reasons, contention_backoff, event_item, n, s, Receipt, StoreError, Table,
     CONDITION_FAILED,
@@ -35,20 +33,42 @@ pub fn customer_pk(customer_id: u64) -> String {
 #[derive(Debug)]
 pub struct Delivery<'a> {
     pub receipt: &'a Receipt,
-    pub change: MainContactChange,
+    pub state: MainContactState<'a>,
     /// The redacted body, as the event record's `payload`.
     pub payload: AttributeValue,
+    /// Enumerated fields carrying a value outside the documented set, for a warning.
+    pub unknown_choices: Vec<(&'static str, String)>,
+}
+
+/// What the `MAIN_CONTACT` item is set to.
+#[derive(Debug)]
+pub struct MainContactState<'a> {
+    pub customer_id: u64,
+    /// `data.customer` in its stored form.
+    pub customer: AttributeValue,
+    /// `data.user` in its stored form; `None` when absent or null.
+    pub contact: Option<AttributeValue>,
+    /// The main contact's user id; `None` when 0 (no main contact) or unknown.
+    pub superuser_id: Option<u64>,
     /// `mod_datetime` as an RFC 3339 UTC instant; orders deliveries.
     pub source_modified_at: Option<String>,
     /// `X-ChargeOver-Source`, when sent.
     pub source: Option<&'a str>,
 }
 
+/// Builds a delivery again, the same as the first time (see [`MainContactStore::record`]).
+pub type Again<'d, 'a> = &'d (dyn Fn() -> Option<Delivery<'a>> + Sync);
+
 /// Records deliveries of main-contact changes.
 pub trait MainContactStore {
+    /// Writes `delivery`. The SDK consumes what it sends, so a second write
+    /// (after losing a race, or the event alone when the stored state is
+    /// newer) takes a delivery built `again` from the request: only those
+    /// rare deliveries pay for it, instead of every one paying for a copy.
     fn record(
         &self,
         delivery: Delivery<'_>,
+        again: Again<'_, '_>,
     ) -> impl Future<Output = Result<Outcome, StoreError>> + Send;
 }
 
@@ -56,12 +76,17 @@ pub trait MainContactStore {
 const ATTEMPTS: u32 = 8;
 
 impl MainContactStore for Table {
-    async fn record(&self, delivery: Delivery<'_>) -> Result<Outcome, StoreError> {
+    async fn record(
+        &self,
+        delivery: Delivery<'_>,
+        again: Again<'_, '_>,
+    ) -> Result<Outcome, StoreError> {
+        let mut delivery = delivery;
         for attempt in 1..=ATTEMPTS {
             let result = self
                 .client
                 .transact_write_items()
-                .set_transact_items(Some(transaction(&self.name, &delivery)?))
+                .set_transact_items(Some(transaction(&self.name, delivery)?))
                 .send()
                 .await;
             let error = match result {
@@ -78,22 +103,28 @@ impl MainContactStore for Table {
                 return Ok(Outcome::Duplicate);
             }
             if failed(1) {
-                return record_stale(self, &delivery).await;
+                return record_stale(self, built_again(again)?).await;
             }
             // Lost a race with a concurrent transaction on the same items.
             tokio::time::sleep(contention_backoff(attempt)).await;
+            delivery = built_again(again)?;
         }
         Err(StoreError::Contended { attempts: ATTEMPTS })
     }
 }
 
+fn built_again<'a>(again: Again<'_, 'a>) -> Result<Delivery<'a>, StoreError> {
+    // Building is deterministic; failing the second time would be a bug.
+    again().ok_or_else(|| StoreError::Unavailable("the delivery could not be built again".into()))
+}
+
 /// Newer state is stored: keep the event, with outcome `stale`, alone.
-async fn record_stale(table: &Table, delivery: &Delivery<'_>) -> Result<Outcome, StoreError> {
+async fn record_stale(table: &Table, delivery: Delivery<'_>) -> Result<Outcome, StoreError> {
     let item = event_item(
-        &customer_pk(delivery.change.customer_id),
+        &customer_pk(delivery.state.customer_id),
         delivery.receipt,
         Outcome::Stale,
-        delivery.payload.clone(),
+        delivery.payload,
     );
     let result = table
         .client
@@ -117,51 +148,49 @@ async fn record_stale(table: &Table, delivery: &Delivery<'_>) -> Result<Outcome,
 }
 
 /// The delivery's two writes, in order: the event record if new, and the
-/// state if not older. Built for each attempt (the SDK consumes what it
-/// sends), without I/O (the benches measure it).
+/// state if not older. Takes the delivery (the SDK consumes what it sends);
+/// no I/O (the benches measure it).
 pub fn transaction(
     table: &str,
-    delivery: &Delivery<'_>,
+    delivery: Delivery<'_>,
 ) -> Result<Vec<TransactWriteItem>, StoreError> {
-    let pk = customer_pk(delivery.change.customer_id);
+    let pk = customer_pk(delivery.state.customer_id);
     let event = Put::builder()
         .table_name(table)
         .set_item(Some(event_item(
             &pk,
             delivery.receipt,
             Outcome::Applied,
-            delivery.payload.clone(),
+            delivery.payload,
         )))
         .condition_expression(format!("attribute_not_exists({PK})"))
         .build()
         .map_err(build_error)?;
+    let state = state_update(table, &pk, delivery.receipt, delivery.state)?;
     Ok(vec![
         TransactWriteItem::builder().put(event).build(),
-        TransactWriteItem::builder()
-            .update(state_update(table, &pk, delivery)?)
-            .build(),
+        TransactWriteItem::builder().update(state).build(),
     ])
 }
 
 /// The state item's update: replace everything the delivery carries, bump
 /// `version`, and only if the stored change is not newer.
-fn state_update(table: &str, pk: &str, delivery: &Delivery<'_>) -> Result<Update, StoreError> {
-    let change = &delivery.change;
+fn state_update(
+    table: &str,
+    pk: &str,
+    receipt: &Receipt,
+    state: MainContactState<'_>,
+) -> Result<Update, StoreError> {
+    let ordered = state.source_modified_at.is_some();
     let attributes = [
-        ("customer_id", Some(n(change.customer_id))),
-        ("customer", Some(change.customer.to_attribute())),
-        (
-            "contact",
-            change.contact.as_ref().map(ToAttribute::to_attribute),
-        ),
-        ("superuser_id", change.superuser_id.map(n)),
-        (
-            "source_modified_at",
-            delivery.source_modified_at.as_deref().map(s),
-        ),
-        ("source", delivery.source.map(s)),
-        ("event_id", Some(s(delivery.receipt.event_id.as_str()))),
-        ("received_at", Some(s(&delivery.receipt.received_at))),
+        ("customer_id", Some(n(state.customer_id))),
+        ("customer", Some(state.customer)),
+        ("contact", state.contact),
+        ("superuser_id", state.superuser_id.map(n)),
+        ("source_modified_at", state.source_modified_at.map(s)),
+        ("source", state.source.map(s)),
+        ("event_id", Some(s(receipt.event_id.as_str()))),
+        ("received_at", Some(s(&receipt.received_at))),
     ];
     let mut set = vec!["#version = if_not_exists(#version, :zero) + :one".to_string()];
     let mut remove = Vec::new();
@@ -188,7 +217,7 @@ fn state_update(table: &str, pk: &str, delivery: &Delivery<'_>) -> Result<Update
         expression.push_str(&format!(" REMOVE {}", remove.join(", ")));
     }
     update = update.update_expression(expression);
-    if delivery.source_modified_at.is_some() {
+    if ordered {
         // Not older than the stored change; a state without a time (or none) takes it.
         update = update.condition_expression(
             "attribute_not_exists(#source_modified_at) OR #source_modified_at <= :source_modified_at",

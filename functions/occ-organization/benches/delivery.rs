@@ -26,7 +26,7 @@ use occ_organization::merge::{merge, MergedOrganization};
 use occ_organization::store::transaction;
 use serde_json::{json, Value};
 use sha2::Sha512;
-use webhook_shared::attribute::ToAttribute;
+use webhook_shared::json;
 use webhook_shared::model::occ::OrganizationChange;
 use webhook_shared::redact::redact;
 use webhook_shared::request::raw_body;
@@ -129,20 +129,15 @@ fn fixture() -> Fixture {
     let delivery = accept(&request, body, &keys, Algorithms::ALL, &receipt)
         .expect("the signed organization is accepted");
     assert_eq!(delivery.organization_id, "or-300007");
+    let organization = &delivery.organization;
     assert_eq!(
-        delivery.organization["secondaryAddresses"]
-            .as_l()
-            .unwrap()
-            .len(),
+        organization["secondaryAddresses"].as_l().unwrap().len(),
         ADDRESSES
     );
+    assert_eq!(organization["members"].as_l().unwrap().len(), MEMBERS);
+    let stored = merge(MergedOrganization::default(), delivery.organization.clone());
     assert_eq!(
-        delivery.organization["members"].as_l().unwrap().len(),
-        MEMBERS
-    );
-    let stored = merge(MergedOrganization::default(), &delivery.organization);
-    assert_eq!(
-        transaction(TABLE, &delivery, stored.clone(), 1)
+        transaction(TABLE, delivery, stored.clone(), 1)
             .unwrap()
             .len(),
         2
@@ -175,7 +170,7 @@ fn delivery(c: &mut Criterion) {
                 let receipt = Receipt::new(body, Timestamp::now(), None);
                 let delivery =
                     accept(&f.request, body, &f.keys, Algorithms::ALL, &receipt).unwrap();
-                transaction(TABLE, &delivery, stored, 1).unwrap()
+                transaction(TABLE, delivery, stored, 1).unwrap()
             },
             BatchSize::PerIteration,
         )
@@ -187,12 +182,11 @@ fn delivery(c: &mut Criterion) {
 fn steps(c: &mut Criterion) {
     let f = fixture();
     let body = raw_body(&f.request);
-    let parsed: Value = serde_json::from_slice(body).unwrap();
+    let parsed = json::parse(body).unwrap();
     let mut redacted = parsed.clone();
     redact(&mut redacted);
-    let change = OrganizationChange::from_json(redacted.clone()).unwrap();
+    let change = OrganizationChange::read(&redacted).unwrap();
     let receipt = Receipt::new(body, Timestamp::now(), None);
-    let delivery = accept(&f.request, body, &f.keys, Algorithms::ALL, &receipt).unwrap();
 
     let mut group = c.benchmark_group("occ_steps");
     group
@@ -208,6 +202,9 @@ fn steps(c: &mut Criterion) {
                 .verify(f.request.headers(), black_box(body), Algorithms::ALL))
         })
     });
+    group.bench_function("parse_to_attributes", |b| {
+        b.iter(|| json::parse(black_box(body)).unwrap())
+    });
     group.bench_function("redact", |b| {
         b.iter_batched(
             || parsed.clone(),
@@ -218,15 +215,8 @@ fn steps(c: &mut Criterion) {
             BatchSize::PerIteration,
         )
     });
-    group.bench_function("payload_to_attribute", |b| {
-        b.iter(|| black_box(&redacted).to_attribute())
-    });
-    group.bench_function("validate_from_json", |b| {
-        b.iter_batched(
-            || redacted.clone(),
-            |value| OrganizationChange::from_json(value).unwrap(),
-            BatchSize::PerIteration,
-        )
+    group.bench_function("validate", |b| {
+        b.iter(|| OrganizationChange::read(black_box(&redacted)).unwrap())
     });
     group.bench_function("organization_to_members", |b| {
         b.iter(|| black_box(&change.organization).to_members())
@@ -245,15 +235,19 @@ fn steps(c: &mut Criterion) {
     });
     group.bench_function("merge_only", |b| {
         b.iter_batched(
-            || f.stored.clone(),
-            |stored| merge(stored, black_box(&delivery.organization)),
+            || (f.stored.clone(), change.organization.to_members()),
+            |(stored, incoming)| merge(stored, incoming),
             BatchSize::PerIteration,
         )
     });
     group.bench_function("transaction_only", |b| {
         b.iter_batched(
-            || f.stored.clone(),
-            |stored| transaction(TABLE, black_box(&delivery), stored, 1).unwrap(),
+            || {
+                let delivery =
+                    accept(&f.request, body, &f.keys, Algorithms::ALL, &receipt).unwrap();
+                (f.stored.clone(), delivery)
+            },
+            |(stored, delivery)| transaction(TABLE, delivery, stored, 1).unwrap(),
             BatchSize::PerIteration,
         )
     });

@@ -5,7 +5,6 @@ use std::time::Instant;
 
 use jiff::Timestamp;
 use lambda_http::{Body, Request, Response};
-use webhook_shared::attribute::ToAttribute;
 use webhook_shared::json;
 use webhook_shared::model::occ::OrganizationChange;
 use webhook_shared::redact::redact;
@@ -66,14 +65,21 @@ where
     report.event_id = Some(receipt.event_id.to_string());
     let keys = receiver.keys.keys().await;
 
-    let result = match accept(request, body, &keys, receiver.algorithms, &receipt) {
+    let algorithms = receiver.algorithms;
+    let accepted = || accept(request, body, &keys, algorithms, &receipt);
+    let result = match accepted() {
         Ok(delivery) => {
             report.organization_id = Some(delivery.organization_id.clone());
-            receiver.store.record(delivery).await.map_err(|error| {
-                // The cause, for the operator (the answer only says 503 or 422).
-                tracing::warn!(event_id = %receipt.event_id, %error, "write failed");
-                Rejection::from(error)
-            })
+            let again = || accepted().ok();
+            receiver
+                .store
+                .record(delivery, &again)
+                .await
+                .map_err(|error| {
+                    // The cause, for the operator (the answer only says 503 or 422).
+                    tracing::warn!(event_id = %receipt.event_id, %error, "write failed");
+                    Rejection::from(error)
+                })
         }
         Err(rejection) => Err(rejection),
     };
@@ -82,7 +88,8 @@ where
 }
 
 /// Everything a delivery costs before any I/O: verify the signature over the
-/// raw bytes (before parsing), parse, redact, validate, encode.
+/// raw bytes (before parsing), parse, redact, validate, and build the
+/// organization's stored form.
 pub fn accept<'a>(
     request: &Request,
     body: &[u8],
@@ -93,18 +100,19 @@ pub fn accept<'a>(
     if !keys.verify(request.headers(), body, algorithms) {
         return Err(Rejection::Unauthorized);
     }
-    let mut body = json::parse(body).map_err(|e| Rejection::MalformedJson(e.to_string()))?;
-    redact(&mut body);
-    let unstorable = unstorable_numbers(&body);
+    let mut payload = json::parse(body).map_err(|e| Rejection::MalformedJson(e.to_string()))?;
+    redact(&mut payload);
+    let unstorable = unstorable_numbers(&payload);
     if !unstorable.is_empty() {
         return Err(Rejection::InvalidPayload(unstorable));
     }
-    let payload = body.to_attribute();
-    let change = OrganizationChange::from_json(body).map_err(Rejection::InvalidPayload)?;
+    let change = OrganizationChange::read(&payload).map_err(Rejection::InvalidPayload)?;
+    let organization_id = change.organization_id.to_owned();
+    let organization = change.organization.to_members();
     Ok(Delivery {
         receipt,
-        organization_id: change.organization_id,
-        organization: change.organization.to_members(),
+        organization_id,
+        organization,
         payload,
     })
 }

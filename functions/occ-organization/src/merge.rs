@@ -26,26 +26,28 @@ pub struct MergedOrganization {
     pub truncated_properties: BTreeSet<String>,
 }
 
-/// Applies one delivery's organization to the stored one.
-pub fn merge(stored: MergedOrganization, incoming: &Members) -> MergedOrganization {
+/// Applies one delivery's organization to the stored one, moving its parts
+/// in (nothing is copied).
+pub fn merge(stored: MergedOrganization, incoming: Members) -> MergedOrganization {
     let MergedOrganization {
         mut organization,
         mut truncated_properties,
     } = stored;
-    let truncated_now: BTreeSet<&str> = incoming
+    let truncated_now: BTreeSet<String> = incoming
         .iter()
         .filter(|(_, value)| matches!(value, AttributeValue::Bool(true)))
         .filter_map(|(key, _)| key.strip_suffix(TRUNCATED_SUFFIX))
+        .map(str::to_owned)
         .collect();
     for (key, value) in incoming {
-        if key.ends_with(TRUNCATED_SUFFIX) || truncated_now.contains(key.as_str()) {
+        if key.ends_with(TRUNCATED_SUFFIX) || truncated_now.contains(&key) {
             continue;
         }
-        truncated_properties.remove(key);
+        truncated_properties.remove(&key);
         match value {
             AttributeValue::L(items) if items.iter().any(|item| action_code(item).is_some()) => {
                 let stored_items = organization
-                    .entry(key.clone())
+                    .entry(key)
                     .or_insert_with(|| AttributeValue::L(Vec::new()));
                 if !stored_items.is_l() {
                     *stored_items = AttributeValue::L(Vec::new());
@@ -55,11 +57,11 @@ pub fn merge(stored: MergedOrganization, incoming: &Members) -> MergedOrganizati
                 }
             }
             other => {
-                organization.insert(key.clone(), without_action_codes(other));
+                organization.insert(key, without_action_codes(other));
             }
         }
     }
-    truncated_properties.extend(truncated_now.into_iter().map(str::to_owned));
+    truncated_properties.extend(truncated_now);
     MergedOrganization {
         organization,
         truncated_properties,
@@ -67,11 +69,11 @@ pub fn merge(stored: MergedOrganization, incoming: &Members) -> MergedOrganizati
 }
 
 /// Patches stored items with the items of a changes-only delivery.
-fn patch(stored: &mut Vec<AttributeValue>, incoming: &[AttributeValue]) {
+fn patch(stored: &mut Vec<AttributeValue>, incoming: Vec<AttributeValue>) {
     for item in incoming {
         let position =
-            identity(item).and_then(|id| stored.iter().position(|s| identity(s) == Some(id)));
-        match (action_code(item).unwrap_or(ActionCode::Update), position) {
+            identity(&item).and_then(|id| stored.iter().position(|s| identity(s) == Some(id)));
+        match (action_code(&item).unwrap_or(ActionCode::Update), position) {
             (ActionCode::Delete, Some(index)) => {
                 stored.remove(index);
             }
@@ -85,19 +87,24 @@ fn patch(stored: &mut Vec<AttributeValue>, incoming: &[AttributeValue]) {
 
 /// An UPDATE carries what changed: members present replace (nested objects
 /// and action-coded arrays are merged the same way), absent ones stay.
-fn merge_item(stored: &mut AttributeValue, incoming: &AttributeValue) {
-    let (AttributeValue::M(stored_members), AttributeValue::M(incoming_members)) =
-        (&mut *stored, incoming)
-    else {
-        *stored = without_action_codes(incoming);
+fn merge_item(stored: &mut AttributeValue, incoming: AttributeValue) {
+    let incoming_members = match incoming {
+        AttributeValue::M(members) if stored.is_m() => members,
+        // Not two objects: the incoming item replaces the stored one.
+        other => {
+            *stored = without_action_codes(other);
+            return;
+        }
+    };
+    let AttributeValue::M(stored_members) = stored else {
         return;
     };
     for (key, value) in incoming_members {
         if key == ACTION_CODE {
             continue;
         }
-        match (stored_members.get_mut(key), value) {
-            (Some(existing @ AttributeValue::M(_)), AttributeValue::M(_)) => {
+        match (stored_members.get_mut(&key), value) {
+            (Some(existing @ AttributeValue::M(_)), value @ AttributeValue::M(_)) => {
                 merge_item(existing, value)
             }
             (Some(AttributeValue::L(existing)), AttributeValue::L(items))
@@ -105,8 +112,8 @@ fn merge_item(stored: &mut AttributeValue, incoming: &AttributeValue) {
             {
                 patch(existing, items)
             }
-            _ => {
-                stored_members.insert(key.clone(), without_action_codes(value));
+            (_, value) => {
+                stored_members.insert(key, without_action_codes(value));
             }
         }
     }
@@ -153,19 +160,19 @@ fn first_wrapped<'a>(
         .map(|(_, found)| found)
 }
 
-fn without_action_codes(value: &AttributeValue) -> AttributeValue {
+fn without_action_codes(mut value: AttributeValue) -> AttributeValue {
+    strip_action_codes(&mut value);
+    value
+}
+
+fn strip_action_codes(value: &mut AttributeValue) {
     match value {
-        AttributeValue::M(members) => AttributeValue::M(
-            members
-                .iter()
-                .filter(|(key, _)| key.as_str() != ACTION_CODE)
-                .map(|(key, value)| (key.clone(), without_action_codes(value)))
-                .collect(),
-        ),
-        AttributeValue::L(items) => {
-            AttributeValue::L(items.iter().map(without_action_codes).collect())
+        AttributeValue::M(members) => {
+            members.remove(ACTION_CODE);
+            members.values_mut().for_each(strip_action_codes);
         }
-        other => other.clone(),
+        AttributeValue::L(items) => items.iter_mut().for_each(strip_action_codes),
+        _ => {}
     }
 }
 
@@ -187,7 +194,7 @@ mod tests {
     }
 
     fn apply(stored: &MergedOrganization, incoming: Value) -> MergedOrganization {
-        merge(stored.clone(), &object(incoming))
+        merge(stored.clone(), object(incoming))
     }
 
     fn full() -> MergedOrganization {

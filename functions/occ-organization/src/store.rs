@@ -45,11 +45,19 @@ pub struct Delivery<'a> {
     pub payload: AttributeValue,
 }
 
+/// Builds a delivery again, the same as the first time (see [`OrganizationStore::record`]).
+pub type Again<'d, 'a> = &'d (dyn Fn() -> Option<Delivery<'a>> + Sync);
+
 /// Records organization deliveries.
 pub trait OrganizationStore {
+    /// Merges and writes `delivery`. The SDK consumes what it sends, so a
+    /// second attempt (after losing a race) takes a delivery built `again`
+    /// from the request: only those rare deliveries pay for it, instead of
+    /// every one paying for a copy.
     fn record(
         &self,
         delivery: Delivery<'_>,
+        again: Again<'_, '_>,
     ) -> impl Future<Output = Result<Outcome, StoreError>> + Send;
 }
 
@@ -57,11 +65,16 @@ pub trait OrganizationStore {
 const ATTEMPTS: u32 = 20;
 
 impl OrganizationStore for Table {
-    async fn record(&self, delivery: Delivery<'_>) -> Result<Outcome, StoreError> {
+    async fn record(
+        &self,
+        delivery: Delivery<'_>,
+        again: Again<'_, '_>,
+    ) -> Result<Outcome, StoreError> {
+        let mut delivery = delivery;
         for attempt in 1..=ATTEMPTS {
             let (stored, version) =
                 read_state(self, &organization_pk(&delivery.organization_id)).await?;
-            let writes = transaction(&self.name, &delivery, stored, version)?;
+            let writes = transaction(&self.name, delivery, stored, version)?;
             let result = self
                 .client
                 .transact_write_items()
@@ -81,6 +94,10 @@ impl OrganizationStore for Table {
             // The state changed since it was read, or a concurrent transaction
             // held it: read, merge and try again.
             tokio::time::sleep(contention_backoff(attempt)).await;
+            // Building is deterministic; failing the second time would be a bug.
+            delivery = again().ok_or_else(|| {
+                StoreError::Unavailable("the delivery could not be built again".into())
+            })?;
         }
         Err(StoreError::Contended { attempts: ATTEMPTS })
     }
@@ -88,22 +105,24 @@ impl OrganizationStore for Table {
 
 /// The delivery merged into the stored organization (at `version`, 0 for
 /// none), as its two writes: the event record if new, and the merged state if
-/// the stored one is still at `version`. Built without I/O (the benches measure it).
+/// the stored one is still at `version`. Takes the delivery (the SDK consumes
+/// what it sends); no I/O (the benches measure it).
 pub fn transaction(
     table: &str,
-    delivery: &Delivery<'_>,
+    delivery: Delivery<'_>,
     stored: MergedOrganization,
     version: u64,
 ) -> Result<Vec<TransactWriteItem>, StoreError> {
     let pk = organization_pk(&delivery.organization_id);
-    let event = event_item(
+    let event = event_item(&pk, delivery.receipt, Outcome::Applied, delivery.payload);
+    let merged = merge(stored, delivery.organization);
+    let state = state_item(
         &pk,
         delivery.receipt,
-        Outcome::Applied,
-        delivery.payload.clone(),
+        delivery.organization_id,
+        merged,
+        version + 1,
     );
-    let merged = merge(stored, &delivery.organization);
-    let state = state_item(&pk, delivery, merged, version + 1);
     let guard = match version {
         0 => Put::builder().condition_expression(format!("attribute_not_exists({PK})")),
         _ => Put::builder()
@@ -186,11 +205,17 @@ fn corrupt_state(pk: &str, attribute: &str) -> StoreError {
     ))
 }
 
-fn state_item(pk: &str, delivery: &Delivery<'_>, merged: MergedOrganization, version: u64) -> Item {
+fn state_item(
+    pk: &str,
+    receipt: &Receipt,
+    organization_id: String,
+    merged: MergedOrganization,
+    version: u64,
+) -> Item {
     let mut item = Item::with_capacity(8);
     item.insert(PK.into(), s(pk));
     item.insert(SK.into(), s(STATE_SK));
-    item.insert("organization_id".into(), s(&delivery.organization_id));
+    item.insert("organization_id".into(), s(organization_id));
     item.insert(
         "organization".into(),
         AttributeValue::M(merged.organization),
@@ -201,8 +226,8 @@ fn state_item(pk: &str, delivery: &Delivery<'_>, merged: MergedOrganization, ver
             AttributeValue::L(merged.truncated_properties.into_iter().map(s).collect()),
         );
     }
-    item.insert("event_id".into(), s(delivery.receipt.event_id.as_str()));
-    item.insert("received_at".into(), s(&delivery.receipt.received_at));
+    item.insert("event_id".into(), s(receipt.event_id.as_str()));
+    item.insert("received_at".into(), s(&receipt.received_at));
     item.insert("version".into(), n(version));
     item
 }

@@ -1,200 +1,200 @@
 //! ChargeOver "The main contact is changed" (`context_str` = customer,
 //! `event` = super): every field of the published schema.
 
-use serde_json::Value;
+use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::{
     payload_model, DeliveryMethod, Field, FieldError, FieldKind, Flag, Id, Money, Pointer,
-    Problems, Secret, SourceDateTime, Tags,
+    Problems, Secret, SourceDateTime, Tags, Text,
 };
 
 payload_model! {
     /// The whole delivery. `security_token` is read for authentication and
     /// removed before the payload is typed, so it is never stored.
-    pub struct CustomerSuperEvent {
-        context_str: String,
+    pub struct CustomerSuperEvent<'a> {
+        context_str: Text<'a>,
         context_id: Id,
-        event: String,
+        event: Text<'a>,
         /// Where `user_id` sits is not settled by the docs: here or in `data`.
         user_id: Id,
-        data: CustomerSuperData,
+        data: CustomerSuperData<'a>,
         security_token: Secret,
     }
 }
 
 payload_model! {
-    pub struct CustomerSuperData {
+    pub struct CustomerSuperData<'a> {
         user_id: Id,
-        customer: Customer,
-        user: Contact,
+        customer: Customer<'a>,
+        user: Contact<'a>,
     }
 }
 
 payload_model! {
     /// `data.customer`. Custom fields beyond `custom_20` (up to `custom_50`
     /// on other pages) are kept as unknown fields.
-    pub struct Customer {
+    pub struct Customer<'a> {
         customer_id: Id,
         parent_customer_id: Id,
-        token: String,
+        token: Text<'a>,
         superuser_id: Id,
-        external_key: String,
-        display_as: String,
-        company: String,
+        external_key: Text<'a>,
+        display_as: Text<'a>,
+        company: Text<'a>,
         language_id: Id,
         currency_id: Id,
-        currency_iso4217: String,
-        currency_symbol: String,
+        currency_iso4217: Text<'a>,
+        currency_symbol: Text<'a>,
         class_id: Id,
         admin_id: Id,
         campaign_id: Id,
-        campaign_details: String,
-        superuser_username: String,
-        superuser_email: String,
-        superuser_name: String,
-        superuser_first_name: String,
-        superuser_last_name: String,
-        superuser_phone: String,
-        superuser_token: String,
-        superuser_title: String,
-        bill_addr1: String,
-        bill_addr2: String,
-        bill_addr3: String,
-        bill_city: String,
-        bill_state: String,
-        bill_postcode: String,
-        bill_country: String,
-        bill_block: String,
-        ship_addr1: String,
-        ship_addr2: String,
-        ship_addr3: String,
-        ship_city: String,
-        ship_state: String,
-        ship_postcode: String,
-        ship_country: String,
-        ship_block: String,
-        custom_1: String,
-        custom_2: String,
-        custom_3: String,
-        custom_4: String,
-        custom_5: String,
-        custom_6: String,
-        custom_7: String,
-        custom_8: String,
-        custom_9: String,
-        custom_10: String,
-        custom_11: String,
-        custom_12: String,
-        custom_13: String,
-        custom_14: String,
-        custom_15: String,
-        custom_16: String,
-        custom_17: String,
-        custom_18: String,
-        custom_19: String,
-        custom_20: String,
-        write_datetime: SourceDateTime,
-        write_ipaddr: String,
-        mod_datetime: SourceDateTime,
-        mod_ipaddr: String,
+        campaign_details: Text<'a>,
+        superuser_username: Text<'a>,
+        superuser_email: Text<'a>,
+        superuser_name: Text<'a>,
+        superuser_first_name: Text<'a>,
+        superuser_last_name: Text<'a>,
+        superuser_phone: Text<'a>,
+        superuser_token: Text<'a>,
+        superuser_title: Text<'a>,
+        bill_addr1: Text<'a>,
+        bill_addr2: Text<'a>,
+        bill_addr3: Text<'a>,
+        bill_city: Text<'a>,
+        bill_state: Text<'a>,
+        bill_postcode: Text<'a>,
+        bill_country: Text<'a>,
+        bill_block: Text<'a>,
+        ship_addr1: Text<'a>,
+        ship_addr2: Text<'a>,
+        ship_addr3: Text<'a>,
+        ship_city: Text<'a>,
+        ship_state: Text<'a>,
+        ship_postcode: Text<'a>,
+        ship_country: Text<'a>,
+        ship_block: Text<'a>,
+        custom_1: Text<'a>,
+        custom_2: Text<'a>,
+        custom_3: Text<'a>,
+        custom_4: Text<'a>,
+        custom_5: Text<'a>,
+        custom_6: Text<'a>,
+        custom_7: Text<'a>,
+        custom_8: Text<'a>,
+        custom_9: Text<'a>,
+        custom_10: Text<'a>,
+        custom_11: Text<'a>,
+        custom_12: Text<'a>,
+        custom_13: Text<'a>,
+        custom_14: Text<'a>,
+        custom_15: Text<'a>,
+        custom_16: Text<'a>,
+        custom_17: Text<'a>,
+        custom_18: Text<'a>,
+        custom_19: Text<'a>,
+        custom_20: Text<'a>,
+        write_datetime: SourceDateTime<'a>,
+        write_ipaddr: Text<'a>,
+        mod_datetime: SourceDateTime<'a>,
+        mod_ipaddr: Text<'a>,
         brand_id: Id,
-        class_name: String,
+        class_name: Text<'a>,
         terms_id: Id,
-        terms_name: String,
+        terms_name: Text<'a>,
         terms_days: Id,
-        url_statementlink: String,
-        url_paymethodlink: String,
-        url_self: String,
-        admin_name: String,
-        admin_email: String,
+        url_statementlink: Text<'a>,
+        url_paymethodlink: Text<'a>,
+        url_self: Text<'a>,
+        admin_name: Text<'a>,
+        admin_email: Text<'a>,
         customer_status_id: Id,
-        customer_status_name: String,
-        customer_status_str: String,
-        customer_status_state: String,
-        default_paymethod: String,
+        customer_status_name: Text<'a>,
+        customer_status_str: Text<'a>,
+        customer_status_state: Text<'a>,
+        default_paymethod: Text<'a>,
         default_creditcard_id: Id,
         default_ach_id: Id,
         no_taxes: Flag,
         no_dunning: Flag,
         no_latefees: Flag,
         no_procfees: Flag,
-        invoice_delivery: DeliveryMethod,
-        dunning_delivery: DeliveryMethod,
-        tax_ident: String,
-        total: Money,
-        balance: Money,
-        paid: Money,
-        mrr: Money,
-        arr: Money,
-        tags: Tags,
+        invoice_delivery: DeliveryMethod<'a>,
+        dunning_delivery: DeliveryMethod<'a>,
+        tax_ident: Text<'a>,
+        total: Money<'a>,
+        balance: Money<'a>,
+        paid: Money<'a>,
+        mrr: Money<'a>,
+        arr: Money<'a>,
+        tags: Tags<'a>,
     }
 }
 
 payload_model! {
     /// `data.user`: the customer's main contact.
-    pub struct Contact {
+    pub struct Contact<'a> {
         user_id: Id,
-        external_key: String,
-        token: String,
-        username: String,
+        external_key: Text<'a>,
+        token: Text<'a>,
+        username: Text<'a>,
         /// Removed before typing and never stored; listed because the schema has it.
         password: Secret,
-        name: String,
-        first_name: String,
-        middle_name_glob: String,
-        last_name: String,
-        name_suffix: String,
-        display_as: String,
-        title: String,
-        email: String,
-        phone: String,
-        mobile: String,
+        name: Text<'a>,
+        first_name: Text<'a>,
+        middle_name_glob: Text<'a>,
+        last_name: Text<'a>,
+        name_suffix: Text<'a>,
+        display_as: Text<'a>,
+        title: Text<'a>,
+        email: Text<'a>,
+        phone: Text<'a>,
+        mobile: Text<'a>,
         user_type_id: Id,
-        user_type_name: String,
+        user_type_name: Text<'a>,
         customer_id: Id,
-        custom_1: String,
-        custom_2: String,
-        custom_3: String,
-        custom_4: String,
-        custom_5: String,
-        custom_6: String,
-        custom_7: String,
-        custom_8: String,
-        custom_9: String,
-        custom_10: String,
-        custom_11: String,
-        custom_12: String,
-        custom_13: String,
-        custom_14: String,
-        custom_15: String,
-        custom_16: String,
-        custom_17: String,
-        custom_18: String,
-        custom_19: String,
-        custom_20: String,
-        write_datetime: SourceDateTime,
-        mod_datetime: SourceDateTime,
-        url_self: String,
+        custom_1: Text<'a>,
+        custom_2: Text<'a>,
+        custom_3: Text<'a>,
+        custom_4: Text<'a>,
+        custom_5: Text<'a>,
+        custom_6: Text<'a>,
+        custom_7: Text<'a>,
+        custom_8: Text<'a>,
+        custom_9: Text<'a>,
+        custom_10: Text<'a>,
+        custom_11: Text<'a>,
+        custom_12: Text<'a>,
+        custom_13: Text<'a>,
+        custom_14: Text<'a>,
+        custom_15: Text<'a>,
+        custom_16: Text<'a>,
+        custom_17: Text<'a>,
+        custom_18: Text<'a>,
+        custom_19: Text<'a>,
+        custom_20: Text<'a>,
+        write_datetime: SourceDateTime<'a>,
+        mod_datetime: SourceDateTime<'a>,
+        url_self: Text<'a>,
     }
 }
 
 /// A validated "main contact changed" delivery, ready to store.
 #[derive(Debug, Clone, PartialEq)]
-pub struct MainContactChange {
+pub struct MainContactChange<'a> {
     pub customer_id: u64,
-    pub customer: Customer,
+    pub customer: Customer<'a>,
     /// `data.user`; `None` when absent or null.
-    pub contact: Option<Contact>,
+    pub contact: Option<Contact<'a>>,
     /// The main contact's user id; `None` when 0 (no main contact) or unknown.
     pub superuser_id: Option<u64>,
 }
 
-impl MainContactChange {
+impl<'a> MainContactChange<'a> {
     /// Types and validates a parsed (and already redacted) body.
-    pub fn from_json(body: Value) -> Result<Self, Vec<FieldError>> {
+    pub fn read(body: &'a AttributeValue) -> Result<Self, Vec<FieldError>> {
         let root = Pointer::Root;
         let mut problems = Problems::default();
-        let event = match Field::<CustomerSuperEvent>::from_json(body) {
+        let event = match Field::<CustomerSuperEvent>::read(body) {
             Field::Value(event) => event,
             _ => {
                 problems.push(&root, "the body must be a JSON object");
@@ -281,7 +281,7 @@ impl MainContactChange {
     }
 
     /// The source's modification time of the customer, when sent.
-    pub fn modified(&self) -> Option<&SourceDateTime> {
+    pub fn modified(&self) -> Option<&SourceDateTime<'a>> {
         self.customer.mod_datetime.value()
     }
 
@@ -299,9 +299,14 @@ impl MainContactChange {
     }
 }
 
-fn expect_text(field: &Field<String>, expected: &str, at: &Pointer<'_>, problems: &mut Problems) {
+fn expect_text(
+    field: &Field<'_, Text<'_>>,
+    expected: &str,
+    at: &Pointer<'_>,
+    problems: &mut Problems,
+) {
     match field.value() {
-        Some(value) if value == expected => {}
+        Some(value) if *value == expected => {}
         _ => problems.push(at, format!("must be \"{expected}\"")),
     }
 }
@@ -309,7 +314,8 @@ fn expect_text(field: &Field<String>, expected: &str, at: &Pointer<'_>, problems
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::attribute::ToAttribute;
+    use serde_json::{json, Value};
 
     fn sample() -> Value {
         json!({
@@ -334,10 +340,14 @@ mod tests {
 
     #[test]
     fn typical_delivery_validates() {
-        let change = MainContactChange::from_json(sample()).unwrap();
+        let body = sample().to_attribute();
+        let change = MainContactChange::read(&body).unwrap();
         assert_eq!(change.customer_id, 413);
         assert_eq!(change.superuser_id, Some(770));
-        assert_eq!(change.customer.extra["custom_37"], json!("kept"));
+        assert_eq!(
+            change.customer.extra,
+            [("custom_37", &json!("kept").to_attribute())]
+        );
         assert_eq!(change.customer.write_ipaddr, Field::Null);
         assert_eq!(
             change.contact.as_ref().unwrap().user_id.value(),
@@ -379,7 +389,8 @@ mod tests {
         contact.remove("password");
         let body = json!({"context_str": "customer", "context_id": 413, "event": "super",
                           "user_id": 7, "data": {"user_id": 7, "customer": customer, "user": contact}});
-        let change = MainContactChange::from_json(body).unwrap();
+        let body = body.to_attribute();
+        let change = MainContactChange::read(&body).unwrap();
         // Every documented field landed in a typed field, none in `extra`.
         assert!(
             change.customer.extra.is_empty(),
@@ -543,7 +554,8 @@ mod tests {
         body["data"]["customer"]["mod_datetime"] = json!("2022-10-25T08:50:45-05:00");
         body["data"]["customer"]["invoice_delivery"] = json!("fax");
         body["data"].as_object_mut().unwrap().remove("user");
-        let change = MainContactChange::from_json(body).unwrap();
+        let body = body.to_attribute();
+        let change = MainContactChange::read(&body).unwrap();
         assert_eq!(change.customer_id, 413);
         assert_eq!(change.superuser_id, None);
         assert_eq!(change.contact, None);
@@ -554,7 +566,12 @@ mod tests {
         // A null user is "no contact" too.
         let mut body = sample();
         body["data"]["user"] = Value::Null;
-        assert_eq!(MainContactChange::from_json(body).unwrap().contact, None);
+        assert_eq!(
+            MainContactChange::read(&body.to_attribute())
+                .unwrap()
+                .contact,
+            None
+        );
     }
 
     #[test]
@@ -566,7 +583,7 @@ mod tests {
         body["data"]["customer"]["no_taxes"] = json!("maybe");
         body["data"]["customer"]["mod_datetime"] = json!("last tuesday");
         body["data"]["user"]["user_id"] = json!("abc");
-        let errors = MainContactChange::from_json(body).unwrap_err();
+        let errors = MainContactChange::read(&body.to_attribute()).unwrap_err();
         assert_eq!(
             pointers(&errors),
             [
@@ -585,12 +602,12 @@ mod tests {
         let mut body = sample();
         body["context_id"] = json!(414);
         body["data"]["user"]["customer_id"] = json!(999);
-        let errors = MainContactChange::from_json(body).unwrap_err();
+        let errors = MainContactChange::read(&body.to_attribute()).unwrap_err();
         assert_eq!(pointers(&errors), ["/data/customer/customer_id"]);
 
         let mut body = sample();
         body["data"]["user"]["customer_id"] = json!(999);
-        let errors = MainContactChange::from_json(body).unwrap_err();
+        let errors = MainContactChange::read(&body.to_attribute()).unwrap_err();
         assert_eq!(pointers(&errors), ["/data/user/customer_id"]);
 
         let mut body = sample();
@@ -599,7 +616,7 @@ mod tests {
             .as_object_mut()
             .unwrap()
             .remove("customer_id");
-        let errors = MainContactChange::from_json(body).unwrap_err();
+        let errors = MainContactChange::read(&body.to_attribute()).unwrap_err();
         assert_eq!(
             pointers(&errors),
             ["/context_id", "/data/customer/customer_id"]
@@ -608,7 +625,7 @@ mod tests {
         let mut body = sample();
         body["context_id"] = json!(0);
         body["data"]["customer"]["customer_id"] = json!(0);
-        let errors = MainContactChange::from_json(body).unwrap_err();
+        let errors = MainContactChange::read(&body.to_attribute()).unwrap_err();
         assert_eq!(pointers(&errors), ["/context_id", "/data/user/customer_id"]);
     }
 
@@ -625,7 +642,7 @@ mod tests {
                 vec!["/data/customer", "/data/user"],
             ),
         ] {
-            let errors = MainContactChange::from_json(body).unwrap_err();
+            let errors = MainContactChange::read(&body.to_attribute()).unwrap_err();
             assert_eq!(pointers(&errors), expected);
         }
     }

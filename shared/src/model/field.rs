@@ -1,16 +1,18 @@
 //! Lenient fields: a payload field is absent, null (or blank), a value of the
-//! expected kind, or something else. Parsing never fails on a field's type, so
+//! expected kind, or something else. Reading never fails on a field's type, so
 //! validation can report every problem at once instead of the first one.
+//!
+//! Models borrow from the parsed payload (see `crate::json::parse`): reading
+//! one copies nothing; only the stored form is built as new attributes.
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use serde_json::Value;
 
 use super::pointer::{Pointer, Problems};
 use crate::attribute::ToAttribute;
 
-/// The type a known field must have, how to read it from JSON leniently, and
-/// how it is stored.
-pub trait FieldKind: Sized + ToAttribute {
+/// The type a known field must have, how to read it leniently from the
+/// parsed payload, and how it is stored.
+pub trait FieldKind<'a>: Sized + ToAttribute {
     /// What the field must be, as said in a problem detail.
     const EXPECTED: &'static str;
     /// Whether `""` means "no value": senders write `""` for empty ids,
@@ -19,8 +21,8 @@ pub trait FieldKind: Sized + ToAttribute {
     /// Whether the field is kept in the stored state (secrets are not).
     const STORED: bool = true;
 
-    /// The value, or the JSON given back when it is not of this kind.
-    fn from_json(value: Value) -> Result<Self, Value>;
+    /// The value, or `None` when the attribute is not of this kind.
+    fn read(value: &'a AttributeValue) -> Option<Self>;
 
     /// Problems inside a well-typed value (fields of an object, list items).
     fn check_nested(&self, _at: &Pointer<'_>, _problems: &mut Problems) {}
@@ -28,17 +30,17 @@ pub trait FieldKind: Sized + ToAttribute {
 
 /// A known payload field as received.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub enum Field<T> {
+pub enum Field<'a, T> {
     #[default]
     Absent,
     /// `null`, or `""` for kinds where blank means no value.
     Null,
     Value(T),
     /// Present, but not of the expected kind; kept for the problem report.
-    Invalid(Value),
+    Invalid(&'a AttributeValue),
 }
 
-impl<T> Field<T> {
+impl<T> Field<'_, T> {
     pub fn is_absent(&self) -> bool {
         matches!(self, Field::Absent)
     }
@@ -58,15 +60,12 @@ impl<T> Field<T> {
     }
 }
 
-impl<T: FieldKind> Field<T> {
-    pub fn from_json(value: Value) -> Self {
+impl<'a, T: FieldKind<'a>> Field<'a, T> {
+    pub fn read(value: &'a AttributeValue) -> Self {
         match value {
-            Value::Null => Field::Null,
-            Value::String(s) if s.is_empty() && T::BLANK_IS_NULL => Field::Null,
-            other => match T::from_json(other) {
-                Ok(value) => Field::Value(value),
-                Err(value) => Field::Invalid(value),
-            },
+            AttributeValue::Null(_) => Field::Null,
+            AttributeValue::S(text) if text.is_empty() && T::BLANK_IS_NULL => Field::Null,
+            other => T::read(other).map_or(Field::Invalid(other), Field::Value),
         }
     }
 
@@ -90,31 +89,31 @@ impl<T: FieldKind> Field<T> {
     }
 }
 
-impl<T: ToAttribute> ToAttribute for Field<T> {
+impl<T: ToAttribute> ToAttribute for Field<'_, T> {
     fn to_attribute(&self) -> AttributeValue {
         match self {
             // Absent fields are skipped by the models; should one get here, null.
             Field::Absent | Field::Null => AttributeValue::Null(true),
             Field::Value(value) => value.to_attribute(),
-            Field::Invalid(value) => value.to_attribute(),
+            Field::Invalid(value) => (*value).clone(),
         }
     }
 }
 
-impl<T: ToAttribute> ToAttribute for Vec<Field<T>> {
+impl<T: ToAttribute> ToAttribute for Vec<Field<'_, T>> {
     fn to_attribute(&self) -> AttributeValue {
         crate::attribute::list(self)
     }
 }
 
 /// Lists of a known kind; each item is checked, with its index in the pointer.
-impl<T: FieldKind> FieldKind for Vec<Field<T>> {
+impl<'a, T: FieldKind<'a>> FieldKind<'a> for Vec<Field<'a, T>> {
     const EXPECTED: &'static str = "an array";
 
-    fn from_json(value: Value) -> Result<Self, Value> {
+    fn read(value: &'a AttributeValue) -> Option<Self> {
         match value {
-            Value::Array(items) => Ok(items.into_iter().map(Field::from_json).collect()),
-            other => Err(other),
+            AttributeValue::L(items) => Some(items.iter().map(Field::read).collect()),
+            _ => None,
         }
     }
 
@@ -139,48 +138,46 @@ pub(crate) use field_name;
 
 /// Declares a payload object: every documented field as a lenient `Field`,
 /// named as the sender spells it, plus every unknown field kept as received.
-/// Generates reading from JSON (by moving, one match per member), the type
-/// check of every field, and the stored form (an M of every present field).
+/// Generates reading (one match per member), the type check of every field,
+/// and the stored form (an M of every present field and every unknown one).
 macro_rules! payload_model {
     (
         $(#[$meta:meta])*
-        pub struct $name:ident {
+        pub struct $name:ident<'a> {
             $( $(#[$field_meta:meta])* $field:ident $(= $rename:literal)? : $kind:ty ),* $(,)?
         }
     ) => {
         $(#[$meta])*
         #[allow(non_snake_case)]
         #[derive(Debug, Clone, Default, PartialEq)]
-        pub struct $name {
+        pub struct $name<'a> {
             $(
                 $(#[$field_meta])*
-                pub $field: $crate::model::Field<$kind>,
+                pub $field: $crate::model::Field<'a, $kind>,
             )*
             /// Fields the schema does not list, kept and stored as received.
-            pub extra: serde_json::Map<String, serde_json::Value>,
+            pub extra: Vec<(&'a str, &'a aws_sdk_dynamodb::types::AttributeValue)>,
         }
 
-        impl $crate::model::FieldKind for $name {
+        impl<'a> $crate::model::FieldKind<'a> for $name<'a> {
             const EXPECTED: &'static str = "an object";
 
-            fn from_json(value: serde_json::Value) -> Result<Self, serde_json::Value> {
-                let serde_json::Value::Object(members) = value else {
-                    return Err(value);
+            fn read(value: &'a aws_sdk_dynamodb::types::AttributeValue) -> Option<Self> {
+                let aws_sdk_dynamodb::types::AttributeValue::M(members) = value else {
+                    return None;
                 };
                 let mut model = Self::default();
                 for (key, value) in members {
                     match key.as_str() {
                         $(
                             $crate::model::field_name!($field $(= $rename)?) => {
-                                model.$field = $crate::model::Field::from_json(value)
+                                model.$field = $crate::model::Field::read(value)
                             }
                         )*
-                        _ => {
-                            model.extra.insert(key, value);
-                        }
+                        _ => model.extra.push((key, value)),
                     }
                 }
-                Ok(model)
+                Some(model)
             }
 
             fn check_nested(
@@ -197,13 +194,13 @@ macro_rules! payload_model {
             }
         }
 
-        impl $crate::attribute::ToAttribute for $name {
+        impl<'a> $crate::attribute::ToAttribute for $name<'a> {
             fn to_attribute(&self) -> aws_sdk_dynamodb::types::AttributeValue {
                 aws_sdk_dynamodb::types::AttributeValue::M(self.to_members())
             }
         }
 
-        impl $name {
+        impl<'a> $name<'a> {
             /// The stored form: every present field and every unknown one.
             pub fn to_members(&self) -> $crate::attribute::Members {
                 use $crate::attribute::ToAttribute;
@@ -211,10 +208,10 @@ macro_rules! payload_model {
                 let mut members =
                     $crate::attribute::Members::with_capacity(fields + self.extra.len());
                 for (key, value) in &self.extra {
-                    members.insert(key.clone(), value.to_attribute());
+                    members.insert((*key).to_owned(), (*value).clone());
                 }
                 $(
-                    if <$kind as $crate::model::FieldKind>::STORED && !self.$field.is_absent() {
+                    if <$kind as $crate::model::FieldKind<'a>>::STORED && !self.$field.is_absent() {
                         members.insert(
                             $crate::model::field_name!($field $(= $rename)?).to_owned(),
                             self.$field.to_attribute(),

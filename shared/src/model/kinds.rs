@@ -1,23 +1,22 @@
 //! The value kinds the two senders use, each read as leniently as the sender
-//! writes it and stored in one normalised form.
+//! writes it and stored in one normalised form. Kinds borrow from the parsed
+//! payload; numbers arrive as N text (see `crate::json::parse`).
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use jiff::{civil, tz::TimeZone, Timestamp};
-use serde_json::{Map, Number, Value};
 
 use super::field::FieldKind;
-use crate::attribute::{list, object_members, ToAttribute};
+use crate::attribute::{list, Members, ToAttribute};
 
 /// Free text. `""` is a value, not "no value".
-impl FieldKind for String {
+pub type Text<'a> = &'a str;
+
+impl<'a> FieldKind<'a> for &'a str {
     const EXPECTED: &'static str = "a string";
     const BLANK_IS_NULL: bool = false;
 
-    fn from_json(value: Value) -> Result<Self, Value> {
-        match value {
-            Value::String(s) => Ok(s),
-            other => Err(other),
-        }
+    fn read(value: &'a AttributeValue) -> Option<Self> {
+        value.as_s().ok().map(String::as_str)
     }
 }
 
@@ -26,17 +25,13 @@ impl FieldKind for String {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Secret;
 
-impl FieldKind for Secret {
+impl FieldKind<'_> for Secret {
     const EXPECTED: &'static str = "a string";
     const BLANK_IS_NULL: bool = false;
     const STORED: bool = false;
 
-    /// The text is dropped here so that no copy of it outlives parsing.
-    fn from_json(value: Value) -> Result<Self, Value> {
-        match value {
-            Value::String(_) => Ok(Secret),
-            other => Err(other),
-        }
+    fn read(value: &AttributeValue) -> Option<Self> {
+        value.as_s().ok().map(|_| Secret)
     }
 }
 
@@ -57,37 +52,36 @@ impl ToAttribute for Id {
     }
 }
 
-impl FieldKind for Id {
+impl FieldKind<'_> for Id {
     const EXPECTED: &'static str = "a non-negative integer (number or numeric string)";
 
-    fn from_json(value: Value) -> Result<Self, Value> {
-        let id = match &value {
-            Value::Number(n) => n.as_u64(),
-            Value::String(s) if s.bytes().all(|b| b.is_ascii_digit()) => s.parse().ok(),
+    fn read(value: &AttributeValue) -> Option<Self> {
+        match value {
+            AttributeValue::N(digits) | AttributeValue::S(digits)
+                if digits.bytes().all(|b| b.is_ascii_digit()) =>
+            {
+                digits.parse().ok().map(Id)
+            }
             _ => None,
-        };
-        id.map(Id).ok_or(value)
+        }
     }
 }
 
 /// An amount of money: a JSON number, kept exactly as sent (`3400` stays an integer).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Money(pub Number);
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Money<'a>(pub &'a str);
 
-impl ToAttribute for Money {
+impl ToAttribute for Money<'_> {
     fn to_attribute(&self) -> AttributeValue {
-        self.0.to_attribute()
+        AttributeValue::N(self.0.to_owned())
     }
 }
 
-impl FieldKind for Money {
+impl<'a> FieldKind<'a> for Money<'a> {
     const EXPECTED: &'static str = "a number";
 
-    fn from_json(value: Value) -> Result<Self, Value> {
-        match value {
-            Value::Number(n) => Ok(Money(n)),
-            other => Err(other),
-        }
+    fn read(value: &'a AttributeValue) -> Option<Self> {
+        value.as_n().ok().map(|number| Money(number))
     }
 }
 
@@ -102,62 +96,55 @@ impl ToAttribute for Flag {
     }
 }
 
-impl FieldKind for Flag {
+impl FieldKind<'_> for Flag {
     const EXPECTED: &'static str = "a boolean";
 
-    fn from_json(value: Value) -> Result<Self, Value> {
-        let flag = match &value {
-            Value::Bool(b) => Some(*b),
-            Value::Number(n) => match n.as_u64() {
-                Some(0) => Some(false),
-                Some(1) => Some(true),
-                _ => None,
+    fn read(value: &AttributeValue) -> Option<Self> {
+        let flag = match value {
+            AttributeValue::Bool(flag) => *flag,
+            AttributeValue::N(number) => match number.as_str() {
+                "0" => false,
+                "1" => true,
+                _ => return None,
             },
-            Value::String(s) => match s.as_str() {
-                "0" | "false" => Some(false),
-                "1" | "true" => Some(true),
-                _ => None,
+            AttributeValue::S(text) => match text.as_str() {
+                "0" | "false" => false,
+                "1" | "true" => true,
+                _ => return None,
             },
-            _ => None,
+            _ => return None,
         };
-        flag.map(Flag).ok_or(value)
+        Some(Flag(flag))
     }
 }
 
 /// A list of strings (ChargeOver `tags`).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Tags(pub Vec<String>);
+pub struct Tags<'a>(pub Vec<&'a str>);
 
-impl ToAttribute for Tags {
+impl ToAttribute for Tags<'_> {
     fn to_attribute(&self) -> AttributeValue {
         list(&self.0)
     }
 }
 
-impl FieldKind for Tags {
+impl<'a> FieldKind<'a> for Tags<'a> {
     const EXPECTED: &'static str = "an array of strings";
 
-    fn from_json(value: Value) -> Result<Self, Value> {
-        match value {
-            Value::Array(items) if items.iter().all(Value::is_string) => Ok(Tags(
-                items
-                    .into_iter()
-                    .filter_map(|item| match item {
-                        Value::String(s) => Some(s),
-                        _ => None,
-                    })
-                    .collect(),
-            )),
-            other => Err(other),
-        }
+    fn read(value: &'a AttributeValue) -> Option<Self> {
+        let items = value.as_l().ok()?;
+        let tags = items
+            .iter()
+            .map(|item| item.as_s().ok().map(String::as_str));
+        tags.collect::<Option<_>>().map(Tags)
     }
 }
 
 /// A sender's datetime: `YYYY-MM-DD HH:MM:SS` in the account's zone, or
 /// RFC 3339 / ISO 8601 with an offset. The text is stored as sent.
 #[derive(Debug, Clone, PartialEq)]
-pub struct SourceDateTime {
-    text: String,
+pub struct SourceDateTime<'a> {
+    text: &'a str,
     moment: Moment,
 }
 
@@ -169,9 +156,9 @@ enum Moment {
     Local(civil::DateTime),
 }
 
-impl SourceDateTime {
+impl SourceDateTime<'_> {
     pub fn as_str(&self) -> &str {
-        &self.text
+        self.text
     }
 
     /// The instant, reading an offset-less value in `zone`. A wall time that a
@@ -200,21 +187,17 @@ impl SourceDateTime {
     }
 }
 
-impl FieldKind for SourceDateTime {
+impl<'a> FieldKind<'a> for SourceDateTime<'a> {
     const EXPECTED: &'static str = "a datetime (YYYY-MM-DD HH:MM:SS or RFC 3339)";
 
-    fn from_json(value: Value) -> Result<Self, Value> {
-        match value {
-            Value::String(text) => match Self::parse(&text) {
-                Some(moment) => Ok(SourceDateTime { text, moment }),
-                None => Err(Value::String(text)),
-            },
-            other => Err(other),
-        }
+    fn read(value: &'a AttributeValue) -> Option<Self> {
+        let text = value.as_s().ok()?;
+        let moment = Self::parse(text)?;
+        Some(SourceDateTime { text, moment })
     }
 }
 
-impl ToAttribute for SourceDateTime {
+impl ToAttribute for SourceDateTime<'_> {
     fn to_attribute(&self) -> AttributeValue {
         self.text.to_attribute()
     }
@@ -223,46 +206,44 @@ impl ToAttribute for SourceDateTime {
 /// A string with a documented set of values; other values are kept (and the
 /// caller warns) rather than rejected, since senders add values over time.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Choice<const N: usize> {
-    value: String,
+pub struct Choice<'a, const N: usize> {
+    value: &'a str,
     known: [&'static str; N],
 }
 
-impl<const N: usize> ToAttribute for Choice<N> {
+impl<const N: usize> ToAttribute for Choice<'_, N> {
     fn to_attribute(&self) -> AttributeValue {
         self.value.to_attribute()
     }
 }
 
 /// ChargeOver's `invoice_delivery` / `dunning_delivery`.
-pub type DeliveryMethod = Choice<2>;
+pub type DeliveryMethod<'a> = Choice<'a, 2>;
 
-impl DeliveryMethod {
+impl DeliveryMethod<'_> {
     pub const KNOWN: [&'static str; 2] = ["print", "email"];
 }
 
-impl<const N: usize> Choice<N> {
+impl<const N: usize> Choice<'_, N> {
     pub fn as_str(&self) -> &str {
-        &self.value
+        self.value
     }
 
     pub fn is_known(&self) -> bool {
-        self.known.contains(&self.value.as_str())
+        self.known.contains(&self.value)
     }
 }
 
-impl FieldKind for DeliveryMethod {
+impl<'a> FieldKind<'a> for DeliveryMethod<'a> {
     const EXPECTED: &'static str = "a string";
     const BLANK_IS_NULL: bool = false;
 
-    fn from_json(value: Value) -> Result<Self, Value> {
-        match value {
-            Value::String(value) => Ok(Choice {
-                value,
-                known: Self::KNOWN,
-            }),
-            other => Err(other),
-        }
+    fn read(value: &'a AttributeValue) -> Option<Self> {
+        let value = value.as_s().ok()?;
+        Some(Choice {
+            value,
+            known: Self::KNOWN,
+        })
     }
 }
 
@@ -299,27 +280,24 @@ impl ActionCode {
     }
 }
 
-impl FieldKind for ActionCode {
+impl FieldKind<'_> for ActionCode {
     const EXPECTED: &'static str = "one of CREATE, UPDATE, DELETE";
     const BLANK_IS_NULL: bool = false;
 
-    fn from_json(value: Value) -> Result<Self, Value> {
-        match &value {
-            Value::String(s) => ActionCode::parse(s).ok_or(value),
-            _ => Err(value),
-        }
+    fn read(value: &AttributeValue) -> Option<Self> {
+        ActionCode::parse(value.as_s().ok()?)
     }
 }
 
 /// A boolean that a schema documents as a string (OCC's
 /// `useAllShippingMethodsFromSite`): either is accepted and kept as sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum BoolOrText {
+pub enum BoolOrText<'a> {
     Bool(bool),
-    Text(String),
+    Text(&'a str),
 }
 
-impl ToAttribute for BoolOrText {
+impl ToAttribute for BoolOrText<'_> {
     fn to_attribute(&self) -> AttributeValue {
         match self {
             BoolOrText::Bool(flag) => AttributeValue::Bool(*flag),
@@ -328,15 +306,15 @@ impl ToAttribute for BoolOrText {
     }
 }
 
-impl FieldKind for BoolOrText {
+impl<'a> FieldKind<'a> for BoolOrText<'a> {
     const EXPECTED: &'static str = "a boolean or a string";
     const BLANK_IS_NULL: bool = false;
 
-    fn from_json(value: Value) -> Result<Self, Value> {
+    fn read(value: &'a AttributeValue) -> Option<Self> {
         match value {
-            Value::Bool(b) => Ok(BoolOrText::Bool(b)),
-            Value::String(s) => Ok(BoolOrText::Text(s)),
-            other => Err(other),
+            AttributeValue::Bool(flag) => Some(BoolOrText::Bool(*flag)),
+            AttributeValue::S(text) => Some(BoolOrText::Text(text)),
+            _ => None,
         }
     }
 }
@@ -344,72 +322,66 @@ impl FieldKind for BoolOrText {
 /// An amount documented as a string that may arrive as a number (OCC's
 /// `orderPriceLimit`); kept as sent.
 #[derive(Debug, Clone, PartialEq)]
-pub enum TextOrNumber {
-    Number(Number),
-    Text(String),
+pub enum TextOrNumber<'a> {
+    Number(&'a str),
+    Text(&'a str),
 }
 
-impl ToAttribute for TextOrNumber {
+impl ToAttribute for TextOrNumber<'_> {
     fn to_attribute(&self) -> AttributeValue {
         match self {
-            TextOrNumber::Number(number) => number.to_attribute(),
+            TextOrNumber::Number(number) => AttributeValue::N((*number).to_owned()),
             TextOrNumber::Text(text) => text.to_attribute(),
         }
     }
 }
 
-impl FieldKind for TextOrNumber {
+impl<'a> FieldKind<'a> for TextOrNumber<'a> {
     const EXPECTED: &'static str = "a string or a number";
     const BLANK_IS_NULL: bool = false;
 
-    fn from_json(value: Value) -> Result<Self, Value> {
+    fn read(value: &'a AttributeValue) -> Option<Self> {
         match value {
-            Value::Number(n) => Ok(TextOrNumber::Number(n)),
-            Value::String(s) => Ok(TextOrNumber::Text(s)),
-            other => Err(other),
+            AttributeValue::N(number) => Some(TextOrNumber::Number(number)),
+            AttributeValue::S(text) => Some(TextOrNumber::Text(text)),
+            _ => None,
         }
     }
 }
 
 /// An array whose items the schema does not describe; kept as sent.
 #[derive(Debug, Clone, PartialEq)]
-pub struct AnyList(pub Vec<Value>);
+pub struct AnyList<'a>(pub &'a [AttributeValue]);
 
-impl ToAttribute for AnyList {
+impl ToAttribute for AnyList<'_> {
     fn to_attribute(&self) -> AttributeValue {
-        list(&self.0)
+        AttributeValue::L(self.0.to_vec())
     }
 }
 
-impl FieldKind for AnyList {
+impl<'a> FieldKind<'a> for AnyList<'a> {
     const EXPECTED: &'static str = "an array";
 
-    fn from_json(value: Value) -> Result<Self, Value> {
-        match value {
-            Value::Array(items) => Ok(AnyList(items)),
-            other => Err(other),
-        }
+    fn read(value: &'a AttributeValue) -> Option<Self> {
+        value.as_l().ok().map(|items| AnyList(items))
     }
 }
 
 /// An object whose members the schema does not describe; kept as sent.
 #[derive(Debug, Clone, PartialEq)]
-pub struct AnyObject(pub Map<String, Value>);
+pub struct AnyObject<'a>(pub &'a Members);
 
-impl ToAttribute for AnyObject {
+impl ToAttribute for AnyObject<'_> {
     fn to_attribute(&self) -> AttributeValue {
-        AttributeValue::M(object_members(&self.0))
+        AttributeValue::M(self.0.clone())
     }
 }
 
-impl FieldKind for AnyObject {
+impl<'a> FieldKind<'a> for AnyObject<'a> {
     const EXPECTED: &'static str = "an object";
 
-    fn from_json(value: Value) -> Result<Self, Value> {
-        match value {
-            Value::Object(members) => Ok(AnyObject(members)),
-            other => Err(other),
-        }
+    fn read(value: &'a AttributeValue) -> Option<Self> {
+        value.as_m().ok().map(AnyObject)
     }
 }
 
@@ -417,10 +389,11 @@ impl FieldKind for AnyObject {
 mod tests {
     use super::*;
     use crate::model::Field;
-    use serde_json::json;
+    use serde_json::{json, Value};
 
-    fn read<T: FieldKind>(value: Value) -> Field<T> {
-        Field::from_json(value)
+    /// Reads `value` as parsed (leaked: a test's values live to its end).
+    fn read<T: FieldKind<'static>>(value: Value) -> Field<'static, T> {
+        Field::read(Box::leak(Box::new(value.to_attribute())))
     }
 
     #[test]
@@ -474,8 +447,8 @@ mod tests {
 
     #[test]
     fn text_keeps_blank() {
-        assert_eq!(read::<String>(json!("")), Field::Value(String::new()));
-        assert!(matches!(read::<String>(json!(5)), Field::Invalid(_)));
+        assert_eq!(read::<Text>(json!("")), Field::Value(""));
+        assert!(matches!(read::<Text>(json!(5)), Field::Invalid(_)));
     }
 
     #[test]
@@ -539,7 +512,7 @@ mod tests {
         );
         assert_eq!(
             read::<BoolOrText>(json!("true")),
-            Field::Value(BoolOrText::Text("true".into()))
+            Field::Value(BoolOrText::Text("true"))
         );
         assert_eq!(read::<BoolOrText>(json!(null)), Field::Null);
         assert!(matches!(read::<BoolOrText>(json!(1)), Field::Invalid(_)));

@@ -12,6 +12,6 @@ pub(crate) use field::{field_name, payload_model};
 pub use field::{Field, FieldKind};
 pub use kinds::{
     ActionCode, AnyList, AnyObject, BoolOrText, Choice, DeliveryMethod, Flag, Id, Money, Secret,
-    SourceDateTime, Tags, TextOrNumber,
+    SourceDateTime, Tags, Text, TextOrNumber,
 };
 pub use pointer::{FieldError, Pointer, Problems};

@@ -1,238 +1,238 @@
 //! Oracle Commerce Cloud organization (account) webhook: the body
 //! `{"organization": {...}}` with every documented property.
 
-use serde_json::Value;
+use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::{
     payload_model, ActionCode, AnyList, AnyObject, BoolOrText, Field, FieldError, Flag, Pointer,
-    Problems, TextOrNumber,
+    Problems, Text, TextOrNumber,
 };
 
 payload_model! {
-    pub struct OrganizationEvent {
-        organization: Organization,
+    pub struct OrganizationEvent<'a> {
+        organization: Organization<'a>,
     }
 }
 
 payload_model! {
-    pub struct Organization {
+    pub struct Organization<'a> {
         active: Flag,
-        allSecondaryAddresses: AnyObject,
+        allSecondaryAddresses: AnyObject<'a>,
         allSecondaryAddressesIsTruncated: Flag,
-        ancestorOrganizations: Vec<Field<OrganizationRef>>,
+        ancestorOrganizations: Vec<Field<'a, OrganizationRef<'a>>>,
         approvalRequired: Flag,
-        billingAddress: Address,
-        contract: Contract,
-        customerType: String,
+        billingAddress: Address<'a>,
+        contract: Contract<'a>,
+        customerType: Text<'a>,
         delegateApprovalManagement: Flag,
-        derivedBillingAddress: Address,
-        derivedContract: Contract,
-        derivedCustomerType: String,
-        derivedDescription: String,
-        derivedDunsNumber: String,
-        derivedOrganizationLogo: String,
-        derivedOrganizationLogoURL: String,
-        derivedPaymentMethods: AnyList,
-        derivedShippingAddress: Address,
-        derivedShippingMethods: Vec<Field<ShippingMethod>>,
-        derivedTaxExemptionCode: String,
-        derivedTaxReferenceNumber: String,
-        derivedType: String,
-        derivedUniqueId: String,
-        derivedUseAllPaymentMethodsFromSite: BoolOrText,
-        derivedUseAllShippingMethodsFromSite: BoolOrText,
-        derivedVatReferenceNumber: String,
-        description: String,
-        dunsNumber: String,
-        externalOrganizationId: String,
-        id: String,
-        members: Vec<Field<Member>>,
-        name: String,
-        orderPriceLimit: TextOrNumber,
-        organizationLogo: String,
-        organizationLogoURL: String,
-        parentOrganization: OrganizationRef,
-        paymentMethods: AnyList,
-        relativeRoles: Vec<Field<RelativeRole>>,
-        repositoryId: String,
-        secondaryAddresses: Vec<Field<SecondaryAddress>>,
+        derivedBillingAddress: Address<'a>,
+        derivedContract: Contract<'a>,
+        derivedCustomerType: Text<'a>,
+        derivedDescription: Text<'a>,
+        derivedDunsNumber: Text<'a>,
+        derivedOrganizationLogo: Text<'a>,
+        derivedOrganizationLogoURL: Text<'a>,
+        derivedPaymentMethods: AnyList<'a>,
+        derivedShippingAddress: Address<'a>,
+        derivedShippingMethods: Vec<Field<'a, ShippingMethod<'a>>>,
+        derivedTaxExemptionCode: Text<'a>,
+        derivedTaxReferenceNumber: Text<'a>,
+        derivedType: Text<'a>,
+        derivedUniqueId: Text<'a>,
+        derivedUseAllPaymentMethodsFromSite: BoolOrText<'a>,
+        derivedUseAllShippingMethodsFromSite: BoolOrText<'a>,
+        derivedVatReferenceNumber: Text<'a>,
+        description: Text<'a>,
+        dunsNumber: Text<'a>,
+        externalOrganizationId: Text<'a>,
+        id: Text<'a>,
+        members: Vec<Field<'a, Member<'a>>>,
+        name: Text<'a>,
+        orderPriceLimit: TextOrNumber<'a>,
+        organizationLogo: Text<'a>,
+        organizationLogoURL: Text<'a>,
+        parentOrganization: OrganizationRef<'a>,
+        paymentMethods: AnyList<'a>,
+        relativeRoles: Vec<Field<'a, RelativeRole<'a>>>,
+        repositoryId: Text<'a>,
+        secondaryAddresses: Vec<Field<'a, SecondaryAddress<'a>>>,
         secondaryAddressesIsTruncated: Flag,
-        secondaryMembers: Vec<Field<Member>>,
-        shippingAddress: Address,
-        shippingMethods: Vec<Field<ShippingMethod>>,
-        siteOrganizationProperties: Vec<Field<SiteOrganizationProperties>>,
-        taxExemptionCode: String,
-        taxReferenceNumber: String,
-        type_ = "type": String,
-        uniqueId: String,
+        secondaryMembers: Vec<Field<'a, Member<'a>>>,
+        shippingAddress: Address<'a>,
+        shippingMethods: Vec<Field<'a, ShippingMethod<'a>>>,
+        siteOrganizationProperties: Vec<Field<'a, SiteOrganizationProperties<'a>>>,
+        taxExemptionCode: Text<'a>,
+        taxReferenceNumber: Text<'a>,
+        type_ = "type": Text<'a>,
+        uniqueId: Text<'a>,
         useAllPaymentMethodsFromSite: Flag,
-        useAllShippingMethodsFromSite: BoolOrText,
+        useAllShippingMethodsFromSite: BoolOrText<'a>,
         useExternalApprovalWebhook: Flag,
-        vatReferenceNumber: String,
+        vatReferenceNumber: Text<'a>,
     }
 }
 
 payload_model! {
     /// `parentOrganization` and the items of `ancestorOrganizations`.
-    pub struct OrganizationRef {
+    pub struct OrganizationRef<'a> {
         _actionCode: ActionCode,
         active: Flag,
-        externalOrganizationId: String,
-        id: String,
-        name: String,
-        repositoryId: String,
+        externalOrganizationId: Text<'a>,
+        id: Text<'a>,
+        name: Text<'a>,
+        repositoryId: Text<'a>,
     }
 }
 
 payload_model! {
     /// Billing, shipping and derived addresses.
-    pub struct Address {
-        address1: String,
-        address2: String,
-        address3: String,
-        city: String,
-        companyName: String,
-        country: String,
-        externalAddressId: String,
-        phoneNumber: String,
-        postalCode: String,
-        repositoryId: String,
-        state: String,
+    pub struct Address<'a> {
+        address1: Text<'a>,
+        address2: Text<'a>,
+        address3: Text<'a>,
+        city: Text<'a>,
+        companyName: Text<'a>,
+        country: Text<'a>,
+        externalAddressId: Text<'a>,
+        phoneNumber: Text<'a>,
+        postalCode: Text<'a>,
+        repositoryId: Text<'a>,
+        state: Text<'a>,
     }
 }
 
 payload_model! {
-    pub struct Contract {
-        catalog: RepositoryRef,
-        creationDate: String,
-        derivedDescription: String,
-        description: String,
-        displayName: String,
-        endDate: String,
-        externalContractReference: String,
-        priceListGroup: RepositoryRef,
-        repositoryId: String,
-        startDate: String,
-        terms: Terms,
+    pub struct Contract<'a> {
+        catalog: RepositoryRef<'a>,
+        creationDate: Text<'a>,
+        derivedDescription: Text<'a>,
+        description: Text<'a>,
+        displayName: Text<'a>,
+        endDate: Text<'a>,
+        externalContractReference: Text<'a>,
+        priceListGroup: RepositoryRef<'a>,
+        repositoryId: Text<'a>,
+        startDate: Text<'a>,
+        terms: Terms<'a>,
     }
 }
 
 payload_model! {
     /// `catalog` and `priceListGroup` of a contract.
-    pub struct RepositoryRef {
-        repositoryId: String,
+    pub struct RepositoryRef<'a> {
+        repositoryId: Text<'a>,
     }
 }
 
 payload_model! {
-    pub struct Terms {
-        repositoryId: String,
-        terms: String,
+    pub struct Terms<'a> {
+        repositoryId: Text<'a>,
+        terms: Text<'a>,
     }
 }
 
 payload_model! {
     /// Items of `members` and `secondaryMembers`.
-    pub struct Member {
+    pub struct Member<'a> {
         _actionCode: ActionCode,
-        customerContactId: String,
-        repositoryId: String,
+        customerContactId: Text<'a>,
+        repositoryId: Text<'a>,
     }
 }
 
 payload_model! {
-    pub struct RelativeRole {
+    pub struct RelativeRole<'a> {
         _actionCode: ActionCode,
-        function: String,
-        repositoryId: String,
+        function: Text<'a>,
+        repositoryId: Text<'a>,
     }
 }
 
 payload_model! {
     /// Items of `secondaryAddresses`: the `_actionCode` sits on `address`.
-    pub struct SecondaryAddress {
-        address: SecondaryAddressDetail,
-        addressType: String,
+    pub struct SecondaryAddress<'a> {
+        address: SecondaryAddressDetail<'a>,
+        addressType: Text<'a>,
     }
 }
 
 payload_model! {
-    pub struct SecondaryAddressDetail {
+    pub struct SecondaryAddressDetail<'a> {
         _actionCode: ActionCode,
-        address1: String,
-        address2: String,
-        address3: String,
-        city: String,
-        companyName: String,
-        country: String,
-        externalAddressId: String,
-        phoneNumber: String,
-        postalCode: String,
-        repositoryId: String,
-        state: String,
-        types: Vec<Field<AddressType>>,
+        address1: Text<'a>,
+        address2: Text<'a>,
+        address3: Text<'a>,
+        city: Text<'a>,
+        companyName: Text<'a>,
+        country: Text<'a>,
+        externalAddressId: Text<'a>,
+        phoneNumber: Text<'a>,
+        postalCode: Text<'a>,
+        repositoryId: Text<'a>,
+        state: Text<'a>,
+        types: Vec<Field<'a, AddressType<'a>>>,
     }
 }
 
 payload_model! {
-    pub struct AddressType {
+    pub struct AddressType<'a> {
         _actionCode: ActionCode,
-        displayName: String,
-        id: String,
-        repositoryId: String,
+        displayName: Text<'a>,
+        id: Text<'a>,
+        repositoryId: Text<'a>,
     }
 }
 
 payload_model! {
-    pub struct ShippingMethod {
+    pub struct ShippingMethod<'a> {
         _actionCode: ActionCode,
-        displayName: String,
-        id: String,
+        displayName: Text<'a>,
+        id: Text<'a>,
     }
 }
 
 payload_model! {
     /// Items of `siteOrganizationProperties`: the `_actionCode` sits on `properties`.
-    pub struct SiteOrganizationProperties {
-        properties: SiteProperties,
-        site: Site,
+    pub struct SiteOrganizationProperties<'a> {
+        properties: SiteProperties<'a>,
+        site: Site<'a>,
     }
 }
 
 payload_model! {
-    pub struct SiteProperties {
+    pub struct SiteProperties<'a> {
         _actionCode: ActionCode,
         approvalRequired: Flag,
-        contract: Contract,
+        contract: Contract<'a>,
         delegateApprovalManagement: Flag,
-        orderPriceLimit: TextOrNumber,
-        paymentMethods: AnyList,
-        shippingMethods: Vec<Field<ShippingMethod>>,
+        orderPriceLimit: TextOrNumber<'a>,
+        paymentMethods: AnyList<'a>,
+        shippingMethods: Vec<Field<'a, ShippingMethod<'a>>>,
         useAllPaymentMethodsFromSite: Flag,
-        useAllShippingMethodsFromSite: BoolOrText,
+        useAllShippingMethodsFromSite: BoolOrText<'a>,
         useExternalApprovalWebhook: Flag,
     }
 }
 
 payload_model! {
-    pub struct Site {
-        siteId: String,
+    pub struct Site<'a> {
+        siteId: Text<'a>,
     }
 }
 
 /// A validated organization delivery.
 #[derive(Debug, Clone, PartialEq)]
-pub struct OrganizationChange {
-    pub organization_id: String,
-    pub organization: Organization,
+pub struct OrganizationChange<'a> {
+    pub organization_id: &'a str,
+    pub organization: Organization<'a>,
 }
 
-impl OrganizationChange {
+impl<'a> OrganizationChange<'a> {
     /// Types and validates a parsed body.
-    pub fn from_json(body: Value) -> Result<Self, Vec<FieldError>> {
+    pub fn read(body: &'a AttributeValue) -> Result<Self, Vec<FieldError>> {
         let root = Pointer::Root;
         let mut problems = Problems::default();
-        let event = match Field::<OrganizationEvent>::from_json(body) {
+        let event = match Field::<OrganizationEvent>::read(body) {
             Field::Value(event) => event,
             _ => {
                 problems.push(&root, "the body must be a JSON object");
@@ -248,7 +248,7 @@ impl OrganizationChange {
         };
         let id_at = organization_at.key("id");
         let organization_id = match &organization.id {
-            Field::Value(id) if !id.is_empty() => Some(id.clone()),
+            Field::Value(id) if !id.is_empty() => Some(*id),
             // A wrong type is reported by the type check.
             Field::Invalid(_) => None,
             _ => {
@@ -274,7 +274,7 @@ impl OrganizationChange {
 mod tests {
     use super::*;
     use crate::attribute::ToAttribute;
-    use serde_json::json;
+    use serde_json::{json, Value};
 
     /// The seed document's example, verbatim.
     fn seed_example() -> Value {
@@ -297,7 +297,8 @@ mod tests {
 
     #[test]
     fn seed_example_validates_with_nothing_unknown() {
-        let change = OrganizationChange::from_json(seed_example()).unwrap();
+        let body = seed_example().to_attribute();
+        let change = OrganizationChange::read(&body).unwrap();
         assert_eq!(change.organization_id, "or-300007");
         assert!(change.organization.extra.is_empty());
         assert_eq!(change.organization.relativeRoles.value().unwrap().len(), 5);
@@ -340,7 +341,8 @@ mod tests {
                 "phoneNumber": "g", "postalCode": "h", "repositoryId": "i", "state": "TX"},
             "useAllShippingMethodsFromSite": true, "orderPriceLimit": 2500
         }});
-        let change = OrganizationChange::from_json(body.clone()).unwrap();
+        let stored = body.to_attribute();
+        let change = OrganizationChange::read(&stored).unwrap();
         let org = &change.organization;
         let site = org.siteOrganizationProperties.value().unwrap()[0]
             .value()
@@ -349,7 +351,7 @@ mod tests {
         assert_eq!(properties._actionCode, Field::Value(ActionCode::Update));
         assert_eq!(
             properties.useAllShippingMethodsFromSite,
-            Field::Value(BoolOrText::Text("true".into()))
+            Field::Value(BoolOrText::Text("true"))
         );
         let secondary = org.secondaryAddresses.value().unwrap()[0].value().unwrap();
         let detail = secondary.address.value().unwrap();
@@ -370,7 +372,7 @@ mod tests {
             "useAllShippingMethodsFromSite": 1,
             "members": {}
         }});
-        let errors = OrganizationChange::from_json(body).unwrap_err();
+        let errors = OrganizationChange::read(&body.to_attribute()).unwrap_err();
         assert_eq!(
             pointers(&errors),
             [
@@ -395,7 +397,7 @@ mod tests {
             (json!({"organization": {"id": 300007}}), "/organization/id"),
             (json!("organization"), ""),
         ] {
-            let errors = OrganizationChange::from_json(body).unwrap_err();
+            let errors = OrganizationChange::read(&body.to_attribute()).unwrap_err();
             assert_eq!(pointers(&errors), [expected]);
         }
     }
@@ -405,7 +407,7 @@ mod tests {
         for value in [json!(true), json!("false"), json!(null)] {
             let body =
                 json!({"organization": {"id": "or-1", "useAllShippingMethodsFromSite": value}});
-            assert!(OrganizationChange::from_json(body).is_ok());
+            assert!(OrganizationChange::read(&body.to_attribute()).is_ok());
         }
     }
 }
