@@ -7,7 +7,7 @@
 
 use chargeover_main_contact::auth::{BodyToken, TokenKeys};
 use libfuzzer_sys::fuzz_target;
-use serde_json::Value;
+use aws_sdk_dynamodb::types::AttributeValue;
 use webhook_shared::secret::{SecretValue, WebhookKeys};
 
 const SECRET: &str = "fuzz-secret-Zq8d1LmX40pT";
@@ -21,9 +21,9 @@ fuzz_target!(|data: &[u8]| {
     // The body token as the handler reads it.
     let parsed = webhook_shared::json::parse(body);
     let token = match &parsed {
-        Ok(Value::Object(members)) => match members.get("security_token") {
+        Ok(AttributeValue::M(members)) => match members.get("security_token") {
             None => BodyToken::Absent,
-            Some(Value::String(token)) => BodyToken::Text(token),
+            Some(AttributeValue::S(token)) => BodyToken::Text(token),
             Some(_) => BodyToken::NotText,
         },
         _ => BodyToken::Absent,
