@@ -10,6 +10,10 @@
 //! `chargeover_steps/*` break `accept_and_build_write` into its parts (see
 //! docs/PERFORMANCE.md). Run: `cargo bench -p chargeover-main-contact --bench delivery`.
 
+/// The function's allocator (see main.rs): the baseline parse uses it too.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::hint::black_box;
 use std::time::Duration;
 

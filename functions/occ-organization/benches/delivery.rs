@@ -11,6 +11,10 @@
 //! version 1. `occ_steps/*` break the work into its parts (see
 //! docs/PERFORMANCE.md). Run: `cargo bench -p occ-organization --bench delivery`.
 
+/// The function's allocator (see main.rs): the baseline parse uses it too.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::hint::black_box;
 use std::time::Duration;
 

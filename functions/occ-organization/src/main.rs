@@ -6,6 +6,10 @@ use occ_organization::{handle, Receiver};
 use webhook_shared::config::or_refuse_to_start;
 use webhook_shared::storage::connect;
 
+/// A delivery is hundreds of small allocations; mimalloc makes them cheap.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
