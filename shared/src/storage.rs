@@ -303,13 +303,16 @@ pub async fn connect<K: crate::secret::WebhookKeys>(
     config: &crate::config::CommonConfig,
 ) -> Result<(Table, crate::secret::SecretStore<K>), ConfigError> {
     let aws = load_aws_config().await;
-    let keys = crate::secret::SecretStore::load(&config.secret, || {
-        aws_sdk_secretsmanager::Client::new(&aws)
-    })
-    .await?;
     let table = Table::new(Client::new(&aws), &config.table_name);
-    table.prime().await?;
-    Ok((table, keys))
+    // Both are round trips; made together, init waits for the longer one only.
+    let (keys, primed) = tokio::join!(
+        crate::secret::SecretStore::load(&config.secret, || {
+            aws_sdk_secretsmanager::Client::new(&aws)
+        }),
+        table.prime()
+    );
+    primed?;
+    Ok((table, keys?))
 }
 
 /// Why each item of a cancelled `TransactWriteItems` failed, in request order
