@@ -217,6 +217,63 @@ mod tests {
         }
     }
 
+    /// Keys that keep the text they were made from, to see which secret serves.
+    struct Texts(Vec<String>);
+
+    impl WebhookKeys for Texts {
+        fn from_secret(secret: &SecretValue) -> Result<Self, String> {
+            Ok(Texts(secret.accepted().map(str::to_owned).collect()))
+        }
+
+        fn secret_texts(&self) -> Vec<&[u8]> {
+            self.0.iter().map(String::as_bytes).collect()
+        }
+    }
+
+    /// A store whose cached secret is due, reading `answer` from Secrets Manager.
+    fn due_store(answer: &'static str) -> SecretStore<Texts> {
+        use aws_sdk_secretsmanager::operation::get_secret_value::GetSecretValueOutput;
+        use aws_smithy_mocks::{mock, mock_client};
+        let rule = mock!(aws_sdk_secretsmanager::Client::get_secret_value).then_output(move || {
+            GetSecretValueOutput::builder()
+                .secret_string(answer)
+                .build()
+        });
+        SecretStore {
+            source: Some(SecretsManagerSource {
+                client: mock_client!(aws_sdk_secretsmanager, [&rule]),
+                secret_id: "webhook-secret".into(),
+            }),
+            cached: RwLock::new(Cached {
+                keys: Arc::new(Texts(vec!["cached".into()])),
+                fetched_at: Instant::now() - SECRET_CACHE_TTL,
+            }),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_due_secret_is_read_again() {
+        let store = due_store(r#"{"current": "rotated", "previous": "cached"}"#);
+        assert_eq!(store.keys().await.0, ["rotated", "cached"]);
+    }
+
+    /// The refresh failure is logged as `%error`: its text names the secret
+    /// id, never the value, even when the value is what is wrong.
+    #[tokio::test]
+    async fn a_failed_refresh_keeps_serving_and_never_shows_the_value() {
+        for broken in [
+            r#"{"current": "hunter2", "next": "hunter3"}"#,
+            r#"{"current": "hunter2""#,
+            r#"{"previous": "hunter2"}"#,
+        ] {
+            let source = due_store(broken).source.unwrap();
+            let error = source.fetch::<Texts>().await.err().unwrap().to_string();
+            assert!(error.contains("webhook-secret") || error.contains("JSON secret"));
+            assert!(!error.contains("hunter"), "{error}");
+            assert_eq!(due_store(broken).keys().await.0, ["cached"], "{broken}");
+        }
+    }
+
     #[test]
     fn never_printed() {
         let secret = SecretValue::parse("hunter2").unwrap();
