@@ -352,6 +352,13 @@ pub fn contention_backoff(attempt: u32) -> Duration {
     Duration::from_millis(base + jitter)
 }
 
+/// A delivery built again for a second write (the SDK consumes what it
+/// sends). Building is deterministic; failing the second time would be a bug,
+/// answered with a 503 so the sender retries.
+pub fn built_again<T>(again: &(dyn Fn() -> Option<T> + Sync)) -> Result<T, StoreError> {
+    again().ok_or_else(|| StoreError::Unavailable("the delivery could not be built again".into()))
+}
+
 /// The reason code DynamoDB gives an item whose condition failed.
 pub const CONDITION_FAILED: &str = "ConditionalCheckFailed";
 

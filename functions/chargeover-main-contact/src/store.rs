@@ -6,8 +6,8 @@ use std::future::Future;
 
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 use webhook_shared::storage::{
-    cancellation_reasons, contention_backoff, event_item, n, s, Receipt, StoreError, Table,
-    CONDITION_FAILED,
+    built_again, cancellation_reasons, contention_backoff, event_item, n, s, Receipt, StoreError,
+    Table, CONDITION_FAILED,
 };
 use webhook_shared::table::{PK, SK};
 use webhook_shared::Outcome;
@@ -111,11 +111,6 @@ impl MainContactStore for Table {
         }
         Err(StoreError::Contended { attempts: ATTEMPTS })
     }
-}
-
-fn built_again<'a>(again: Again<'_, 'a>) -> Result<Delivery<'a>, StoreError> {
-    // Building is deterministic; failing the second time would be a bug.
-    again().ok_or_else(|| StoreError::Unavailable("the delivery could not be built again".into()))
 }
 
 /// Newer state is stored: keep the event, with outcome `stale`, alone.

@@ -9,8 +9,8 @@ use std::future::Future;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use webhook_shared::attribute::Members;
 use webhook_shared::storage::{
-    cancellation_reasons, contention_backoff, event_item, n, s, Item, Receipt, StoreError, Table,
-    CONDITION_FAILED,
+    built_again, cancellation_reasons, contention_backoff, event_item, n, s, Item, Receipt,
+    StoreError, Table, CONDITION_FAILED,
 };
 use webhook_shared::table::{PK, SK};
 use webhook_shared::Outcome;
@@ -94,10 +94,7 @@ impl OrganizationStore for Table {
             // The state changed since it was read, or a concurrent transaction
             // held it: read, merge and try again.
             tokio::time::sleep(contention_backoff(attempt)).await;
-            // Building is deterministic; failing the second time would be a bug.
-            delivery = again().ok_or_else(|| {
-                StoreError::Unavailable("the delivery could not be built again".into())
-            })?;
+            delivery = built_again(again)?;
         }
         Err(StoreError::Contended { attempts: ATTEMPTS })
     }
