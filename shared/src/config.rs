@@ -31,6 +31,8 @@ pub enum ConfigError {
     UnusableSecret(String),
     #[error("the webhook secret could not be read from Secrets Manager: {0}")]
     SecretUnavailable(String),
+    #[error("the HTTPS client could not be built: {0}")]
+    HttpClient(String),
     #[error("table {table} is not usable: {reason}")]
     Table { table: String, reason: String },
 }
@@ -59,6 +61,9 @@ pub struct CommonConfig {
     /// Days event and quarantine items are kept; `None` keeps them.
     pub event_retention_days: Option<u32>,
     pub secret: SecretLocation,
+    /// Also trust the system's root certificates: set when `SSL_CERT_FILE` or
+    /// `SSL_CERT_DIR` names some (an endpoint behind a CA other than Amazon's).
+    pub trust_system_roots: bool,
 }
 
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -100,6 +105,8 @@ impl CommonConfig {
             max_body_bytes,
             event_retention_days: (retention > 0).then_some(retention),
             secret,
+            trust_system_roots: var(env, "SSL_CERT_FILE").is_some()
+                || var(env, "SSL_CERT_DIR").is_some(),
         })
     }
 }
@@ -166,6 +173,19 @@ mod tests {
         assert_eq!(config.max_body_bytes, 1_048_576);
         assert_eq!(config.event_retention_days, None);
         assert!(matches!(config.secret, SecretLocation::Inline(_)));
+        assert!(!config.trust_system_roots);
+    }
+
+    #[test]
+    fn system_roots_only_when_a_certificate_location_is_set() {
+        for name in ["SSL_CERT_FILE", "SSL_CERT_DIR"] {
+            let config = CommonConfig::from_env(
+                &env(&[("TABLE_NAME", "t"), ("X_SECRET", "s"), (name, "/etc/ssl/x")]),
+                VARS,
+            )
+            .unwrap();
+            assert!(config.trust_system_roots, "{name}");
+        }
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use sha2::{Digest, Sha256};
+use aws_lc_rs::digest::{digest, SHA256};
 
 /// Lowercase hex of the first 16 bytes of SHA-256 over the raw body.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -11,9 +11,9 @@ pub struct EventId(String);
 
 impl EventId {
     pub fn of(body: &[u8]) -> Self {
-        let digest = Sha256::digest(body);
+        let digest = digest(&SHA256, body);
         let mut hex = String::with_capacity(32);
-        for byte in &digest[..16] {
+        for byte in &digest.as_ref()[..16] {
             hex.push(char::from(HEX[usize::from(byte >> 4)]));
             hex.push(char::from(HEX[usize::from(byte & 0x0f)]));
         }
