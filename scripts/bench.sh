@@ -58,11 +58,17 @@ machine() {
 if wants criterion; then
   say "criterion: cargo bench --locked -p chargeover-main-contact -p occ-organization --bench delivery"
   load_before=$(cut -d' ' -f1 /proc/loadavg)
+  started=$(date +%s)
   cargo bench --locked -p chargeover-main-contact -p occ-organization --bench delivery
   echo "criterion ran with load average $load_before before, $(cut -d' ' -f1 /proc/loadavg) after" >>"$summary"
-  python3 - "$CARGO_TARGET_DIR/criterion" >>"$summary" <<'PY'
+  python3 - "$CARGO_TARGET_DIR/criterion" "$started" >>"$summary" <<'PY'
 import json, pathlib, sys
 base = pathlib.Path(sys.argv[1])
+started = int(sys.argv[2])
+
+def this_run(path):
+    """Estimates written by this run (target/criterion keeps benches that no longer exist)."""
+    return path.is_file() and path.stat().st_mtime >= started
 
 def mean_us(group, bench):
     path = base / group / bench / "new" / "estimates.json"
@@ -80,7 +86,7 @@ for group in ("chargeover_steps", "occ_steps"):
     if not directory.is_dir():
         continue
     print(f"  {group} (mean):")
-    for bench in sorted(p.name for p in directory.iterdir() if (p / "new" / "estimates.json").is_file()):
+    for bench in sorted(p.name for p in directory.iterdir() if this_run(p / "new" / "estimates.json")):
         print(f"    {bench:<34}{mean_us(group, bench)[0]:>10.2f} us")
 PY
 fi
