@@ -61,8 +61,10 @@ pub struct CommonConfig {
     /// Days event and quarantine items are kept; `None` keeps them.
     pub event_retention_days: Option<u32>,
     pub secret: SecretLocation,
-    /// Also trust the system's root certificates: set when `SSL_CERT_FILE` or
-    /// `SSL_CERT_DIR` names some (an endpoint behind a CA other than Amazon's).
+    /// Also trust certificates beyond Amazon Trust Services' roots: those in
+    /// `SSL_CERT_FILE`/`SSL_CERT_DIR` when set (an endpoint behind another CA),
+    /// else the platform's store outside AWS's commercial partition (China,
+    /// GovCloud and isolated regions need not chain to Amazon's roots).
     pub trust_system_roots: bool,
 }
 
@@ -106,9 +108,19 @@ impl CommonConfig {
             event_retention_days: (retention > 0).then_some(retention),
             secret,
             trust_system_roots: var(env, "SSL_CERT_FILE").is_some()
-                || var(env, "SSL_CERT_DIR").is_some(),
+                || var(env, "SSL_CERT_DIR").is_some()
+                || var(env, "AWS_REGION").is_some_and(|region| !commercial_partition(&region)),
         })
     }
+}
+
+/// Whether `region` is in AWS's commercial partition (`aws`), whose endpoints
+/// chain to Amazon Trust Services: not China (`cn-`), GovCloud (`us-gov-`) or
+/// the isolated partitions (`us-iso`, `us-isob`, `eu-isoe`, ...).
+fn commercial_partition(region: &str) -> bool {
+    !["cn-", "us-gov-", "us-iso", "eu-iso"]
+        .iter()
+        .any(|prefix| region.starts_with(prefix))
 }
 
 /// Ends the process when start-up cannot complete: a function that is not
@@ -177,14 +189,31 @@ mod tests {
     }
 
     #[test]
-    fn system_roots_only_when_a_certificate_location_is_set() {
-        for name in ["SSL_CERT_FILE", "SSL_CERT_DIR"] {
-            let config = CommonConfig::from_env(
-                &env(&[("TABLE_NAME", "t"), ("X_SECRET", "s"), (name, "/etc/ssl/x")]),
-                VARS,
-            )
-            .unwrap();
-            assert!(config.trust_system_roots, "{name}");
+    fn more_roots_only_when_named_or_outside_the_commercial_partition() {
+        let trusts = |pairs: &[(&str, &str)]| {
+            let mut pairs = pairs.to_vec();
+            pairs.extend([("TABLE_NAME", "t"), ("X_SECRET", "s")]);
+            CommonConfig::from_env(&env(&pairs), VARS)
+                .unwrap()
+                .trust_system_roots
+        };
+        assert!(trusts(&[("SSL_CERT_FILE", "/etc/ssl/x.pem")]));
+        assert!(trusts(&[("SSL_CERT_DIR", "/etc/ssl/certs")]));
+        for region in [
+            "cn-north-1",
+            "us-gov-west-1",
+            "us-iso-east-1",
+            "eu-isoe-west-1",
+        ] {
+            assert!(trusts(&[("AWS_REGION", region)]), "{region}");
+        }
+        for region in [
+            "us-east-1",
+            "eu-central-1",
+            "ap-southeast-2",
+            "ca-central-1",
+        ] {
+            assert!(!trusts(&[("AWS_REGION", region)]), "{region}");
         }
     }
 
