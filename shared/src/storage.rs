@@ -9,7 +9,7 @@ use aws_config::BehaviorVersion;
 use aws_sdk_dynamodb::config::SharedHttpClient;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 use aws_sdk_dynamodb::Client;
 use aws_smithy_http_client::proxy::ProxyConfig;
 use aws_smithy_http_client::tls::{self, rustls_provider::CryptoMode, TlsContext, TrustStore};
@@ -306,6 +306,18 @@ impl QuarantineItem<'_> {
     }
 }
 
+/// A write's result as the answer. A failure is logged with its cause for the
+/// operator: the answer only says 503 or 422.
+pub fn written(
+    result: Result<Outcome, StoreError>,
+    receipt: &Receipt,
+) -> Result<Outcome, Rejection> {
+    result.map_err(|error| {
+        tracing::warn!(event_id = %receipt.event_id, %error, "write failed");
+        Rejection::from(error)
+    })
+}
+
 /// Keeps a delivery that authenticated but was refused for its content
 /// (400/422) in quarantine, with every secret text masked, and passes any other
 /// result through. If the quarantine cannot be written, the answer becomes a
@@ -355,9 +367,45 @@ pub async fn connect<K: crate::secret::WebhookKeys>(
     Ok((table, keys?))
 }
 
+/// How a `TransactWriteItems` ended, short of an error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Transacted {
+    Applied,
+    /// Cancelled: whether each item's condition failed, in request order
+    /// (none failed: it lost a race with a concurrent transaction).
+    Cancelled {
+        conditions_failed: Vec<bool>,
+    },
+}
+
+impl Table {
+    /// Sends `items` as one transaction.
+    pub async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<Transacted, StoreError> {
+        let result = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await;
+        let error = match result {
+            Ok(_) => return Ok(Transacted::Applied),
+            Err(error) => error,
+        };
+        match cancellation_reasons(&error) {
+            Some(reasons) => Ok(Transacted::Cancelled {
+                conditions_failed: reasons
+                    .iter()
+                    .map(|reason| reason.as_deref() == Some(CONDITION_FAILED))
+                    .collect(),
+            }),
+            None => Err(StoreError::from_sdk(error)),
+        }
+    }
+}
+
 /// Why each item of a cancelled `TransactWriteItems` failed, in request order
 /// (`None` where it did not); `None` when the error is not a cancellation.
-pub fn cancellation_reasons<R>(
+fn cancellation_reasons<R>(
     error: &SdkError<TransactWriteItemsError, R>,
 ) -> Option<Vec<Option<String>>> {
     match error.as_service_error()? {
@@ -400,7 +448,7 @@ pub fn built_again<T>(again: &(dyn Fn() -> Option<T> + Sync)) -> Result<T, Store
 }
 
 /// The reason code DynamoDB gives an item whose condition failed.
-pub const CONDITION_FAILED: &str = "ConditionalCheckFailed";
+const CONDITION_FAILED: &str = "ConditionalCheckFailed";
 
 pub fn s(value: impl Into<String>) -> AttributeValue {
     AttributeValue::S(value.into())

@@ -13,7 +13,9 @@ use webhook_shared::redact::redact;
 use webhook_shared::request::{header_str, preflight};
 use webhook_shared::response::respond;
 use webhook_shared::secret::{SecretStore, WebhookKeys};
-use webhook_shared::storage::{quarantine_refused, unstorable_numbers, QuarantineStore, Receipt};
+use webhook_shared::storage::{
+    quarantine_refused, unstorable_numbers, written, QuarantineStore, Receipt,
+};
 use webhook_shared::{Outcome, Rejection};
 
 use crate::auth::{BodyToken, TokenKeys, KEY_HEADER};
@@ -78,15 +80,7 @@ where
                 tracing::warn!(event_id = %receipt.event_id, field, value, "value outside the documented set kept");
             }
             let again = || accepted().ok();
-            receiver
-                .store
-                .record(delivery, &again)
-                .await
-                .map_err(|error| {
-                    // The cause, for the operator (the answer only says 503 or 422).
-                    tracing::warn!(event_id = %receipt.event_id, %error, "write failed");
-                    Rejection::from(error)
-                })
+            written(receiver.store.record(delivery, &again).await, &receipt)
         }
         Err(rejection) => Err(rejection),
     };

@@ -6,8 +6,7 @@ use std::future::Future;
 
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 use webhook_shared::storage::{
-    built_again, cancellation_reasons, contention_backoff, event_item, n, s, Receipt, StoreError,
-    Table, CONDITION_FAILED,
+    built_again, contention_backoff, event_item, n, s, Receipt, StoreError, Table, Transacted,
 };
 use webhook_shared::table::{PK, SK};
 use webhook_shared::Outcome;
@@ -83,22 +82,11 @@ impl MainContactStore for Table {
     ) -> Result<Outcome, StoreError> {
         let mut delivery = delivery;
         for attempt in 1..=ATTEMPTS {
-            let result = self
-                .client
-                .transact_write_items()
-                .set_transact_items(Some(transaction(&self.name, delivery)?))
-                .send()
-                .await;
-            let error = match result {
-                Ok(_) => return Ok(Outcome::Applied),
-                Err(error) => error,
+            let conditions_failed = match self.transact(transaction(&self.name, delivery)?).await? {
+                Transacted::Applied => return Ok(Outcome::Applied),
+                Transacted::Cancelled { conditions_failed } => conditions_failed,
             };
-            let Some(reasons) = cancellation_reasons(&error) else {
-                return Err(StoreError::from_sdk(error));
-            };
-            let failed = |index: usize| {
-                reasons.get(index).and_then(Option::as_deref) == Some(CONDITION_FAILED)
-            };
+            let failed = |index: usize| conditions_failed.get(index) == Some(&true);
             if failed(0) {
                 return Ok(Outcome::Duplicate);
             }

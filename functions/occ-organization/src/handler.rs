@@ -11,7 +11,9 @@ use webhook_shared::redact::redact;
 use webhook_shared::request::preflight;
 use webhook_shared::response::respond;
 use webhook_shared::secret::{SecretStore, WebhookKeys};
-use webhook_shared::storage::{quarantine_refused, unstorable_numbers, QuarantineStore, Receipt};
+use webhook_shared::storage::{
+    quarantine_refused, unstorable_numbers, written, QuarantineStore, Receipt,
+};
 use webhook_shared::{Outcome, Rejection};
 
 use crate::auth::{Algorithms, HmacKeys};
@@ -71,15 +73,7 @@ where
         Ok(delivery) => {
             report.organization_id = Some(delivery.organization_id.clone());
             let again = || accepted().ok();
-            receiver
-                .store
-                .record(delivery, &again)
-                .await
-                .map_err(|error| {
-                    // The cause, for the operator (the answer only says 503 or 422).
-                    tracing::warn!(event_id = %receipt.event_id, %error, "write failed");
-                    Rejection::from(error)
-                })
+            written(receiver.store.record(delivery, &again).await, &receipt)
         }
         Err(rejection) => Err(rejection),
     };

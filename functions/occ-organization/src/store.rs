@@ -9,8 +9,7 @@ use std::future::Future;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use webhook_shared::attribute::Members;
 use webhook_shared::storage::{
-    built_again, cancellation_reasons, contention_backoff, event_item, n, s, Item, Receipt,
-    StoreError, Table, CONDITION_FAILED,
+    built_again, contention_backoff, event_item, n, s, Item, Receipt, StoreError, Table, Transacted,
 };
 use webhook_shared::table::{PK, SK};
 use webhook_shared::Outcome;
@@ -75,20 +74,11 @@ impl OrganizationStore for Table {
             let (stored, version) =
                 read_state(self, &organization_pk(&delivery.organization_id)).await?;
             let writes = transaction(&self.name, delivery, stored, version)?;
-            let result = self
-                .client
-                .transact_write_items()
-                .set_transact_items(Some(writes))
-                .send()
-                .await;
-            let error = match result {
-                Ok(_) => return Ok(Outcome::Applied),
-                Err(error) => error,
+            let conditions_failed = match self.transact(writes).await? {
+                Transacted::Applied => return Ok(Outcome::Applied),
+                Transacted::Cancelled { conditions_failed } => conditions_failed,
             };
-            let Some(reasons) = cancellation_reasons(&error) else {
-                return Err(StoreError::from_sdk(error));
-            };
-            if reasons.first().and_then(Option::as_deref) == Some(CONDITION_FAILED) {
+            if conditions_failed.first() == Some(&true) {
                 return Ok(Outcome::Duplicate);
             }
             // The state changed since it was read, or a concurrent transaction
