@@ -35,10 +35,22 @@ impl ToAttribute for Number {
             (Some(unsigned), _) => unsigned.to_string(),
             (None, Some(signed)) => signed.to_string(),
             // Without serde_json's arbitrary precision every number is an f64 here.
-            (None, None) => self.as_f64().unwrap_or_default().to_string(),
+            (None, None) => float_text(self.as_f64().unwrap_or_default()),
         };
         AttributeValue::N(text)
     }
+}
+
+/// The N text of a JSON number written with a fraction or an exponent: its
+/// shortest round-trip form without an exponent, and `.0` on a whole value so
+/// that `413.0` stays apart from the integer `413` (ids and flags must be
+/// integers; DynamoDB stores both as the same number).
+pub fn float_text(value: f64) -> String {
+    let mut text = value.to_string();
+    if !text.contains('.') {
+        text.push_str(".0");
+    }
+    text
 }
 
 impl ToAttribute for String {
@@ -90,7 +102,7 @@ mod tests {
                 AttributeValue::N("1".into()),
                 AttributeValue::N("-2".into()),
                 AttributeValue::N("2.5".into()),
-                AttributeValue::N("100000000000000000000".into()),
+                AttributeValue::N("100000000000000000000.0".into()),
                 AttributeValue::S("x".into()),
                 AttributeValue::Null(true),
                 AttributeValue::Bool(true),
@@ -103,9 +115,24 @@ mod tests {
     /// by earlier versions and by this one read alike).
     #[test]
     fn same_as_serde_dynamo() {
-        let value = json!({"n": [0, 18446744073709551615u64, -9223372036854775808i64, 0.1, 4103.5, 1e-7, 1.5e300],
+        let value = json!({"n": [0, 18446744073709551615u64, -9223372036854775808i64, 0.1, 4103.5, 1e-7, 1.5e-300],
                            "s": ["", "é"], "o": {"p": {"q": null}}, "f": false});
         let expected: AttributeValue = serde_dynamo::to_attribute_value(&value).unwrap();
         assert_eq!(value.to_attribute(), expected);
+    }
+
+    #[test]
+    fn whole_floats_keep_their_fraction() {
+        // serde_dynamo writes these as "413" and "1500…0": the same number to
+        // DynamoDB, but no longer an integer to the models.
+        for (value, text) in [
+            (json!(413.0), "413.0"),
+            (json!(-0.0), "-0.0"),
+            (json!(1e2), "100.0"),
+            (json!(1.5e20), "150000000000000000000.0"),
+            (json!(3.5), "3.5"),
+        ] {
+            assert_eq!(value.to_attribute(), AttributeValue::N(text.into()));
+        }
     }
 }

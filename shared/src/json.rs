@@ -12,11 +12,12 @@ use std::fmt;
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
-use crate::attribute::Members;
+use crate::attribute::{float_text, Members};
 
 /// Parses `body` into the attribute DynamoDB stores for it: objects as M,
 /// arrays as L, strings as S, numbers as N (integers exactly, others in their
-/// shortest round-trip form, written out without an exponent), booleans as
+/// shortest round-trip form, written out without an exponent, `.0` kept on
+/// whole values: `float_text`), booleans as
 /// BOOL, null as NULL. Fails on anything `serde_json` refuses (invalid UTF-8,
 /// a byte-order mark, trailing data, nesting deeper than 128) and on
 /// duplicate member names.
@@ -58,7 +59,7 @@ impl<'de> Visitor<'de> for StrictVisitor {
 
     fn visit_f64<E: de::Error>(self, value: f64) -> Result<Self::Value, E> {
         if value.is_finite() {
-            Ok(AttributeValue::N(value.to_string()))
+            Ok(AttributeValue::N(float_text(value)))
         } else {
             Err(E::custom("number out of range"))
         }
@@ -127,7 +128,7 @@ mod tests {
         assert_eq!(parse(b" 7 ").unwrap(), json!(7).to_attribute());
         assert_eq!(
             parse(b"1e20").unwrap(),
-            AttributeValue::N("100000000000000000000".into())
+            AttributeValue::N("100000000000000000000.0".into())
         );
     }
 

@@ -406,6 +406,11 @@ mod tests {
         for bad in [
             json!(-1),
             json!(1.5),
+            // Written with a fraction or exponent: not an integer, and above
+            // 2^53 a float would be a different id.
+            json!(413.0),
+            json!(4.13e2),
+            json!(9007199254740993.0),
             json!("12a"),
             json!(" 1"),
             json!(true),
@@ -443,6 +448,7 @@ mod tests {
         }
         assert!(matches!(read::<Flag>(json!("yes")), Field::Invalid(_)));
         assert!(matches!(read::<Flag>(json!(2)), Field::Invalid(_)));
+        assert!(matches!(read::<Flag>(json!(1.0)), Field::Invalid(_)));
     }
 
     #[test]
