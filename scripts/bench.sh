@@ -6,7 +6,8 @@
 #      (x86_64 if the arm64 build fails), size of each bootstrap and bootstrap.zip;
 #   3. the x86_64 release binaries against a local Lambda Runtime API
 #      (scripts/runtime_api.py) and a local moto: init (process start -> first
-#      GET /runtime/invocation/next), first and warm invocation latency, peak RSS.
+#      GET /runtime/invocation/next), first and warm invocation latency, peak RSS,
+#      and init CPU time (scripts/init_cpu.py).
 # Everything runs on 127.0.0.1 and is stopped on the way out.
 #
 #   scripts/bench.sh                 # all three
@@ -151,6 +152,8 @@ if wants runtime; then
       exit 1
     fi
     runtime_pid=""
+    say "runtime: $function, init CPU time (as deployed, and loading the system's root certificates too)"
+    scripts/init_cpu.py --binary "$CARGO_TARGET_DIR/release/$function" >"$work/$function-init-cpu.json"
   done
   python3 - "$work" "${functions[@]}" >>"$summary" <<'PY'
 import json, pathlib, sys
@@ -183,6 +186,10 @@ for f in rows:
     if f.get("handler_first_ms") is not None:
         print(f"      the handler's own latency_ms log (last start): first {f['handler_first_ms']:.1f} ms,"
               f" warm p50 {f['handler_warm_median_ms']:.1f} ms")
+    cpu = json.loads((work / f"{f['function']}-init-cpu.json").read_text())
+    system = (f"; with the system's root certificates too ({', '.join(cpu['system_store'])}):"
+              f" {cpu['system_roots_ms']:.1f} ms" if "system_roots_ms" in cpu else "")
+    print(f"      init CPU (user + system, median of {cpu['runs']} starts): {cpu['deployed_ms']:.1f} ms{system}")
     print(f"      RSS after init {f['rss_after_init_kb'] / 1024:.1f} MiB, peak {f['peak_rss_kb'] / 1024:.1f} MiB;"
           f" load average before/after: {f['loadavg_before']:.2f} / {f['loadavg_after']:.2f}")
 print("  (every invocation a distinct body and a real write, for a new customer/organization; own includes"
