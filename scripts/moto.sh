@@ -19,7 +19,9 @@ start)
     exit 0
   fi
   # moto reads MOTO_PORT itself (and fails on an empty one); the port is given here.
-  env -u MOTO_PORT "$root/.venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"$state/moto-$port.log" 2>&1 &
+  # moto_server.py serialises requests: moto's own threads break DynamoDB's
+  # atomic conditional writes.
+  env -u MOTO_PORT "$root/.venv/bin/python" "$root/scripts/moto_server.py" -H 127.0.0.1 -p "$port" >"$state/moto-$port.log" 2>&1 &
   echo $! >"$pidfile"
   for _ in $(seq 1 100); do
     if "$root/.venv/bin/python" - "$port" <<'PY' 2>/dev/null; then

@@ -3,33 +3,21 @@
 //! each distinct delivery must leave exactly one event, and no delivery may
 //! be answered 5xx or lose its change.
 //!
-//! moto serves requests on several threads, but its DynamoDB is not safe for
-//! that: `TransactWriteItems` deep-copies the whole table and, when cancelled,
-//! restores that copy over whatever other requests wrote in between (events
-//! vanish or come back, updates are lost), and concurrent requests crash it
-//! (`RuntimeError: dictionary changed size during iteration`, a 500). Real
-//! DynamoDB applies each request atomically, so here the handlers' client
-//! sends moto one write at a time ([`OneAtATime`]); the deliveries still
-//! run concurrently and their requests interleave in any order.
+//! Real DynamoDB applies each request atomically; moto's threaded server does
+//! not, so scripts/moto_server.py serves one request at a time. The
+//! deliveries still run concurrently and their requests interleave in any
+//! order.
 //!
 //! moto also takes tens of milliseconds per write, where DynamoDB takes a few,
-//! so OCC's optimistic writes (read, merge, write if the version is unchanged;
-//! 12 attempts) collide far more often here: a delivery may exhaust its
+//! so OCC's optimistic writes (read, merge, write if the version is unchanged,
+//! a bounded number of times) collide far more often here: a delivery may exhaust its
 //! attempts and answer 503 with `Retry-After`. That answer must have stored
 //! nothing, and the test then does what the sender does: delivers it again.
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
-use aws_smithy_runtime_api::client::http::{
-    HttpClient, HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpClient,
-    SharedHttpConnector,
-};
-use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
-use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use chargeover_main_contact::auth::TokenKeys;
@@ -39,7 +27,6 @@ use jiff::tz::TimeZone;
 use occ_organization::auth::{Algorithms, HmacKeys};
 use serde_json::{json, Value};
 use sha2::Sha512;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 use webhook_shared::secret::{SecretStore, SecretValue, WebhookKeys};
 use webhook_shared::storage::Table;
@@ -52,90 +39,8 @@ const OCC_KEY_TEXT: &str = "Y29uY3VycmVuY3ktb2NjLWtleQ==";
 const OCC_PATH: &str = "/occ/organization";
 const OCC_PK: &str = "OCC#ORGANIZATION#or-300007";
 
-/// The SDK's default HTTP client, letting one write at a time reach moto
-/// (from send until the response arrives, by then moto has applied it).
-/// Waiting writes go in no particular order, as at DynamoDB (a queue would
-/// always serve first the write most likely to be out of date).
-#[derive(Debug, Clone)]
-struct OneAtATime {
-    inner: SharedHttpClient,
-    turn: Arc<Semaphore>,
-}
-
-impl HttpClient for OneAtATime {
-    fn http_connector(
-        &self,
-        settings: &HttpConnectorSettings,
-        components: &RuntimeComponents,
-    ) -> SharedHttpConnector {
-        SharedHttpConnector::new(OneAtATimeConnector {
-            inner: self.inner.http_connector(settings, components),
-            turn: self.turn.clone(),
-        })
-    }
-}
-
-#[derive(Debug)]
-struct OneAtATimeConnector {
-    inner: SharedHttpConnector,
-    turn: Arc<Semaphore>,
-}
-
-impl HttpConnector for OneAtATimeConnector {
-    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
-        let inner = self.inner.clone();
-        // Reads change nothing and never see a half-applied request (every
-        // write here ends with its state item): only writes take turns.
-        let read = request
-            .headers()
-            .get("x-amz-target")
-            .is_some_and(|target| target.ends_with(".GetItem") || target.ends_with(".Scan"));
-        let turn = (!read).then(|| self.turn.clone());
-        HttpConnectorFuture::new(async move {
-            let _turn = match turn {
-                Some(turn) => Some(take_turn(turn).await),
-                None => None,
-            };
-            inner.call(request).await
-        })
-    }
-}
-
-/// Waits for the turn, polling at pseudo-random intervals (0.5 to 4.5 ms).
-async fn take_turn(turn: Arc<Semaphore>) -> OwnedSemaphorePermit {
-    static STATE: AtomicU64 = AtomicU64::new(0x9e37_79b9_7f4a_7c15);
-    loop {
-        if let Ok(permit) = turn.clone().try_acquire_owned() {
-            return permit;
-        }
-        let x = STATE.fetch_add(0x9e37_79b9_7f4a_7c15, Ordering::Relaxed);
-        let x = (x ^ (x >> 31)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        tokio::time::sleep(Duration::from_micros(500 + (x >> 40) % 4000)).await;
-    }
-}
-
 /// The two tests take turns with moto: each alone is load enough.
 static MOTO: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-/// A fresh table whose client sends moto one request at a time.
-async fn fresh_serialized_table() -> Table {
-    let aws = local_aws().await;
-    let table = fresh_table(&aws).await;
-    let http = OneAtATime {
-        inner: aws_smithy_http_client::Builder::new()
-            .tls_provider(Provider::Rustls(CryptoMode::AwsLc))
-            .build_https(),
-        turn: Arc::new(Semaphore::new(1)),
-    };
-    // A request waiting its turn sends no bytes: not a stalled upload.
-    let config = aws_sdk_dynamodb::config::Builder::from(&aws)
-        .http_client(http)
-        .stalled_stream_protection(
-            aws_sdk_dynamodb::config::StalledStreamProtectionConfig::disabled(),
-        )
-        .build();
-    Table::new(aws_sdk_dynamodb::Client::from_conf(config), table.name)
-}
 
 /// A deterministic Fisher-Yates shuffle driven by a 64-bit LCG.
 fn shuffle<T>(items: &mut [T], mut state: u64) {
@@ -170,7 +75,7 @@ fn chargeover_delivery(n: u64) -> Value {
 async fn chargeover_concurrent_reordered_retried_deliveries() {
     const DELIVERIES: u64 = 50;
     let _moto = MOTO.lock().await;
-    let table = fresh_serialized_table().await;
+    let table = fresh_table(&local_aws().await).await;
     let keys = TokenKeys::from_secret(&SecretValue::parse(CO_SECRET).unwrap()).unwrap();
     let receiver = Arc::new(chargeover_main_contact::Receiver {
         store: table.clone(),
@@ -340,7 +245,7 @@ async fn occ_concurrent_changes_only_deliveries_all_land() {
     /// Deliveries again after a 503, as the sender would.
     const ROUNDS: usize = 4;
     let _moto = MOTO.lock().await;
-    let table = fresh_serialized_table().await;
+    let table = fresh_table(&local_aws().await).await;
     let keys = HmacKeys::from_secret(&SecretValue::parse(OCC_KEY_TEXT).unwrap()).unwrap();
     let receiver = Arc::new(occ_organization::Receiver {
         store: table.clone(),
