@@ -48,6 +48,17 @@ trap 'exit 143' TERM
 wants() { [[ " $steps " == *" $1 "* ]]; }
 say() { printf '\n==> %s\n' "$*"; }
 
+# Steal time (CPU the hypervisor gave to other guests) over a step, as a share
+# of all CPU time: the load average does not show it, and it swings these
+# figures most on a shared machine. Usage: before=$(cpu_ticks); ...; steal_since "$before".
+cpu_ticks() { awk '/^cpu /{print $9, $2+$3+$4+$5+$6+$7+$8+$9}' /proc/stat; }
+steal_since() {
+  local s0 t0 s1 t1
+  read -r s0 t0 <<<"$1"
+  read -r s1 t1 <<<"$(cpu_ticks)"
+  awk -v s=$((s1 - s0)) -v t=$((t1 - t0)) 'BEGIN { printf "%.0f%%", t ? 100 * s / t : 0 }'
+}
+
 machine() {
   echo "machine: $(uname -m), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')"
   echo "toolchain: $(rustc --version)"
@@ -59,9 +70,10 @@ machine() {
 if wants criterion; then
   say "criterion: cargo bench --locked -p chargeover-main-contact -p occ-organization --bench delivery"
   load_before=$(cut -d' ' -f1 /proc/loadavg)
+  ticks_before=$(cpu_ticks)
   started=$(date +%s)
   cargo bench --locked -p chargeover-main-contact -p occ-organization --bench delivery
-  echo "criterion ran with load average $load_before before, $(cut -d' ' -f1 /proc/loadavg) after" >>"$summary"
+  echo "criterion ran with load average $load_before before, $(cut -d' ' -f1 /proc/loadavg) after; steal time $(steal_since "$ticks_before") of all CPU" >>"$summary"
   python3 - "$CARGO_TARGET_DIR/criterion" "$started" >>"$summary" <<'PY'
 import json, pathlib, sys
 base = pathlib.Path(sys.argv[1])
@@ -136,6 +148,7 @@ if wants runtime; then
   export TABLE_NAME=webhooks-bench
   export CHARGEOVER_WEBHOOK_SECRET_ID=chargeover-webhook-secret OCC_WEBHOOK_SECRET_ID=occ-webhook-secret
 
+  ticks_before=$(cpu_ticks)
   for function in "${functions[@]}"; do
     # A fresh table per function: moto slows down as a table grows.
     python3 -c 'import sys, urllib.request; urllib.request.urlopen(urllib.request.Request(sys.argv[1] + "/moto-api/reset", method="POST"), timeout=10)' "$MOTO_ENDPOINT"
@@ -155,6 +168,7 @@ if wants runtime; then
     say "runtime: $function, init CPU time (as deployed, and loading the system's root certificates too)"
     scripts/init_cpu.py --binary "$CARGO_TARGET_DIR/release/$function" >"$work/$function-init-cpu.json"
   done
+  echo "runtime step: steal time $(steal_since "$ticks_before") of all CPU" >>"$summary"
   python3 - "$work" "${functions[@]}" >>"$summary" <<'PY'
 import json, pathlib, sys
 work = pathlib.Path(sys.argv[1])
