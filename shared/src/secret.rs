@@ -283,8 +283,8 @@ mod tests {
         }
     }
 
-    /// The refresh failure is logged, and the line names the secret id but
-    /// never the value, even when the value is what is wrong.
+    /// The refresh failure is logged with its reason, never the value, even
+    /// when the value is what is wrong.
     #[tokio::test]
     async fn a_failed_refresh_keeps_serving_and_never_shows_the_value() {
         for broken in [
