@@ -12,7 +12,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     redact(&mut body);
-    let _ = webhook_shared::storage::unstorable_numbers(&body);
+    let _ = webhook_shared::model::unstorable_numbers(&body);
     match MainContactChange::read(&body) {
         Ok(change) => {
             assert!(

@@ -7,11 +7,9 @@
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use hmac::{Hmac, Mac};
 use lambda_http::http::{HeaderMap, HeaderValue};
 use libfuzzer_sys::fuzz_target;
 use occ_organization::auth::{Algorithms, HmacKeys, SHA512_HEADER, SIGNATURE_HEADER};
-use sha2::Sha512;
 use webhook_shared::secret::{SecretValue, WebhookKeys};
 
 /// Base64 of "fuzz-occ-hmac-key".
@@ -19,9 +17,8 @@ const KEY_TEXT: &str = "ZnV6ei1vY2MtaG1hYy1rZXk=";
 
 fn hmac512(body: &[u8]) -> Vec<u8> {
     let key = STANDARD.decode(KEY_TEXT).unwrap();
-    let mut mac = Hmac::<Sha512>::new_from_slice(&key).unwrap();
-    mac.update(body);
-    mac.finalize().into_bytes().to_vec()
+    let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA512, &key);
+    aws_lc_rs::hmac::sign(&key, body).as_ref().to_vec()
 }
 
 fn headers(name: &'static str, value: &[u8]) -> Option<HeaderMap> {

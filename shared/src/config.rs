@@ -6,7 +6,7 @@ use std::str::FromStr;
 
 use thiserror::Error;
 
-use crate::secret::SecretValue;
+use crate::secret::{SecretLocation, SecretValue, UnusableSecret};
 
 #[derive(Debug, Error)]
 pub enum ConfigError {
@@ -27,14 +27,11 @@ pub enum ConfigError {
         id_var: &'static str,
         value_var: &'static str,
     },
-    #[error("the webhook secret is unusable: {0}")]
-    UnusableSecret(String),
-    #[error("the webhook secret could not be read from Secrets Manager: {0}")]
-    SecretUnavailable(String),
-    #[error("the HTTPS client could not be built: {0}")]
-    HttpClient(String),
-    #[error("table {table} is not usable: {reason}")]
-    Table { table: String, reason: String },
+    #[error("{name} is unusable: {reason}")]
+    UnusableSecret {
+        name: &'static str,
+        reason: UnusableSecret,
+    },
 }
 
 /// The two variables that can hold a function's secret.
@@ -44,13 +41,6 @@ pub struct SecretVars {
     pub id: &'static str,
     /// The value inline (local development).
     pub value: &'static str,
-}
-
-/// Where a function's webhook secret comes from.
-#[derive(Debug, Clone)]
-pub enum SecretLocation {
-    SecretsManager { secret_id: String },
-    Inline(SecretValue),
 }
 
 /// Settings both functions share.
@@ -88,7 +78,14 @@ impl CommonConfig {
         let retention: u32 = parse_or(env, "EVENT_RETENTION_DAYS", 0)?;
         let secret = match (var(env, secret_vars.id), var(env, secret_vars.value)) {
             (Some(secret_id), None) => SecretLocation::SecretsManager { secret_id },
-            (None, Some(value)) => SecretLocation::Inline(SecretValue::parse(&value)?),
+            (None, Some(value)) => {
+                let value =
+                    SecretValue::parse(&value).map_err(|reason| ConfigError::UnusableSecret {
+                        name: secret_vars.value,
+                        reason,
+                    })?;
+                SecretLocation::Inline(value)
+            }
             (Some(_), Some(_)) => {
                 return Err(ConfigError::AmbiguousSecret {
                     id_var: secret_vars.id,
@@ -121,16 +118,6 @@ fn commercial_partition(region: &str) -> bool {
     !["cn-", "us-gov-", "us-iso", "eu-iso"]
         .iter()
         .any(|prefix| region.starts_with(prefix))
-}
-
-/// Ends the process when start-up cannot complete: a function that is not
-/// fully configured must not serve (it would run open or lose deliveries).
-pub fn or_refuse_to_start<T>(result: Result<T, ConfigError>) -> T {
-    result.unwrap_or_else(|error| {
-        tracing::error!(%error, "refusing to start");
-        eprintln!("refusing to start: {error}");
-        std::process::exit(1)
-    })
 }
 
 /// A variable's value; empty counts as unset.

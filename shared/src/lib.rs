@@ -3,13 +3,17 @@
 
 pub mod attribute;
 pub mod config;
+pub mod deadline;
 pub mod event_id;
+pub mod https;
 pub mod json;
 pub mod model;
+pub mod receipt;
 pub mod redact;
 pub mod request;
 pub mod response;
 pub mod secret;
+pub mod startup;
 pub mod storage;
 pub mod table;
 

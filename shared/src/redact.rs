@@ -1,11 +1,11 @@
-//! Secrets never reach storage or logs: `password` and `security_token` are
-//! removed from parsed payloads at any depth, and masked in raw bodies kept
-//! for quarantine.
+//! Secrets never reach storage or logs: `password`, `security_token` and
+//! `security_salt` (an encrypted ChargeOver delivery's) are removed from
+//! parsed payloads at any depth, and masked in raw bodies kept for quarantine.
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
 /// Member names whose values are secrets, wherever they appear.
-pub const SECRET_KEYS: [&str; 2] = ["password", "security_token"];
+pub const SECRET_KEYS: [&str; 3] = ["password", "security_token", "security_salt"];
 
 pub const MASK: &str = "[REDACTED]";
 
@@ -120,20 +120,19 @@ fn string_len(text: &[u8]) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::attribute::ToAttribute;
+    use crate::json::tests::attr;
     use serde_json::json;
 
     #[test]
     fn removes_secret_members_at_any_depth() {
-        let mut value = json!({
+        let mut value = attr(json!({
             "security_token": "t", "a": {"password": "p", "b": [{"password": "q", "c": 1}]},
-            "keep": "password"
-        })
-        .to_attribute();
+            "keep": "password", "security_salt": "s"
+        }));
         redact(&mut value);
         assert_eq!(
             value,
-            json!({"a": {"b": [{"c": 1}]}, "keep": "password"}).to_attribute()
+            attr(json!({"a": {"b": [{"c": 1}]}, "keep": "password"}))
         );
     }
 

@@ -7,12 +7,41 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use serde::Deserialize;
+use thiserror::Error;
 use tokio::time::Instant;
-
-use crate::config::{ConfigError, SecretLocation};
 
 /// How long a secret read from Secrets Manager is used before it is read again.
 pub const SECRET_CACHE_TTL: Duration = Duration::from_secs(5 * 60);
+
+/// After a failed refresh, the cached secret serves this long before the next
+/// try; each further failure doubles the pause, up to [`SECRET_CACHE_TTL`].
+pub const REFRESH_RETRY_AFTER: Duration = Duration::from_secs(15);
+
+/// Where a function's webhook secret comes from.
+#[derive(Debug, Clone)]
+pub enum SecretLocation {
+    SecretsManager { secret_id: String },
+    Inline(SecretValue),
+}
+
+/// Why a secret's text cannot serve. Never carries the text itself.
+#[derive(Debug, Error, Clone, PartialEq, Eq)]
+#[error("{0}")]
+pub struct UnusableSecret(pub String);
+
+/// Why reading the secret from Secrets Manager failed.
+#[derive(Debug, Error)]
+pub enum FetchError {
+    #[error("{secret_id} could not be read from Secrets Manager: {reason}")]
+    Call { secret_id: String, reason: String },
+    #[error("{secret_id} has no string value")]
+    NoString { secret_id: String },
+    #[error("{secret_id} is unusable: {reason}")]
+    Unusable {
+        secret_id: String,
+        reason: UnusableSecret,
+    },
+}
 
 /// A secret and, during rotation, the one it replaces. Never printed.
 #[derive(Clone, PartialEq, Eq, Deserialize)]
@@ -26,11 +55,11 @@ pub struct SecretValue {
 impl SecretValue {
     /// A bare secret, or the JSON rotation form. Text that starts like JSON
     /// but is not the rotation form is refused rather than taken literally.
-    pub fn parse(text: &str) -> Result<Self, ConfigError> {
+    pub fn parse(text: &str) -> Result<Self, UnusableSecret> {
         let text = text.trim();
         let value = if text.starts_with('{') {
             serde_json::from_str::<SecretValue>(text).map_err(|_| {
-                ConfigError::UnusableSecret(
+                UnusableSecret(
                     "a JSON secret must be {\"current\": \"...\", \"previous\": \"...\"} \
                      (previous optional)"
                         .into(),
@@ -43,9 +72,7 @@ impl SecretValue {
             }
         };
         if value.current.is_empty() {
-            return Err(ConfigError::UnusableSecret(
-                "the current secret is empty".into(),
-            ));
+            return Err(UnusableSecret("the current secret is empty".into()));
         }
         Ok(SecretValue {
             current: value.current,
@@ -68,7 +95,7 @@ impl fmt::Debug for SecretValue {
 /// Key material a function derives once from its secret.
 pub trait WebhookKeys: Sized + Send + Sync + 'static {
     /// Fails when the secret cannot serve (e.g. an HMAC key that is not base64).
-    fn from_secret(secret: &SecretValue) -> Result<Self, String>;
+    fn from_secret(secret: &SecretValue) -> Result<Self, UnusableSecret>;
 
     /// The texts to mask wherever a raw body is kept.
     fn secret_texts(&self) -> Vec<&[u8]>;
@@ -88,7 +115,29 @@ struct SecretsManagerSource {
 
 struct Cached<K> {
     keys: Arc<K>,
-    fetched_at: Instant,
+    /// When to read the secret again.
+    due: Instant,
+    /// The pause after the next failed refresh.
+    retry_after: Duration,
+}
+
+impl<K> Cached<K> {
+    fn fresh(keys: Arc<K>) -> Self {
+        Cached {
+            keys,
+            due: Instant::now() + SECRET_CACHE_TTL,
+            retry_after: REFRESH_RETRY_AFTER,
+        }
+    }
+}
+
+/// Why the secret could not be loaded at start-up.
+#[derive(Debug, Error)]
+pub enum LoadError {
+    #[error("the webhook secret is unusable: {0}")]
+    Unusable(UnusableSecret),
+    #[error(transparent)]
+    Fetch(FetchError),
 }
 
 impl<K: WebhookKeys> SecretStore<K> {
@@ -96,27 +145,23 @@ impl<K: WebhookKeys> SecretStore<K> {
     pub async fn load(
         location: &SecretLocation,
         client: impl FnOnce() -> aws_sdk_secretsmanager::Client,
-    ) -> Result<Self, ConfigError> {
+    ) -> Result<Self, LoadError> {
         let (source, keys) = match location {
-            SecretLocation::Inline(value) => (
-                None,
-                K::from_secret(value).map_err(ConfigError::UnusableSecret)?,
-            ),
+            SecretLocation::Inline(value) => {
+                (None, K::from_secret(value).map_err(LoadError::Unusable)?)
+            }
             SecretLocation::SecretsManager { secret_id } => {
                 let source = SecretsManagerSource {
                     client: client(),
                     secret_id: secret_id.clone(),
                 };
-                let keys = source.fetch::<K>().await?;
+                let keys = source.fetch::<K>().await.map_err(LoadError::Fetch)?;
                 (Some(source), keys)
             }
         };
         Ok(SecretStore {
             source,
-            cached: RwLock::new(Cached {
-                keys: Arc::new(keys),
-                fetched_at: Instant::now(),
-            }),
+            cached: RwLock::new(Cached::fresh(Arc::new(keys))),
         })
     }
 
@@ -124,43 +169,41 @@ impl<K: WebhookKeys> SecretStore<K> {
     pub fn fixed(keys: K) -> Self {
         SecretStore {
             source: None,
-            cached: RwLock::new(Cached {
-                keys: Arc::new(keys),
-                fetched_at: Instant::now(),
-            }),
+            cached: RwLock::new(Cached::fresh(Arc::new(keys))),
         }
     }
 
     /// The keys to check a request with. When the cached secret is due, it is
     /// read again; if that fails the cached one keeps serving (a blip at
-    /// Secrets Manager must not turn away every delivery).
+    /// Secrets Manager must not turn away every delivery) and the next try
+    /// waits a back-off, so a Secrets Manager outage does not slow every
+    /// delivery by a failed call.
     pub async fn keys(&self) -> Arc<K> {
-        let (keys, fetched_at) = match self.cached.read() {
-            Ok(cached) => (cached.keys.clone(), cached.fetched_at),
-            Err(poisoned) => {
-                let cached = poisoned.into_inner();
-                (cached.keys.clone(), cached.fetched_at)
-            }
+        let (keys, due) = {
+            let cached = self.cached.read().unwrap_or_else(|p| p.into_inner());
+            (cached.keys.clone(), cached.due)
         };
         let Some(source) = &self.source else {
             return keys;
         };
-        if fetched_at.elapsed() < SECRET_CACHE_TTL {
+        if Instant::now() < due {
             return keys;
         }
-        match source.fetch::<K>().await {
+        let refreshed = source.fetch::<K>().await;
+        let mut cached = self.cached.write().unwrap_or_else(|p| p.into_inner());
+        match refreshed {
             Ok(fresh) => {
-                let fresh = Arc::new(fresh);
-                if let Ok(mut cached) = self.cached.write() {
-                    *cached = Cached {
-                        keys: fresh.clone(),
-                        fetched_at: Instant::now(),
-                    };
-                }
-                fresh
+                *cached = Cached::fresh(Arc::new(fresh));
+                cached.keys.clone()
             }
             Err(error) => {
-                tracing::warn!(%error, "refresh from Secrets Manager failed; the cached value keeps serving");
+                cached.due = Instant::now() + cached.retry_after;
+                cached.retry_after = (cached.retry_after * 2).min(SECRET_CACHE_TTL);
+                tracing::warn!(
+                    %error,
+                    retry_in_s = (cached.due - Instant::now()).as_secs(),
+                    "refresh from Secrets Manager failed; the cached value keeps serving"
+                );
                 keys
             }
         }
@@ -168,24 +211,27 @@ impl<K: WebhookKeys> SecretStore<K> {
 }
 
 impl SecretsManagerSource {
-    async fn fetch<K: WebhookKeys>(&self) -> Result<K, ConfigError> {
+    async fn fetch<K: WebhookKeys>(&self) -> Result<K, FetchError> {
+        let secret_id = || self.secret_id.clone();
         let output = self
             .client
             .get_secret_value()
             .secret_id(&self.secret_id)
             .send()
             .await
-            .map_err(|e| {
-                ConfigError::SecretUnavailable(format!(
-                    "{}: {}",
-                    self.secret_id,
-                    aws_sdk_secretsmanager::error::DisplayErrorContext(&e)
-                ))
+            .map_err(|e| FetchError::Call {
+                secret_id: secret_id(),
+                reason: aws_sdk_secretsmanager::error::DisplayErrorContext(&e).to_string(),
             })?;
-        let text = output.secret_string().ok_or_else(|| {
-            ConfigError::UnusableSecret(format!("{} has no string value", self.secret_id))
+        let text = output.secret_string().ok_or_else(|| FetchError::NoString {
+            secret_id: secret_id(),
         })?;
-        K::from_secret(&SecretValue::parse(text)?).map_err(ConfigError::UnusableSecret)
+        SecretValue::parse(text)
+            .and_then(|value| K::from_secret(&value))
+            .map_err(|reason| FetchError::Unusable {
+                secret_id: secret_id(),
+                reason,
+            })
     }
 }
 
@@ -221,7 +267,7 @@ mod tests {
     struct Texts(Vec<String>);
 
     impl WebhookKeys for Texts {
-        fn from_secret(secret: &SecretValue) -> Result<Self, String> {
+        fn from_secret(secret: &SecretValue) -> Result<Self, UnusableSecret> {
             Ok(Texts(secret.accepted().map(str::to_owned).collect()))
         }
 
@@ -230,31 +276,69 @@ mod tests {
         }
     }
 
-    /// A store whose cached secret is due, reading `answer` from Secrets Manager.
-    fn due_store(answer: &'static str) -> SecretStore<Texts> {
-        use aws_sdk_secretsmanager::operation::get_secret_value::GetSecretValueOutput;
-        use aws_smithy_mocks::{mock, mock_client};
-        let rule = mock!(aws_sdk_secretsmanager::Client::get_secret_value).then_output(move || {
-            GetSecretValueOutput::builder()
-                .secret_string(answer)
-                .build()
-        });
+    /// A store whose cached secret is due, reading from Secrets Manager
+    /// through `rule`.
+    fn due_store(rule: &aws_smithy_mocks::Rule) -> SecretStore<Texts> {
         SecretStore {
             source: Some(SecretsManagerSource {
-                client: mock_client!(aws_sdk_secretsmanager, [&rule]),
+                client: aws_smithy_mocks::mock_client!(aws_sdk_secretsmanager, [rule]),
                 secret_id: "webhook-secret".into(),
             }),
             cached: RwLock::new(Cached {
                 keys: Arc::new(Texts(vec!["cached".into()])),
-                fetched_at: Instant::now() - SECRET_CACHE_TTL,
+                due: Instant::now(),
+                retry_after: REFRESH_RETRY_AFTER,
             }),
         }
     }
 
+    /// Secrets Manager answering with `text` as the secret's value.
+    fn answering(text: &'static str) -> aws_smithy_mocks::Rule {
+        use aws_sdk_secretsmanager::operation::get_secret_value::GetSecretValueOutput;
+        aws_smithy_mocks::mock!(aws_sdk_secretsmanager::Client::get_secret_value)
+            .then_output(move || GetSecretValueOutput::builder().secret_string(text).build())
+    }
+
     #[tokio::test]
     async fn a_due_secret_is_read_again() {
-        let store = due_store(r#"{"current": "rotated", "previous": "cached"}"#);
+        let rule = answering(r#"{"current": "rotated", "previous": "cached"}"#);
+        let store = due_store(&rule);
         assert_eq!(store.keys().await.0, ["rotated", "cached"]);
+        // Read once, then cached for the next five minutes.
+        assert_eq!(store.keys().await.0, ["rotated", "cached"]);
+        assert_eq!(rule.num_calls(), 1);
+    }
+
+    /// A failed refresh is not tried again on every request: the cached keys
+    /// serve through a back-off that doubles while Secrets Manager fails.
+    #[tokio::test(start_paused = true)]
+    async fn a_failed_refresh_waits_before_trying_again() {
+        use aws_sdk_secretsmanager::operation::get_secret_value::GetSecretValueError;
+        use aws_sdk_secretsmanager::types::error::ResourceNotFoundException;
+        let rule = aws_smithy_mocks::mock!(aws_sdk_secretsmanager::Client::get_secret_value)
+            .sequence()
+            .error(|| {
+                GetSecretValueError::ResourceNotFoundException(
+                    ResourceNotFoundException::builder().build(),
+                )
+            })
+            .repeatedly()
+            .build();
+        let store = due_store(&rule);
+        for _ in 0..3 {
+            assert_eq!(store.keys().await.0, ["cached"]);
+        }
+        assert_eq!(rule.num_calls(), 1, "one try, then the back-off");
+        tokio::time::advance(REFRESH_RETRY_AFTER).await;
+        assert_eq!(store.keys().await.0, ["cached"]);
+        assert_eq!(rule.num_calls(), 2);
+        // The next pause is twice as long.
+        tokio::time::advance(REFRESH_RETRY_AFTER).await;
+        assert_eq!(store.keys().await.0, ["cached"]);
+        assert_eq!(rule.num_calls(), 2);
+        tokio::time::advance(REFRESH_RETRY_AFTER).await;
+        assert_eq!(store.keys().await.0, ["cached"]);
+        assert_eq!(rule.num_calls(), 3);
     }
 
     /// Log lines written while the returned guard lives (this thread only).
@@ -293,7 +377,8 @@ mod tests {
             r#"{"previous": "hunter2"}"#,
         ] {
             let (lines, _guard) = capture_logs();
-            assert_eq!(due_store(broken).keys().await.0, ["cached"], "{broken}");
+            let rule = answering(broken);
+            assert_eq!(due_store(&rule).keys().await.0, ["cached"], "{broken}");
             let logged = String::from_utf8(lines.lock().unwrap().clone()).unwrap();
             assert!(
                 logged.contains("refresh from Secrets Manager failed"),

@@ -2,13 +2,22 @@
 //! `make test` through scripts/with-moto.sh), fresh tables, requests built from
 //! API Gateway events, and reading items back.
 
+use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
 
 use aws_config::{BehaviorVersion, SdkConfig};
-use aws_sdk_dynamodb::config::Credentials;
+use aws_lc_rs::hmac;
+use aws_sdk_dynamodb::config::interceptors::BeforeSerializationInterceptorContextRef;
+use aws_sdk_dynamodb::config::{ConfigBag, Credentials, Intercept, RuntimeComponents};
+use aws_sdk_dynamodb::error::BoxError;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsInput;
+use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
 use lambda_http::{Body, Request, Response};
 use serde_json::{json, Value};
-use webhook_shared::storage::Table;
+use webhook_shared::table::Table;
 use webhook_shared::table::TABLE;
 
 /// The moto endpoint. Integration tests never skip: without it they fail.
@@ -162,4 +171,135 @@ pub fn content_type(response: &Response<Body>) -> &str {
         .get("content-type")
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
+}
+
+pub use aws_lc_rs::hmac::{HMAC_SHA256, HMAC_SHA512};
+
+/// A signature as OCC sends it: base64 of the HMAC of `body` with `key`.
+pub fn hmac_base64(algorithm: hmac::Algorithm, key: &[u8], body: &[u8]) -> String {
+    STANDARD.encode(hmac::sign(&hmac::Key::new(algorithm, key), body))
+}
+
+/// The IAM actions the SDK clients built by [`recording_clients`] were
+/// called for. A `TransactWriteItems` is authorised as its items' actions
+/// (there is no IAM action of that name), so each of its items counts as the
+/// action it is: `PutItem`, `UpdateItem`, `DeleteItem`, `ConditionCheckItem`.
+#[derive(Debug, Clone, Default)]
+pub struct CalledActions(Arc<Mutex<BTreeSet<String>>>);
+
+impl CalledActions {
+    pub fn taken(&self) -> BTreeSet<String> {
+        std::mem::take(&mut self.0.lock().expect("lock"))
+    }
+
+    fn record(&self, action: String) {
+        self.0.lock().expect("lock").insert(action);
+    }
+}
+
+/// Records into [`CalledActions`] with the service's IAM prefix.
+#[derive(Debug)]
+struct Recorder {
+    prefix: &'static str,
+    actions: CalledActions,
+}
+
+impl Intercept for Recorder {
+    fn name(&self) -> &'static str {
+        "CalledActions"
+    }
+
+    fn read_before_serialization(
+        &self,
+        context: &BeforeSerializationInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let operation = cfg
+            .load::<Metadata>()
+            .map(|metadata| metadata.name().to_owned())
+            .unwrap_or_default();
+        let transaction = context.input().downcast_ref::<TransactWriteItemsInput>();
+        match transaction {
+            Some(input) => {
+                for item in input.transact_items() {
+                    let action = if item.put().is_some() {
+                        "PutItem"
+                    } else if item.update().is_some() {
+                        "UpdateItem"
+                    } else if item.delete().is_some() {
+                        "DeleteItem"
+                    } else {
+                        "ConditionCheckItem"
+                    };
+                    self.actions.record(format!("{}:{action}", self.prefix));
+                }
+            }
+            None => self.actions.record(format!("{}:{operation}", self.prefix)),
+        }
+        Ok(())
+    }
+}
+
+/// DynamoDB and Secrets Manager clients for `aws` that record every action
+/// they are called for into `actions`.
+pub fn recording_clients(
+    aws: &SdkConfig,
+    actions: &CalledActions,
+) -> (aws_sdk_dynamodb::Client, aws_sdk_secretsmanager::Client) {
+    let recorder = |prefix| Recorder {
+        prefix,
+        actions: actions.clone(),
+    };
+    let dynamodb = aws_sdk_dynamodb::config::Builder::from(aws)
+        .interceptor(recorder("dynamodb"))
+        .build();
+    let secrets = aws_sdk_secretsmanager::config::Builder::from(aws)
+        .interceptor(recorder("secretsmanager"))
+        .build();
+    (
+        aws_sdk_dynamodb::Client::from_conf(dynamodb),
+        aws_sdk_secretsmanager::Client::from_conf(secrets),
+    )
+}
+
+/// The body of a cancelled `TransactWriteItems` exactly as DynamoDB sends it
+/// (HTTP 400, awsJson1.0): a reason per item, in request order; `None`
+/// carries no message. Captured from DynamoDB in boto/boto3#2657 and
+/// pynamodb/PynamoDB#1144; the messages are the documented ones.
+pub fn transaction_canceled(codes: &[&str]) -> String {
+    let reasons: Vec<Value> = codes
+        .iter()
+        .map(|code| match *code {
+            "None" => json!({"Code": "None"}),
+            code => json!({"Code": code, "Message": reason_message(code)}),
+        })
+        .collect();
+    json!({
+        "__type": "com.amazonaws.dynamodb.v20120810#TransactionCanceledException",
+        "CancellationReasons": reasons,
+        "Message": format!(
+            "Transaction cancelled, please refer cancellation reasons for specific reasons [{}]",
+            codes.join(", ")
+        ),
+    })
+    .to_string()
+}
+
+fn reason_message(code: &str) -> &'static str {
+    match code {
+        "ConditionalCheckFailed" => "The conditional request failed",
+        "TransactionConflict" => "Transaction is ongoing for the item",
+        "ThrottlingError" => "Throughput exceeds the current capacity of your table or index. DynamoDB is automatically scaling your table or index so please try again shortly.",
+        "ProvisionedThroughputExceeded" => "The level of configured provisioned throughput for the table was exceeded. Consider increasing your provisioning level with the UpdateTable API.",
+        "ItemCollectionSizeLimitExceeded" => "Collection size exceeded",
+        "ValidationError" => "Item size to update has exceeded the maximum allowed size",
+        _ => "",
+    }
+}
+
+/// The body of a DynamoDB error of `error_type` (HTTP 400 unless a server error).
+pub fn dynamodb_error(error_type: &str, message: &str) -> String {
+    json!({"__type": format!("com.amazonaws.dynamodb.v20120810#{error_type}"), "message": message})
+        .to_string()
 }

@@ -8,17 +8,17 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use hmac::{Hmac, Mac};
-use integration_tests::{all_items, api_request, body_json, content_type, fresh_table, local_aws};
+use integration_tests::{
+    all_items, api_request, body_json, content_type, fresh_table, hmac_base64, local_aws,
+    HMAC_SHA256, HMAC_SHA512,
+};
 use jiff::tz::TimeZone;
 use lambda_http::{Body, Request, Response};
 use serde_json::{json, Value};
-use sha2::{Sha256, Sha512};
-use webhook_shared::attribute::ToAttribute;
 use webhook_shared::model::chargeover::MainContactChange;
 use webhook_shared::model::occ::OrganizationChange;
 use webhook_shared::secret::{SecretStore, SecretValue, WebhookKeys};
-use webhook_shared::storage::Table;
+use webhook_shared::table::Table;
 use webhook_shared::EventId;
 
 const CO_SECRET: &str = "SFkJ3fy02n17YxNXm96tCGUKVTOAIBsH";
@@ -86,6 +86,11 @@ impl Case {
 
 /// An API Gateway (payload 2.0) request; bodies that are not UTF-8 arrive
 /// base64-encoded, as API Gateway sends them.
+/// `value` as the function parses a body.
+fn attribute(value: &Value) -> aws_sdk_dynamodb::types::AttributeValue {
+    webhook_shared::json::parse(value.to_string().as_bytes()).expect("JSON")
+}
+
 fn request(method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Request {
     if let Ok(text) = std::str::from_utf8(body) {
         return api_request(method, path, headers, text);
@@ -1066,7 +1071,7 @@ fn request_problems(base: &Value, authenticate: impl Fn(Case) -> Case) -> Vec<Ca
 async fn chargeover_crafted_bodies() {
     let base = chargeover_base();
     assert!(
-        MainContactChange::read(&without(&base, "/security_token").to_attribute()).is_ok(),
+        MainContactChange::read(&attribute(&without(&base, "/security_token"))).is_ok(),
         "the base payload is valid"
     );
     let table = fresh_table(&local_aws().await).await;
@@ -1172,15 +1177,11 @@ fn occ_key() -> Vec<u8> {
 }
 
 fn sign512(body: &[u8]) -> String {
-    let mut mac = Hmac::<Sha512>::new_from_slice(&occ_key()).unwrap();
-    mac.update(body);
-    STANDARD.encode(mac.finalize().into_bytes())
+    hmac_base64(HMAC_SHA512, &occ_key(), body)
 }
 
 fn sign256(body: &[u8]) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(&occ_key()).unwrap();
-    mac.update(body);
-    STANDARD.encode(mac.finalize().into_bytes())
+    hmac_base64(HMAC_SHA256, &occ_key(), body)
 }
 
 fn signed(case: Case) -> Case {
@@ -1592,17 +1593,9 @@ fn occ_cases() -> Vec<Case> {
         bytes[index] ^= 0x01;
         STANDARD.encode(bytes)
     };
-    let other_key = {
-        let mut mac = Hmac::<Sha512>::new_from_slice(b"another key").unwrap();
-        mac.update(valid.as_bytes());
-        STANDARD.encode(mac.finalize().into_bytes())
-    };
-    let raw_key = {
-        // The key text used as the key, undecoded: a known mistake.
-        let mut mac = Hmac::<Sha512>::new_from_slice(OCC_KEY_TEXT.as_bytes()).unwrap();
-        mac.update(valid.as_bytes());
-        STANDARD.encode(mac.finalize().into_bytes())
-    };
+    let other_key = hmac_base64(HMAC_SHA512, b"another key", valid.as_bytes());
+    // The key text used as the key, undecoded: a known mistake.
+    let raw_key = hmac_base64(HMAC_SHA512, OCC_KEY_TEXT.as_bytes(), valid.as_bytes());
     let sha512 = "x-oracle-cc-webhook-signature-sha512";
     let legacy = "x-oracle-cc-webhook-signature";
     let unsigned = |name: &str, body: &[u8]| Case::new(name, body, 401);
@@ -1668,7 +1661,7 @@ fn occ_cases() -> Vec<Case> {
 async fn occ_crafted_bodies() {
     let base = occ_base();
     assert!(
-        OrganizationChange::read(&base.to_attribute()).is_ok(),
+        OrganizationChange::read(&attribute(&base)).is_ok(),
         "the base payload is valid"
     );
     let table = fresh_table(&local_aws().await).await;

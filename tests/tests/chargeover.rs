@@ -1,5 +1,6 @@
 //! The ChargeOver function end to end: real handler, real SDK client, moto.
 
+use aws_sdk_dynamodb::types::AttributeValue;
 use chargeover_main_contact::auth::TokenKeys;
 use chargeover_main_contact::{handle, Receiver};
 use integration_tests::{
@@ -8,9 +9,9 @@ use integration_tests::{
 use jiff::tz::TimeZone;
 use lambda_http::{Body, Response};
 use serde_json::{json, Value};
-use webhook_shared::config::SecretLocation;
+use webhook_shared::secret::SecretLocation;
 use webhook_shared::secret::{SecretStore, SecretValue, WebhookKeys};
-use webhook_shared::storage::Table;
+use webhook_shared::table::Table;
 
 const SECRET: &str = "SFkJ3fy02n17YxNXm96tCGUKVTOAIBsH";
 const PATH: &str = "/chargeover/customer/main-contact";
@@ -95,7 +96,7 @@ async fn first_delivery_duplicate_newer_and_stale() {
         json!({
             "pk": PK, "sk": "MAIN_CONTACT", "customer_id": 413,
             "customer": expected_customer, "contact": expected_contact,
-            "superuser_id": 770, "source_modified_at": "2017-10-05T22:51:22Z",
+            "superuser_id": 770, "source_modified_at": "2017-10-05T22:51:22.000000000Z",
             "source": "example.chargeover.com", "event_id": first_id,
             "received_at": state["received_at"], "version": 1
         })
@@ -143,7 +144,10 @@ async fn first_delivery_duplicate_newer_and_stale() {
     assert_eq!(state["superuser_id"], 771);
     assert_eq!(state["contact"]["user_id"], 771);
     assert_eq!(state["contact"]["email"], "user771@example.com");
-    assert_eq!(state["source_modified_at"], "2017-10-06T14:00:00Z");
+    assert_eq!(
+        state["source_modified_at"],
+        "2017-10-06T14:00:00.000000000Z"
+    );
 
     // An older one, late: stale. Its event is recorded; the state stays.
     let late = delivery(769, "2017-10-05 20:00:00");
@@ -193,6 +197,72 @@ async fn offset_datetimes_order_against_local_ones() {
     let state = item(&table, PK, "MAIN_CONTACT").await.unwrap();
     assert_eq!(state["version"], 3);
     assert!(state.get("source_modified_at").is_none());
+}
+
+/// Fractional seconds order deliveries: half a second older is stale.
+#[tokio::test]
+async fn fractional_seconds_order_deliveries() {
+    let table = fresh_table(&local_aws().await).await;
+    let receiver = receiver(&table, SECRET);
+    let outcome = |response: Response<Body>| body_json(&response)["outcome"].clone();
+    let newer = delivery(770, "2022-10-25T13:50:45.75Z");
+    assert_eq!(outcome(post_with_key(&receiver, &newer).await), "applied");
+    let state = item(&table, PK, "MAIN_CONTACT").await.unwrap();
+    assert_eq!(
+        state["source_modified_at"],
+        "2022-10-25T13:50:45.750000000Z"
+    );
+
+    let half_a_second_older = delivery(771, "2022-10-25T08:50:45.25-05:00");
+    assert_eq!(
+        outcome(post_with_key(&receiver, &half_a_second_older).await),
+        "stale"
+    );
+    let same_instant = delivery(772, "2022-10-25T08:50:45.750-05:00");
+    assert_eq!(
+        outcome(post_with_key(&receiver, &same_instant).await),
+        "applied"
+    );
+    let later = delivery(773, "2022-10-25T13:50:45.7500001Z");
+    assert_eq!(outcome(post_with_key(&receiver, &later).await), "applied");
+}
+
+/// Earlier versions stored whole seconds (`...:45Z`); a delivery within that
+/// second is not known to be older, so it applies, and one from an earlier
+/// second is still stale.
+#[tokio::test]
+async fn whole_seconds_stored_by_earlier_versions_still_order() {
+    let table = fresh_table(&local_aws().await).await;
+    let receiver = receiver(&table, SECRET);
+    let outcome = |response: Response<Body>| body_json(&response)["outcome"].clone();
+    let legacy = |time: &str| {
+        table
+            .client
+            .put_item()
+            .table_name(&table.name)
+            .item("pk", AttributeValue::S(PK.into()))
+            .item("sk", AttributeValue::S("MAIN_CONTACT".into()))
+            .item("version", AttributeValue::N("4".into()))
+            .item("source_modified_at", AttributeValue::S(time.into()))
+            .send()
+    };
+    legacy("2022-10-25T13:50:45Z").await.unwrap();
+    let earlier_second = delivery(770, "2022-10-25T13:50:44.9Z");
+    assert_eq!(
+        outcome(post_with_key(&receiver, &earlier_second).await),
+        "stale"
+    );
+    let same_second = delivery(771, "2022-10-25T13:50:45.2Z");
+    assert_eq!(
+        outcome(post_with_key(&receiver, &same_second).await),
+        "applied"
+    );
+    let state = item(&table, PK, "MAIN_CONTACT").await.unwrap();
+    assert_eq!(state["version"], 5);
+    assert_eq!(
+        state["source_modified_at"],
+        "2022-10-25T13:50:45.200000000Z"
+    );
 }
 
 #[tokio::test]

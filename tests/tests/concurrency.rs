@@ -21,15 +21,15 @@ use std::time::Instant;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use chargeover_main_contact::auth::TokenKeys;
-use hmac::{Hmac, Mac};
-use integration_tests::{all_items, api_request, body_json, fresh_table, item, local_aws};
+use integration_tests::{
+    all_items, api_request, body_json, fresh_table, hmac_base64, item, local_aws, HMAC_SHA512,
+};
 use jiff::tz::TimeZone;
 use occ_organization::auth::{Algorithms, HmacKeys};
 use serde_json::{json, Value};
-use sha2::Sha512;
 use tokio::task::JoinSet;
 use webhook_shared::secret::{SecretStore, SecretValue, WebhookKeys};
-use webhook_shared::storage::Table;
+use webhook_shared::table::Table;
 
 const CO_SECRET: &str = "concurrency-chargeover-token-0001";
 const CO_PATH: &str = "/chargeover/customer/main-contact";
@@ -173,7 +173,10 @@ async fn chargeover_concurrent_reordered_retried_deliveries() {
         format!("2017-10-05 10:{newest:02}:00")
     );
     // 10:49 in Chicago (CDT) is 15:49 UTC.
-    assert_eq!(state["source_modified_at"], "2017-10-05T15:49:00Z");
+    assert_eq!(
+        state["source_modified_at"],
+        "2017-10-05T15:49:00.000000000Z"
+    );
     assert_eq!(state["version"], applied, "version counts applied outcomes");
 
     // Exactly one event per distinct delivery, with the outcome it answered.
@@ -207,9 +210,7 @@ async fn chargeover_concurrent_reordered_retried_deliveries() {
 
 fn occ_sign(body: &str) -> String {
     let key = STANDARD.decode(OCC_KEY_TEXT).unwrap();
-    let mut mac = Hmac::<Sha512>::new_from_slice(&key).unwrap();
-    mac.update(body.as_bytes());
-    STANDARD.encode(mac.finalize().into_bytes())
+    hmac_base64(HMAC_SHA512, &key, body.as_bytes())
 }
 
 async fn occ_post(

@@ -2,17 +2,16 @@
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use hmac::{Hmac, Mac};
 use integration_tests::{
-    all_items, api_request, aws_config_for, body_json, content_type, fresh_table, item, local_aws,
+    all_items, api_request, aws_config_for, body_json, content_type, fresh_table, hmac_base64,
+    item, local_aws, HMAC_SHA512,
 };
 use lambda_http::{Body, Response};
 use occ_organization::auth::{Algorithms, HmacKeys};
 use occ_organization::{handle, Receiver};
 use serde_json::{json, Value};
-use sha2::Sha512;
 use webhook_shared::secret::{SecretStore, SecretValue, WebhookKeys};
-use webhook_shared::storage::Table;
+use webhook_shared::table::Table;
 
 /// The key as the OCC admin shows it (base64 of "integration-test-key").
 const KEY_TEXT: &str = "aW50ZWdyYXRpb24tdGVzdC1rZXk=";
@@ -32,9 +31,7 @@ fn receiver(table: &Table) -> Receiver<Table> {
 
 fn sign(body: &str) -> String {
     let key = STANDARD.decode(KEY_TEXT).unwrap();
-    let mut mac = Hmac::<Sha512>::new_from_slice(&key).unwrap();
-    mac.update(body.as_bytes());
-    STANDARD.encode(mac.finalize().into_bytes())
+    hmac_base64(HMAC_SHA512, &key, body.as_bytes())
 }
 
 async fn post(receiver: &Receiver<Table>, body: &str) -> Response<Body> {
@@ -311,8 +308,8 @@ async fn request_problems_and_quarantine() {
         pointers,
         [
             "/organization/active",
-            "/organization/relativeRoles/0/_actionCode",
-            "/organization/id"
+            "/organization/id",
+            "/organization/relativeRoles/0/_actionCode"
         ]
     );
 

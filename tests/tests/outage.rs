@@ -16,7 +16,7 @@ use serde_json::json;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use webhook_shared::secret::{SecretStore, SecretValue, WebhookKeys};
-use webhook_shared::storage::Table;
+use webhook_shared::table::Table;
 
 const SECRET: &str = "outage-test-secret";
 

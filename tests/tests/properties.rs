@@ -15,7 +15,7 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use chargeover_main_contact::auth::TokenKeys;
 use chargeover_main_contact::store::MainContactStore;
-use hmac::{Hmac, Mac};
+use integration_tests::{hmac_base64, HMAC_SHA512};
 use jiff::tz::TimeZone;
 use lambda_http::http::{HeaderName, HeaderValue};
 use lambda_http::{Body, Request};
@@ -24,7 +24,7 @@ use occ_organization::store::OrganizationStore;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use serde_json::{json, Map, Value};
-use sha2::Sha512;
+use webhook_shared::deadline::Deadline;
 use webhook_shared::secret::{SecretStore, SecretValue, WebhookKeys};
 use webhook_shared::storage::{QuarantineItem, QuarantineStore, StoreError};
 use webhook_shared::Outcome;
@@ -84,8 +84,8 @@ impl MemoryStore {
 impl MainContactStore for MemoryStore {
     async fn record(
         &self,
-        delivery: chargeover_main_contact::store::Delivery<'_>,
-        _again: chargeover_main_contact::store::Again<'_, '_>,
+        delivery: &chargeover_main_contact::store::Delivery<'_>,
+        _deadline: &Deadline,
     ) -> Result<Outcome, StoreError> {
         assert!(delivery.state.customer_id > 0);
         self.record_event(delivery.receipt.event_id.to_string())
@@ -95,8 +95,8 @@ impl MainContactStore for MemoryStore {
 impl OrganizationStore for MemoryStore {
     async fn record(
         &self,
-        delivery: occ_organization::store::Delivery<'_>,
-        _again: occ_organization::store::Again<'_, '_>,
+        delivery: &occ_organization::store::Delivery<'_>,
+        _deadline: &Deadline,
     ) -> Result<Outcome, StoreError> {
         assert!(!delivery.organization_id.is_empty());
         self.record_event(delivery.receipt.event_id.to_string())
@@ -598,9 +598,7 @@ fn occ_valid_signature_any_body() {
     runner()
         .run(&strategy, |(body, store_down)| {
             prop_assume!(body.len() <= MAX_BODY_BYTES);
-            let mut mac = Hmac::<Sha512>::new_from_slice(&key).unwrap();
-            mac.update(&body);
-            let signature = STANDARD.encode(mac.finalize().into_bytes());
+            let signature = hmac_base64(HMAC_SHA512, &key, &body);
             let receiver = if store_down { &down } else { &up };
             let request = post(
                 "/occ",

@@ -1,7 +1,8 @@
 //! `template.yaml` agrees with the code: the table is the shared definition,
-//! each function's IAM grants exactly the actions it calls on its own key
-//! prefix and its own secret, the build and routes name the real binaries,
-//! and the environment sets only variables the code reads.
+//! each function's IAM grants exactly the actions it calls (recorded from
+//! its SDK clients while it starts and serves every kind of delivery against
+//! moto) on its own key prefix and its own secret, the build and routes name
+//! the real binaries, and the environment sets only variables the code reads.
 //!
 //! The template's short-form intrinsics (`!Ref`, `!GetAtt`, `!Sub`, `!If`)
 //! stay tagged values in `serde_yaml`, so references are checked by name.
@@ -10,9 +11,19 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::process::Command;
 
-use serde_yaml::value::Tag;
-use serde_yaml::Value;
-use webhook_shared::table::TABLE;
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use chargeover_main_contact::auth::TokenKeys;
+use integration_tests::{
+    api_request, body_json, fresh_table, hmac_base64, local_aws, local_secret, recording_clients,
+    CalledActions, HMAC_SHA512,
+};
+use occ_organization::auth::{Algorithms, HmacKeys};
+use serde_yaml_ng::value::Tag;
+use serde_yaml_ng::Value;
+use webhook_shared::secret::{SecretLocation, SecretStore};
+use webhook_shared::startup::prime;
+use webhook_shared::table::{Table, TABLE};
 
 /// One function of the template and what the code says about it.
 struct Function {
@@ -21,7 +32,6 @@ struct Function {
     secret_resource: &'static str,
     route: &'static str,
     url_output: &'static str,
-    dynamodb_actions: &'static [&'static str],
     key_prefix: &'static str,
     /// Variables set on this function besides the global ones, and what each
     /// refers to (a resource or parameter name).
@@ -34,7 +44,6 @@ const CHARGEOVER: Function = Function {
     secret_resource: "ChargeOverWebhookSecret",
     route: "/chargeover/customer/main-contact",
     url_output: "ChargeOverWebhookUrl",
-    dynamodb_actions: chargeover_main_contact::store::DYNAMODB_ACTIONS,
     key_prefix: chargeover_main_contact::store::KEY_PREFIX,
     env: [
         (
@@ -51,7 +60,6 @@ const OCC: Function = Function {
     secret_resource: "OccWebhookSecret",
     route: "/occ/organization",
     url_output: "OccWebhookUrl",
-    dynamodb_actions: occ_organization::store::DYNAMODB_ACTIONS,
     key_prefix: occ_organization::store::KEY_PREFIX,
     env: [
         (occ_organization::config::SECRET_VARS.id, "OccWebhookSecret"),
@@ -77,7 +85,7 @@ fn workspace_root() -> PathBuf {
 fn template() -> Value {
     let path = workspace_root().join("template.yaml");
     let text = std::fs::read_to_string(&path).expect("read template.yaml");
-    serde_yaml::from_str(&text).expect("parse template.yaml")
+    serde_yaml_ng::from_str(&text).expect("parse template.yaml")
 }
 
 fn resource<'a>(template: &'a Value, name: &str) -> &'a Value {
@@ -184,69 +192,177 @@ fn table_matches_the_shared_definition() {
     );
 }
 
-#[test]
-fn each_function_is_granted_exactly_what_it_calls() {
-    let template = template();
+/// The actions the template grants `function`: DynamoDB actions (on the
+/// table, item actions limited to its key prefix) and Secrets Manager
+/// actions (on its own secret).
+fn granted(template: &Value, function: &Function) -> BTreeSet<String> {
+    let name = function.resource;
+    let statements: Vec<&Value> = items(&resource(template, name)["Properties"]["Policies"])
+        .iter()
+        .flat_map(|policy| items(&policy["Statement"]))
+        .collect();
+    assert!(
+        !statements.is_empty(),
+        "{name}: no inline policy statements"
+    );
     let table_arn = "WebhookTable.Arn".to_owned();
-    for function in FUNCTIONS {
-        let name = function.resource;
-        let statements: Vec<&Value> = items(&resource(&template, name)["Properties"]["Policies"])
-            .iter()
-            .flat_map(|policy| items(&policy["Statement"]))
-            .collect();
-        assert!(
-            !statements.is_empty(),
-            "{name}: no inline policy statements"
-        );
-
-        let leading_keys = [format!("{}*", function.key_prefix)];
-        let mut dynamodb_actions = BTreeSet::new();
-        let mut secret_grants = Vec::new();
-        for statement in statements {
-            assert_eq!(statement["Effect"].as_str(), Some("Allow"), "{name}");
-            let actions = strings(&statement["Action"]);
-            assert!(!actions.is_empty(), "{name}: statement without actions");
-            if actions.iter().all(|a| a.starts_with("dynamodb:")) {
-                assert_eq!(
-                    get_att(&statement["Resource"]).as_ref(),
-                    Some(&table_arn),
-                    "{name}: DynamoDB statements are on the table only"
-                );
-                // Every item-level action is limited to the function's keys;
-                // DescribeTable is table-level and cannot carry LeadingKeys.
-                if actions != ["dynamodb:DescribeTable"] {
-                    let condition =
-                        &statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"];
-                    assert_eq!(strings(condition), leading_keys, "{name}: {actions:?}");
-                }
-                dynamodb_actions.extend(actions);
-            } else {
-                assert!(
-                    actions.iter().all(|a| a.starts_with("secretsmanager:")),
-                    "{name}: unexpected actions {actions:?}"
-                );
-                let secret = reference(&statement["Resource"]);
-                secret_grants.extend(actions.into_iter().map(|a| (a, secret)));
+    let leading_keys = [format!("{}*", function.key_prefix)];
+    let mut granted = BTreeSet::new();
+    for statement in statements {
+        assert_eq!(statement["Effect"].as_str(), Some("Allow"), "{name}");
+        let actions = strings(&statement["Action"]);
+        assert!(!actions.is_empty(), "{name}: statement without actions");
+        if actions.iter().all(|a| a.starts_with("dynamodb:")) {
+            assert_eq!(
+                get_att(&statement["Resource"]).as_ref(),
+                Some(&table_arn),
+                "{name}: DynamoDB statements are on the table only"
+            );
+            // Every item-level action is limited to the function's keys;
+            // DescribeTable is table-level and cannot carry LeadingKeys.
+            if actions != ["dynamodb:DescribeTable"] {
+                let condition =
+                    &statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"];
+                assert_eq!(strings(condition), leading_keys, "{name}: {actions:?}");
             }
+        } else {
+            assert!(
+                actions.iter().all(|a| a.starts_with("secretsmanager:")),
+                "{name}: unexpected actions {actions:?}"
+            );
+            assert_eq!(
+                reference(&statement["Resource"]),
+                Some(function.secret_resource),
+                "{name}: its own secret only"
+            );
         }
+        granted.extend(actions.into_iter().map(str::to_owned));
+    }
+    assert_eq!(
+        resource(template, function.secret_resource)["Type"].as_str(),
+        Some("AWS::SecretsManager::Secret")
+    );
+    granted
+}
+
+#[tokio::test]
+async fn each_function_is_granted_exactly_what_it_calls() {
+    let template = template();
+    let called = called_actions().await;
+    for (function, called) in FUNCTIONS.iter().zip(called) {
         assert_eq!(
-            dynamodb_actions,
-            function.dynamodb_actions.iter().copied().collect(),
-            "{name}"
-        );
-        assert_eq!(
-            secret_grants,
-            [(
-                "secretsmanager:GetSecretValue",
-                Some(function.secret_resource)
-            )],
-            "{name}"
-        );
-        assert_eq!(
-            resource(&template, function.secret_resource)["Type"].as_str(),
-            Some("AWS::SecretsManager::Secret")
+            granted(&template, function),
+            called,
+            "{}",
+            function.resource
         );
     }
+}
+
+/// What each function calls (ChargeOver's, then OCC's), recorded while it
+/// starts (secret from Secrets Manager, table primed) and serves a delivery
+/// of every kind: applied, duplicate, stale, merged over a stored state,
+/// refused and quarantined.
+async fn called_actions() -> [BTreeSet<String>; 2] {
+    let aws = local_aws().await;
+    let table_name = fresh_table(&aws).await.name;
+    let setup = aws_sdk_secretsmanager::Client::new(&aws);
+    let actions = CalledActions::default();
+    let (dynamodb, secrets) = recording_clients(&aws, &actions);
+    let table = Table::new(dynamodb, table_name);
+
+    let secret = |name: &str, value: String| {
+        let setup = setup.clone();
+        let id = format!("{name}-{}", std::process::id());
+        async move {
+            setup
+                .create_secret()
+                .name(&id)
+                .secret_string(value)
+                .send()
+                .await
+                .expect("create secret");
+            SecretLocation::SecretsManager { secret_id: id }
+        }
+    };
+
+    // ChargeOver.
+    let location = secret("iam-chargeover", local_secret("LOCAL_CHARGEOVER_SECRET")).await;
+    let keys = SecretStore::<TokenKeys>::load(&location, || secrets.clone())
+        .await
+        .expect("secret");
+    prime(&table).await.expect("table");
+    let receiver = chargeover_main_contact::Receiver {
+        store: table.clone(),
+        keys,
+        timezone: jiff::tz::TimeZone::UTC,
+        max_body_bytes: 1024 * 1024,
+        retention_days: None,
+    };
+    let key = local_secret("LOCAL_CHARGEOVER_SECRET");
+    let headers = [
+        ("content-type", "application/json"),
+        ("x-chargeover-key", key.as_str()),
+    ];
+    let change = |modified: &str| {
+        serde_json::json!({"context_str": "customer", "context_id": 7, "event": "super",
+            "data": {"customer": {"customer_id": 7, "mod_datetime": modified}}})
+        .to_string()
+    };
+    for (body, outcome) in [
+        (change("2024-01-02 00:00:00"), Some("applied")),
+        (change("2024-01-02 00:00:00"), Some("duplicate")),
+        (change("2024-01-01 00:00:00"), Some("stale")),
+        ("{".to_owned(), None),
+    ] {
+        let path = "/chargeover/customer/main-contact";
+        let response =
+            chargeover_main_contact::handle(api_request("POST", path, &headers, &body), &receiver)
+                .await;
+        assert_eq!(body_json(&response)["outcome"].as_str(), outcome, "{body}");
+    }
+    let chargeover = actions.taken();
+
+    // OCC.
+    let key_text = local_secret("LOCAL_OCC_SECRET");
+    let location = secret("iam-occ", key_text.clone()).await;
+    let keys = SecretStore::<HmacKeys>::load(&location, || secrets.clone())
+        .await
+        .expect("secret");
+    prime(&table).await.expect("table");
+    let receiver = occ_organization::Receiver {
+        store: table.clone(),
+        keys,
+        algorithms: Algorithms::ALL,
+        max_body_bytes: 1024 * 1024,
+        retention_days: None,
+    };
+    let key = STANDARD.decode(key_text).expect("base64 key");
+    for (body, outcome) in [
+        (
+            r#"{"organization": {"id": "or-1", "name": "A"}}"#,
+            Some("applied"),
+        ),
+        (
+            r#"{"organization": {"id": "or-1", "name": "B"}}"#,
+            Some("applied"),
+        ),
+        (
+            r#"{"organization": {"id": "or-1", "name": "B"}}"#,
+            Some("duplicate"),
+        ),
+        (r#"{"organization": {"id": 5}}"#, None),
+    ] {
+        let signature = hmac_base64(HMAC_SHA512, &key, body.as_bytes());
+        let headers = [
+            ("content-type", "application/json"),
+            ("x-oracle-cc-webhook-signature-sha512", signature.as_str()),
+        ];
+        let request = api_request("POST", "/occ/organization", &headers, body);
+        let response = occ_organization::handle(request, &receiver).await;
+        assert_eq!(body_json(&response)["outcome"].as_str(), outcome, "{body}");
+    }
+    [chargeover, actions.taken()]
 }
 
 /// The bin targets of each workspace package, from `cargo metadata`.

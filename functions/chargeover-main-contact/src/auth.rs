@@ -1,9 +1,9 @@
 //! ChargeOver sends no signature: the shared secret token comes in the
 //! `X-ChargeOver-Key` header and in the body's `security_token`.
 
-use sha2::{Digest, Sha256};
-use subtle::{Choice, ConstantTimeEq};
-use webhook_shared::secret::{SecretValue, WebhookKeys};
+use aws_lc_rs::constant_time::verify_slices_are_equal;
+use aws_lc_rs::digest::{digest, SHA256};
+use webhook_shared::secret::{SecretValue, UnusableSecret, WebhookKeys};
 
 pub const KEY_HEADER: &str = "x-chargeover-key";
 
@@ -15,9 +15,9 @@ pub struct TokenKeys {
 }
 
 impl WebhookKeys for TokenKeys {
-    fn from_secret(secret: &SecretValue) -> Result<Self, String> {
+    fn from_secret(secret: &SecretValue) -> Result<Self, UnusableSecret> {
         Ok(TokenKeys {
-            digests: secret.accepted().map(digest).collect(),
+            digests: secret.accepted().map(sha256).collect(),
             tokens: secret.accepted().map(str::to_owned).collect(),
         })
     }
@@ -37,8 +37,16 @@ pub enum BodyToken<'a> {
 }
 
 impl TokenKeys {
-    /// At least one token is present, and every one present matches an
-    /// accepted secret (current or previous).
+    /// Whether `token` is an accepted secret (current or previous). Every
+    /// accepted digest is compared, without stopping at a match.
+    pub fn matches(&self, token: &[u8]) -> bool {
+        let given = sha256(token);
+        self.digests.iter().fold(false, |found, accepted| {
+            verify_slices_are_equal(accepted, &given).is_ok() | found
+        })
+    }
+
+    /// At least one token is present, and every one present matches.
     pub fn authenticate(&self, header: Option<&[u8]>, body: BodyToken<'_>) -> bool {
         let body = match body {
             BodyToken::Absent => None,
@@ -51,22 +59,14 @@ impl TokenKeys {
         [header, body]
             .into_iter()
             .flatten()
-            .all(|token| bool::from(self.matches(token)))
-    }
-
-    /// Compares against every accepted digest without stopping at a match.
-    fn matches(&self, token: &[u8]) -> Choice {
-        let given = digest(token);
-        self.digests
-            .iter()
-            .fold(Choice::from(0), |found, accepted| {
-                found | accepted.ct_eq(&given)
-            })
+            .all(|token| self.matches(token))
     }
 }
 
-fn digest(token: impl AsRef<[u8]>) -> [u8; 32] {
-    Sha256::digest(token.as_ref()).into()
+fn sha256(token: impl AsRef<[u8]>) -> [u8; 32] {
+    let mut out = [0; 32];
+    out.copy_from_slice(digest(&SHA256, token.as_ref()).as_ref());
+    out
 }
 
 #[cfg(test)]

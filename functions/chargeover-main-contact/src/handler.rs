@@ -7,15 +7,16 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use jiff::{tz::TimeZone, Timestamp};
 use lambda_http::{Body, Request, Response};
 use webhook_shared::attribute::ToAttribute;
+use webhook_shared::deadline::Deadline;
 use webhook_shared::json;
 use webhook_shared::model::chargeover::MainContactChange;
+use webhook_shared::model::unstorable_numbers;
+use webhook_shared::receipt::Receipt;
 use webhook_shared::redact::redact;
 use webhook_shared::request::{header_str, preflight};
 use webhook_shared::response::respond;
 use webhook_shared::secret::{SecretStore, WebhookKeys};
-use webhook_shared::storage::{
-    quarantine_refused, unstorable_numbers, written, QuarantineStore, Receipt,
-};
+use webhook_shared::storage::{quarantine_refused, written, QuarantineStore};
 use webhook_shared::{Outcome, Rejection};
 
 use crate::auth::{BodyToken, TokenKeys, KEY_HEADER};
@@ -66,21 +67,19 @@ async fn process<S>(
 where
     S: MainContactStore + QuarantineStore,
 {
+    let deadline = Deadline::of(request);
     let body = preflight(request, receiver.max_body_bytes)?;
     let receipt = Receipt::new(body, Timestamp::now(), receiver.retention_days);
     report.event_id = Some(receipt.event_id.to_string());
     let keys = receiver.keys.keys().await;
 
-    let timezone = &receiver.timezone;
-    let accepted = || accept(request, body, &keys, timezone, &receipt);
-    let result = match accepted() {
+    let result = match accept(request, body, &keys, &receiver.timezone, &receipt) {
         Ok(delivery) => {
             report.customer_id = Some(delivery.state.customer_id);
             for (field, value) in &delivery.unknown_choices {
                 tracing::warn!(event_id = %receipt.event_id, field, value, "value outside the documented set kept");
             }
-            let again = || accepted().ok();
-            written(receiver.store.record(delivery, &again).await, &receipt)
+            written(receiver.store.record(&delivery, &deadline).await, &receipt)
         }
         Err(rejection) => Err(rejection),
     };
@@ -97,12 +96,17 @@ pub fn accept<'a>(
     timezone: &TimeZone,
     receipt: &'a Receipt,
 ) -> Result<Delivery<'a>, Rejection> {
-    // The token may sit in the body, so the body is parsed before authenticating.
-    let parsed = json::parse(body);
+    // A header token decides before the body is read: a wrong one is refused
+    // without parsing what its sender posted.
     let header_token = request
         .headers()
         .get(KEY_HEADER)
         .map(|value| value.as_bytes());
+    if header_token.is_some_and(|token| !keys.matches(token)) {
+        return Err(Rejection::Unauthorized);
+    }
+    // The token may sit in the body too: every one present must match.
+    let parsed = json::parse(body);
     if !keys.authenticate(header_token, body_token(&parsed)) {
         return Err(Rejection::Unauthorized);
     }
@@ -118,12 +122,9 @@ pub fn accept<'a>(
         customer: change.customer.to_attribute(),
         contact: change.contact.as_ref().map(ToAttribute::to_attribute),
         superuser_id: change.superuser_id,
-        source_modified_at: change.modified().map(|modified| {
-            modified
-                .instant(timezone)
-                .strftime("%Y-%m-%dT%H:%M:%SZ")
-                .to_string()
-        }),
+        source_modified_at: change
+            .modified()
+            .map(|modified| modified.sortable_utc(timezone)),
         source: header_str(request, SOURCE_HEADER),
     };
     let unknown_choices = change

@@ -3,8 +3,7 @@ use std::convert::Infallible;
 use chargeover_main_contact::config::Config;
 use chargeover_main_contact::{handle, Receiver};
 use lambda_http::{service_fn, Error};
-use webhook_shared::config::or_refuse_to_start;
-use webhook_shared::storage::connect;
+use webhook_shared::startup::{connect, or_refuse_to_start};
 
 /// A delivery is hundreds of small allocations; mimalloc makes them cheap.
 #[global_allocator]

@@ -5,21 +5,17 @@
 use std::future::Future;
 
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
+use webhook_shared::attribute::{n, s};
+use webhook_shared::deadline::Deadline;
+use webhook_shared::receipt::Receipt;
 use webhook_shared::storage::{
-    built_again, contention_backoff, event_item, n, s, Receipt, StoreError, Table, Transacted,
+    event_item, is_transaction_conflict, Busy, Retries, StoreError, Transacted,
 };
-use webhook_shared::table::{PK, SK};
+use webhook_shared::table::{Table, PK, SK};
 use webhook_shared::Outcome;
 
 /// Every key this function writes starts with this (its IAM `dynamodb:LeadingKeys`).
 pub const KEY_PREFIX: &str = "CHARGEOVER#";
-/// The DynamoDB actions this function calls; its IAM policy grants exactly
-/// these (the transaction is authorised as its Put and Update).
-pub const DYNAMODB_ACTIONS: &[&str] = &[
-    "dynamodb:DescribeTable",
-    "dynamodb:PutItem",
-    "dynamodb:UpdateItem",
-];
 
 pub const STATE_SK: &str = "MAIN_CONTACT";
 pub const REJECTED_PK: &str = "CHARGEOVER#REJECTED";
@@ -47,95 +43,91 @@ pub struct MainContactState<'a> {
     pub customer: AttributeValue,
     /// `data.user` in its stored form; `None` when absent or null.
     pub contact: Option<AttributeValue>,
-    /// The main contact's user id; `None` when 0 (no main contact) or unknown.
+    /// The main contact's user id; `None` when none is known.
     pub superuser_id: Option<u64>,
-    /// `mod_datetime` as an RFC 3339 UTC instant; orders deliveries.
+    /// `mod_datetime` as a fixed-width RFC 3339 UTC instant with
+    /// nanoseconds; orders deliveries.
     pub source_modified_at: Option<String>,
     /// `X-ChargeOver-Source`, when sent.
     pub source: Option<&'a str>,
 }
 
-/// Builds a delivery again, the same as the first time (see [`MainContactStore::record`]).
-pub type Again<'d, 'a> = &'d (dyn Fn() -> Option<Delivery<'a>> + Sync);
-
 /// Records deliveries of main-contact changes.
 pub trait MainContactStore {
-    /// Writes `delivery`. The SDK consumes what it sends, so a second write
-    /// (after losing a race, or the event alone when the stored state is
-    /// newer) takes a delivery built `again` from the request: only those
-    /// rare deliveries pay for it, instead of every one paying for a copy.
+    /// Writes `delivery`, trying again while DynamoDB is busy and `deadline`
+    /// leaves time.
     fn record(
         &self,
-        delivery: Delivery<'_>,
-        again: Again<'_, '_>,
+        delivery: &Delivery<'_>,
+        deadline: &Deadline,
     ) -> impl Future<Output = Result<Outcome, StoreError>> + Send;
 }
-
-/// How often a transaction that lost a race with a concurrent one is tried.
-const ATTEMPTS: u32 = 8;
 
 impl MainContactStore for Table {
     async fn record(
         &self,
-        delivery: Delivery<'_>,
-        again: Again<'_, '_>,
+        delivery: &Delivery<'_>,
+        deadline: &Deadline,
     ) -> Result<Outcome, StoreError> {
-        let mut delivery = delivery;
-        for attempt in 1..=ATTEMPTS {
-            let conditions_failed = match self.transact(transaction(&self.name, delivery)?).await? {
+        let mut retries = Retries::within(deadline);
+        loop {
+            match self.transact(transaction(&self.name, delivery)?).await? {
                 Transacted::Applied => return Ok(Outcome::Applied),
-                Transacted::Cancelled { conditions_failed } => conditions_failed,
-            };
-            let failed = |index: usize| conditions_failed.get(index) == Some(&true);
-            if failed(0) {
-                return Ok(Outcome::Duplicate);
+                Transacted::ConditionFailed(failed) if failed.first() == Some(&true) => {
+                    return Ok(Outcome::Duplicate)
+                }
+                // The stored change is newer.
+                Transacted::ConditionFailed(_) => {
+                    return record_stale(self, delivery, retries).await
+                }
+                Transacted::Busy(busy) => retries.pause(busy).await?,
             }
-            if failed(1) {
-                return record_stale(self, built_again(again)?).await;
-            }
-            // Lost a race with a concurrent transaction on the same items.
-            tokio::time::sleep(contention_backoff(attempt)).await;
-            delivery = built_again(again)?;
         }
-        Err(StoreError::Contended { attempts: ATTEMPTS })
     }
 }
 
 /// Newer state is stored: keep the event, with outcome `stale`, alone.
-async fn record_stale(table: &Table, delivery: Delivery<'_>) -> Result<Outcome, StoreError> {
-    let item = event_item(
-        &customer_pk(delivery.state.customer_id),
-        delivery.receipt,
-        Outcome::Stale,
-        delivery.payload,
-    );
-    let result = table
-        .client
-        .put_item()
-        .table_name(&table.name)
-        .set_item(Some(item))
-        .condition_expression(format!("attribute_not_exists({PK})"))
-        .send()
-        .await;
-    match result {
-        Ok(_) => Ok(Outcome::Stale),
-        Err(error)
-            if error
-                .as_service_error()
-                .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-        {
-            Ok(Outcome::Duplicate)
+async fn record_stale(
+    table: &Table,
+    delivery: &Delivery<'_>,
+    mut retries: Retries<'_>,
+) -> Result<Outcome, StoreError> {
+    let pk = customer_pk(delivery.state.customer_id);
+    loop {
+        let item = event_item(
+            &pk,
+            delivery.receipt,
+            Outcome::Stale,
+            delivery.payload.clone(),
+        );
+        let result = table
+            .client
+            .put_item()
+            .table_name(&table.name)
+            .set_item(Some(item))
+            .condition_expression(format!("attribute_not_exists({PK})"))
+            .send()
+            .await;
+        match result {
+            Ok(_) => return Ok(Outcome::Stale),
+            Err(error)
+                if error
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                return Ok(Outcome::Duplicate)
+            }
+            Err(error) if is_transaction_conflict(&error) => retries.pause(Busy::Conflict).await?,
+            Err(error) => return Err(StoreError::from_sdk(error)),
         }
-        Err(error) => Err(StoreError::from_sdk(error)),
     }
 }
 
 /// The delivery's two writes, in order: the event record if new, and the
-/// state if not older. Takes the delivery (the SDK consumes what it sends);
-/// no I/O (the benches measure it).
+/// state if not older. No I/O (the benches measure it).
 pub fn transaction(
     table: &str,
-    delivery: Delivery<'_>,
+    delivery: &Delivery<'_>,
 ) -> Result<Vec<TransactWriteItem>, StoreError> {
     let pk = customer_pk(delivery.state.customer_id);
     let event = Put::builder()
@@ -144,12 +136,12 @@ pub fn transaction(
             &pk,
             delivery.receipt,
             Outcome::Applied,
-            delivery.payload,
+            delivery.payload.clone(),
         )))
         .condition_expression(format!("attribute_not_exists({PK})"))
         .build()
         .map_err(build_error)?;
-    let state = state_update(table, &pk, delivery.receipt, delivery.state)?;
+    let state = state_update(table, &pk, delivery.receipt, &delivery.state)?;
     Ok(vec![
         TransactWriteItem::builder().put(event).build(),
         TransactWriteItem::builder().update(state).build(),
@@ -162,15 +154,17 @@ fn state_update(
     table: &str,
     pk: &str,
     receipt: &Receipt,
-    state: MainContactState<'_>,
+    state: &MainContactState<'_>,
 ) -> Result<Update, StoreError> {
-    let ordered = state.source_modified_at.is_some();
     let attributes = [
         ("customer_id", Some(n(state.customer_id))),
-        ("customer", Some(state.customer)),
-        ("contact", state.contact),
+        ("customer", Some(state.customer.clone())),
+        ("contact", state.contact.clone()),
         ("superuser_id", state.superuser_id.map(n)),
-        ("source_modified_at", state.source_modified_at.map(s)),
+        (
+            "source_modified_at",
+            state.source_modified_at.clone().map(s),
+        ),
         ("source", state.source.map(s)),
         ("event_id", Some(s(receipt.event_id.as_str()))),
         ("received_at", Some(s(&receipt.received_at))),
@@ -200,13 +194,28 @@ fn state_update(
         expression.push_str(&format!(" REMOVE {}", remove.join(", ")));
     }
     update = update.update_expression(expression);
-    if ordered {
-        // Not older than the stored change; a state without a time (or none) takes it.
-        update = update.condition_expression(
-            "attribute_not_exists(#source_modified_at) OR #source_modified_at <= :source_modified_at",
-        );
+    if let Some(modified) = &state.source_modified_at {
+        // Not older than the stored change; a state without a time (or none)
+        // takes it. Earlier versions stored whole seconds (`...:22Z`): a
+        // change in that same second is not known to be older, so it applies.
+        update = update
+            .condition_expression(
+                "attribute_not_exists(#source_modified_at) \
+                 OR #source_modified_at <= :source_modified_at \
+                 OR #source_modified_at = :whole_second",
+            )
+            .expression_attribute_values(":whole_second", s(whole_second(modified)));
     }
     update.build().map_err(build_error)
+}
+
+/// `2017-10-05T22:51:22.500000000Z` as earlier versions stored it:
+/// `2017-10-05T22:51:22Z`.
+fn whole_second(sortable: &str) -> String {
+    match sortable.split_once('.') {
+        Some((seconds, _)) => format!("{seconds}Z"),
+        None => sortable.to_owned(),
+    }
 }
 
 fn build_error(error: aws_sdk_dynamodb::error::BuildError) -> StoreError {

@@ -21,7 +21,6 @@ use std::time::Duration;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use hmac::{Hmac, Mac};
 use jiff::Timestamp;
 use lambda_http::Request;
 use occ_organization::auth::{Algorithms, HmacKeys};
@@ -29,13 +28,12 @@ use occ_organization::handler::accept;
 use occ_organization::merge::{merge, MergedOrganization};
 use occ_organization::store::transaction;
 use serde_json::{json, Value};
-use sha2::Sha512;
 use webhook_shared::json;
 use webhook_shared::model::occ::OrganizationChange;
+use webhook_shared::receipt::Receipt;
 use webhook_shared::redact::redact;
 use webhook_shared::request::raw_body;
 use webhook_shared::secret::{SecretValue, WebhookKeys};
-use webhook_shared::storage::Receipt;
 
 const SEED: &str = include_str!("../../../shared/fixtures/occ-organization-seed.json");
 const LOCAL_ENV: &str = include_str!("../../../scripts/local.env");
@@ -87,9 +85,8 @@ fn full_organization_body() -> String {
 /// API Gateway HTTP API (2.0) event carrying `body`, signed as OCC signs.
 fn signed_event(body: &str, key_text: &str) -> String {
     let key = STANDARD.decode(key_text).unwrap();
-    let mut mac = Hmac::<Sha512>::new_from_slice(&key).unwrap();
-    mac.update(body.as_bytes());
-    let signature = STANDARD.encode(mac.finalize().into_bytes());
+    let key = aws_lc_rs::hmac::Key::new(aws_lc_rs::hmac::HMAC_SHA512, &key);
+    let signature = STANDARD.encode(aws_lc_rs::hmac::sign(&key, body.as_bytes()));
     let path = "/occ/organization";
     json!({
         "version": "2.0",
@@ -141,7 +138,7 @@ fn fixture() -> Fixture {
     assert_eq!(organization["members"].as_l().unwrap().len(), MEMBERS);
     let stored = merge(MergedOrganization::default(), delivery.organization.clone());
     assert_eq!(
-        transaction(TABLE, delivery, stored.clone(), 1)
+        transaction(TABLE, &delivery, stored.clone(), 1)
             .unwrap()
             .len(),
         2
@@ -174,7 +171,7 @@ fn delivery(c: &mut Criterion) {
                 let receipt = Receipt::new(body, Timestamp::now(), None);
                 let delivery =
                     accept(&f.request, body, &f.keys, Algorithms::ALL, &receipt).unwrap();
-                transaction(TABLE, delivery, stored, 1).unwrap()
+                transaction(TABLE, &delivery, stored, 1).unwrap()
             },
             BatchSize::PerIteration,
         )
@@ -251,7 +248,7 @@ fn steps(c: &mut Criterion) {
                     accept(&f.request, body, &f.keys, Algorithms::ALL, &receipt).unwrap();
                 (f.stored.clone(), delivery)
             },
-            |(stored, delivery)| transaction(TABLE, delivery, stored, 1).unwrap(),
+            |(stored, delivery)| transaction(TABLE, &delivery, stored, 1).unwrap(),
             BatchSize::PerIteration,
         )
     });

@@ -3,13 +3,11 @@
 
 use std::str::FromStr;
 
+use aws_lc_rs::hmac;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use hmac::{Hmac, Mac};
 use lambda_http::http::HeaderMap;
-use sha1::Sha1;
-use sha2::{Sha256, Sha512};
-use webhook_shared::secret::{SecretValue, WebhookKeys};
+use webhook_shared::secret::{SecretValue, UnusableSecret, WebhookKeys};
 
 /// Current OCC releases: always HMAC-SHA512.
 pub const SHA512_HEADER: &str = "x-oracle-cc-webhook-signature-sha512";
@@ -33,6 +31,14 @@ impl Algorithm {
             _ => None,
         }
     }
+
+    fn hmac(self) -> hmac::Algorithm {
+        match self {
+            Algorithm::Sha1 => hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY,
+            Algorithm::Sha256 => hmac::HMAC_SHA256,
+            Algorithm::Sha512 => hmac::HMAC_SHA512,
+        }
+    }
 }
 
 /// The digests a deployment accepts (`OCC_SIGNATURE_ALGORITHMS`).
@@ -50,6 +56,12 @@ impl Algorithms {
         sha512: true,
     };
 
+    const NONE: Algorithms = Algorithms {
+        sha1: false,
+        sha256: false,
+        sha512: false,
+    };
+
     pub fn allows(self, algorithm: Algorithm) -> bool {
         match algorithm {
             Algorithm::Sha1 => self.sha1,
@@ -64,11 +76,7 @@ impl FromStr for Algorithms {
 
     /// A comma-separated list from `sha512,sha256,sha1`.
     fn from_str(list: &str) -> Result<Self, Self::Err> {
-        let mut allowed = Algorithms {
-            sha1: false,
-            sha256: false,
-            sha512: false,
-        };
+        let mut allowed = Algorithms::NONE;
         for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
             match name.to_ascii_lowercase().as_str() {
                 "sha1" => allowed.sha1 = true,
@@ -81,81 +89,35 @@ impl FromStr for Algorithms {
                 }
             }
         }
-        if allowed
-            == (Algorithms {
-                sha1: false,
-                sha256: false,
-                sha512: false,
-            })
-        {
+        if allowed == Algorithms::NONE {
             return Err("name at least one of sha512, sha256, sha1".into());
         }
         Ok(allowed)
     }
 }
 
-/// The decoded keys (current, and previous during rotation), each already
-/// loaded into an HMAC state per digest so a request only hashes its body.
+/// The decoded keys (current, and previous during rotation), as HMAC keys.
 pub struct HmacKeys {
-    keys: Vec<KeyedMacs>,
+    keys: Vec<Vec<u8>>,
     texts: Vec<String>,
-}
-
-struct KeyedMacs {
-    sha1: Hmac<Sha1>,
-    sha256: Hmac<Sha256>,
-    sha512: Hmac<Sha512>,
-}
-
-impl KeyedMacs {
-    fn new(key: &[u8]) -> Result<Self, String> {
-        let invalid = |_| "the HMAC key cannot be used".to_string();
-        Ok(KeyedMacs {
-            sha1: Hmac::new_from_slice(key).map_err(invalid)?,
-            sha256: Hmac::new_from_slice(key).map_err(invalid)?,
-            sha512: Hmac::new_from_slice(key).map_err(invalid)?,
-        })
-    }
-
-    /// Constant-time comparison (`verify_slice` uses `subtle`).
-    fn verify(&self, algorithm: Algorithm, body: &[u8], signature: &[u8]) -> bool {
-        match algorithm {
-            Algorithm::Sha1 => self
-                .sha1
-                .clone()
-                .chain_update(body)
-                .verify_slice(signature)
-                .is_ok(),
-            Algorithm::Sha256 => self
-                .sha256
-                .clone()
-                .chain_update(body)
-                .verify_slice(signature)
-                .is_ok(),
-            Algorithm::Sha512 => self
-                .sha512
-                .clone()
-                .chain_update(body)
-                .verify_slice(signature)
-                .is_ok(),
-        }
-    }
 }
 
 impl WebhookKeys for HmacKeys {
     /// The secret is the base64 text of the OCC admin; the HMAC key is what it
     /// decodes to (using the text itself as the key is a known mistake).
-    fn from_secret(secret: &SecretValue) -> Result<Self, String> {
+    fn from_secret(secret: &SecretValue) -> Result<Self, UnusableSecret> {
         let keys = secret
             .accepted()
             .map(|text| {
                 let key = STANDARD.decode(text.trim()).map_err(|_| {
-                    "the OCC webhook key must be the base64 text shown in the OCC admin".to_string()
+                    UnusableSecret(
+                        "the OCC webhook key must be the base64 text shown in the OCC admin".into(),
+                    )
                 })?;
                 if key.is_empty() {
-                    return Err("the OCC webhook key is empty".to_string());
+                    return Err(UnusableSecret("the OCC webhook key is empty".into()));
                 }
-                KeyedMacs::new(&key)
+                Ok(key)
             })
             .collect::<Result<_, _>>()?;
         Ok(HmacKeys {
@@ -192,9 +154,11 @@ impl HmacKeys {
         if !allowed.allows(algorithm) {
             return false;
         }
-        // Every key is tried, so timing does not tell which one matched.
+        // Every key is tried, so timing does not tell which one matched;
+        // `hmac::verify` compares in constant time.
         self.keys.iter().fold(false, |valid, key| {
-            key.verify(algorithm, body, &signature) | valid
+            let key = hmac::Key::new(algorithm.hmac(), key);
+            hmac::verify(&key, body, &signature).is_ok() | valid
         })
     }
 }

@@ -5,15 +5,16 @@ use std::time::Instant;
 
 use jiff::Timestamp;
 use lambda_http::{Body, Request, Response};
+use webhook_shared::deadline::Deadline;
 use webhook_shared::json;
 use webhook_shared::model::occ::OrganizationChange;
+use webhook_shared::model::unstorable_numbers;
+use webhook_shared::receipt::Receipt;
 use webhook_shared::redact::redact;
 use webhook_shared::request::preflight;
 use webhook_shared::response::respond;
 use webhook_shared::secret::{SecretStore, WebhookKeys};
-use webhook_shared::storage::{
-    quarantine_refused, unstorable_numbers, written, QuarantineStore, Receipt,
-};
+use webhook_shared::storage::{quarantine_refused, written, QuarantineStore};
 use webhook_shared::{Outcome, Rejection};
 
 use crate::auth::{Algorithms, HmacKeys};
@@ -62,18 +63,16 @@ async fn process<S>(
 where
     S: OrganizationStore + QuarantineStore,
 {
+    let deadline = Deadline::of(request);
     let body = preflight(request, receiver.max_body_bytes)?;
     let receipt = Receipt::new(body, Timestamp::now(), receiver.retention_days);
     report.event_id = Some(receipt.event_id.to_string());
     let keys = receiver.keys.keys().await;
 
-    let algorithms = receiver.algorithms;
-    let accepted = || accept(request, body, &keys, algorithms, &receipt);
-    let result = match accepted() {
+    let result = match accept(request, body, &keys, receiver.algorithms, &receipt) {
         Ok(delivery) => {
             report.organization_id = Some(delivery.organization_id.clone());
-            let again = || accepted().ok();
-            written(receiver.store.record(delivery, &again).await, &receipt)
+            written(receiver.store.record(&delivery, &deadline).await, &receipt)
         }
         Err(rejection) => Err(rejection),
     };

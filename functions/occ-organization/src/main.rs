@@ -3,8 +3,7 @@ use std::convert::Infallible;
 use lambda_http::{service_fn, Error};
 use occ_organization::config::Config;
 use occ_organization::{handle, Receiver};
-use webhook_shared::config::or_refuse_to_start;
-use webhook_shared::storage::connect;
+use webhook_shared::startup::{connect, or_refuse_to_start};
 
 /// A delivery is hundreds of small allocations; mimalloc makes them cheap.
 #[global_allocator]

@@ -14,7 +14,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use webhook_shared::attribute::Members;
 use webhook_shared::model::ActionCode;
 
-const ACTION_CODE: &str = "_actionCode";
+const ACTION_CODE: &str = ActionCode::MEMBER;
 const TRUNCATED_SUFFIX: &str = "IsTruncated";
 
 /// The organization as stored, with the properties last seen truncated.
@@ -43,8 +43,9 @@ pub fn merge(stored: MergedOrganization, incoming: Members) -> MergedOrganizatio
         if key.ends_with(TRUNCATED_SUFFIX) || truncated_now.contains(&key) {
             continue;
         }
-        truncated_properties.remove(&key);
         match value {
+            // A changes-only patch: applied, but the property is not in full,
+            // so a truncation mark stays.
             AttributeValue::L(items) if items.iter().any(|item| action_code(item).is_some()) => {
                 let stored_items = organization
                     .entry(key)
@@ -56,8 +57,9 @@ pub fn merge(stored: MergedOrganization, incoming: Members) -> MergedOrganizatio
                     patch(stored_items, items);
                 }
             }
-            other => {
-                organization.insert(key, without_action_codes(other));
+            whole => {
+                truncated_properties.remove(&key);
+                organization.insert(key, without_action_codes(whole));
             }
         }
     }
@@ -127,7 +129,7 @@ fn action_code(item: &AttributeValue) -> Option<ActionCode> {
     let code = members
         .get(ACTION_CODE)
         .or_else(|| first_wrapped(members, |child| child.get(ACTION_CODE)))?;
-    ActionCode::parse(code.as_s().ok()?)
+    ActionCode::read(code)
 }
 
 /// What identifies an item: its `repositoryId` or `id`, else that of an object
@@ -180,17 +182,16 @@ fn strip_action_codes(value: &mut AttributeValue) {
 mod tests {
     use super::*;
     use serde_json::{json, Value};
-    use webhook_shared::attribute::ToAttribute;
+
+    fn av(value: Value) -> AttributeValue {
+        webhook_shared::json::parse(value.to_string().as_bytes()).unwrap()
+    }
 
     fn object(value: Value) -> Members {
-        match value.to_attribute() {
+        match av(value) {
             AttributeValue::M(members) => members,
             _ => panic!("an object"),
         }
-    }
-
-    fn av(value: Value) -> AttributeValue {
-        value.to_attribute()
     }
 
     fn apply(stored: &MergedOrganization, incoming: Value) -> MergedOrganization {
@@ -327,6 +328,31 @@ mod tests {
         let full_again = apply(&still, json!({"secondaryAddresses": []}));
         assert!(full_again.truncated_properties.is_empty());
         assert_eq!(full_again.organization["secondaryAddresses"], av(json!([])));
+    }
+
+    #[test]
+    fn a_changes_only_patch_keeps_the_truncation_mark() {
+        let truncated = apply(&full(), json!({"secondaryAddressesIsTruncated": true}));
+        let patched = apply(
+            &truncated,
+            json!({"secondaryAddresses": [
+                {"address": {"_actionCode": "CREATE", "repositoryId": "a2", "city": "Houston"}}
+            ]}),
+        );
+        assert_eq!(
+            patched.truncated_properties,
+            BTreeSet::from(["secondaryAddresses".to_string()])
+        );
+        assert_eq!(
+            patched.organization["secondaryAddresses"]
+                .as_l()
+                .unwrap()
+                .len(),
+            2,
+            "the patch is applied"
+        );
+        let whole = apply(&patched, json!({"secondaryAddresses": []}));
+        assert!(whole.truncated_properties.is_empty());
     }
 
     #[test]

@@ -7,24 +7,17 @@ use std::collections::BTreeSet;
 use std::future::Future;
 
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
-use webhook_shared::attribute::Members;
-use webhook_shared::storage::{
-    built_again, contention_backoff, event_item, n, s, Item, Receipt, StoreError, Table, Transacted,
-};
-use webhook_shared::table::{PK, SK};
+use webhook_shared::attribute::{n, s, Members};
+use webhook_shared::deadline::Deadline;
+use webhook_shared::receipt::Receipt;
+use webhook_shared::storage::{event_item, Busy, Item, Retries, StoreError, Transacted};
+use webhook_shared::table::{Table, PK, SK};
 use webhook_shared::Outcome;
 
 use crate::merge::{merge, MergedOrganization};
 
 /// Every key this function writes starts with this (its IAM `dynamodb:LeadingKeys`).
 pub const KEY_PREFIX: &str = "OCC#";
-/// The DynamoDB actions this function calls; its IAM policy grants exactly
-/// these (the transaction is authorised as its two Puts).
-pub const DYNAMODB_ACTIONS: &[&str] = &[
-    "dynamodb:DescribeTable",
-    "dynamodb:GetItem",
-    "dynamodb:PutItem",
-];
 
 pub const STATE_SK: &str = "ORGANIZATION";
 pub const REJECTED_PK: &str = "OCC#REJECTED";
@@ -44,72 +37,62 @@ pub struct Delivery<'a> {
     pub payload: AttributeValue,
 }
 
-/// Builds a delivery again, the same as the first time (see [`OrganizationStore::record`]).
-pub type Again<'d, 'a> = &'d (dyn Fn() -> Option<Delivery<'a>> + Sync);
-
 /// Records organization deliveries.
 pub trait OrganizationStore {
-    /// Merges and writes `delivery`. The SDK consumes what it sends, so a
-    /// second attempt (after losing a race) takes a delivery built `again`
-    /// from the request: only those rare deliveries pay for it, instead of
-    /// every one paying for a copy.
+    /// Merges `delivery` into the stored organization and writes it, reading
+    /// and merging again when a concurrent delivery got there first, while
+    /// `deadline` leaves time.
     fn record(
         &self,
-        delivery: Delivery<'_>,
-        again: Again<'_, '_>,
+        delivery: &Delivery<'_>,
+        deadline: &Deadline,
     ) -> impl Future<Output = Result<Outcome, StoreError>> + Send;
 }
-
-/// Tries of read-merge-write before giving up with a 503 (the sender retries).
-const ATTEMPTS: u32 = 20;
 
 impl OrganizationStore for Table {
     async fn record(
         &self,
-        delivery: Delivery<'_>,
-        again: Again<'_, '_>,
+        delivery: &Delivery<'_>,
+        deadline: &Deadline,
     ) -> Result<Outcome, StoreError> {
-        let mut delivery = delivery;
-        for attempt in 1..=ATTEMPTS {
-            let (stored, version) =
-                read_state(self, &organization_pk(&delivery.organization_id)).await?;
-            let writes = transaction(&self.name, delivery, stored, version)?;
-            let conditions_failed = match self.transact(writes).await? {
+        let pk = organization_pk(&delivery.organization_id);
+        let mut retries = Retries::within(deadline);
+        loop {
+            let (stored, version) = read_state(self, &pk).await?;
+            match self
+                .transact(transaction(&self.name, delivery, stored, version)?)
+                .await?
+            {
                 Transacted::Applied => return Ok(Outcome::Applied),
-                Transacted::Cancelled { conditions_failed } => conditions_failed,
-            };
-            if conditions_failed.first() == Some(&true) {
-                return Ok(Outcome::Duplicate);
+                Transacted::ConditionFailed(failed) if failed.first() == Some(&true) => {
+                    return Ok(Outcome::Duplicate)
+                }
+                // The state changed since it was read: read, merge, try again.
+                Transacted::ConditionFailed(_) => retries.pause(Busy::StateChanged).await?,
+                Transacted::Busy(busy) => retries.pause(busy).await?,
             }
-            // The state changed since it was read, or a concurrent transaction
-            // held it: read, merge and try again.
-            tokio::time::sleep(contention_backoff(attempt)).await;
-            delivery = built_again(again)?;
         }
-        Err(StoreError::Contended { attempts: ATTEMPTS })
     }
 }
 
 /// The delivery merged into the stored organization (at `version`, 0 for
 /// none), as its two writes: the event record if new, and the merged state if
-/// the stored one is still at `version`. Takes the delivery (the SDK consumes
-/// what it sends); no I/O (the benches measure it).
+/// the stored one is still at `version`. No I/O (the benches measure it).
 pub fn transaction(
     table: &str,
-    delivery: Delivery<'_>,
+    delivery: &Delivery<'_>,
     stored: MergedOrganization,
     version: u64,
 ) -> Result<Vec<TransactWriteItem>, StoreError> {
     let pk = organization_pk(&delivery.organization_id);
-    let event = event_item(&pk, delivery.receipt, Outcome::Applied, delivery.payload);
-    let merged = merge(stored, delivery.organization);
-    let state = state_item(
+    let event = event_item(
         &pk,
         delivery.receipt,
-        delivery.organization_id,
-        merged,
-        version + 1,
+        Outcome::Applied,
+        delivery.payload.clone(),
     );
+    let merged = merge(stored, delivery.organization.clone());
+    let state = state_item(&pk, delivery, merged, version + 1);
     let guard = match version {
         0 => Put::builder().condition_expression(format!("attribute_not_exists({PK})")),
         _ => Put::builder()
@@ -156,8 +139,12 @@ async fn read_state(table: &Table, pk: &str) -> Result<(MergedOrganization, u64)
         return Ok((MergedOrganization::default(), 0));
     };
     let version = match item.get("version") {
-        Some(AttributeValue::N(number)) => number.parse().unwrap_or(0),
-        _ => 0,
+        Some(AttributeValue::N(number)) => number
+            .parse::<u64>()
+            .ok()
+            .filter(|&version| version > 0)
+            .ok_or_else(|| corrupt_state(pk, "version"))?,
+        _ => return Err(corrupt_state(pk, "version")),
     };
     let organization = match item.remove("organization") {
         Some(AttributeValue::M(members)) => members,
@@ -186,23 +173,21 @@ async fn read_state(table: &Table, pk: &str) -> Result<(MergedOrganization, u64)
 
 /// A stored state this function did not write (or a hand edit): a 503 and
 /// an alarm rather than overwriting it.
-fn corrupt_state(pk: &str, attribute: &str) -> StoreError {
-    StoreError::Unavailable(format!(
-        "the stored {pk} has an unreadable `{attribute}` attribute"
-    ))
+fn corrupt_state(pk: &str, attribute: &'static str) -> StoreError {
+    StoreError::CorruptState {
+        pk: pk.to_owned(),
+        attribute,
+    }
 }
 
-fn state_item(
-    pk: &str,
-    receipt: &Receipt,
-    organization_id: String,
-    merged: MergedOrganization,
-    version: u64,
-) -> Item {
+fn state_item(pk: &str, delivery: &Delivery<'_>, merged: MergedOrganization, version: u64) -> Item {
     let mut item = Item::with_capacity(8);
     item.insert(PK.into(), s(pk));
     item.insert(SK.into(), s(STATE_SK));
-    item.insert("organization_id".into(), s(organization_id));
+    item.insert(
+        "organization_id".into(),
+        s(delivery.organization_id.as_str()),
+    );
     item.insert(
         "organization".into(),
         AttributeValue::M(merged.organization),
@@ -213,8 +198,8 @@ fn state_item(
             AttributeValue::L(merged.truncated_properties.into_iter().map(s).collect()),
         );
     }
-    item.insert("event_id".into(), s(receipt.event_id.as_str()));
-    item.insert("received_at".into(), s(&receipt.received_at));
+    item.insert("event_id".into(), s(delivery.receipt.event_id.as_str()));
+    item.insert("received_at".into(), s(&delivery.receipt.received_at));
     item.insert("version".into(), n(version));
     item
 }

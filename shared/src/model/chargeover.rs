@@ -185,7 +185,9 @@ pub struct MainContactChange<'a> {
     pub customer: Customer<'a>,
     /// `data.user`; `None` when absent or null.
     pub contact: Option<Contact<'a>>,
-    /// The main contact's user id; `None` when 0 (no main contact) or unknown.
+    /// The main contact's user id: `data.customer.superuser_id`, else
+    /// `data.user.user_id`, else `user_id` (in `data` or at the top level),
+    /// the first that is non-zero; `None` when none is.
     pub superuser_id: Option<u64>,
 }
 
@@ -214,7 +216,11 @@ impl<'a> MainContactChange<'a> {
         let context_id_at = root.key("context_id");
         match &event.context_id {
             Field::Value(Id(0)) => problems.push(&context_id_at, "must be a positive integer"),
-            other => other.check_required(&context_id_at, &mut problems),
+            missing @ (Field::Absent | Field::Null) => {
+                missing.check_required(&context_id_at, &mut problems)
+            }
+            // A value, or a wrong type the type check has reported.
+            Field::Value(_) | Field::Invalid(_) => {}
         }
 
         let data_at = root.key("data");
@@ -264,11 +270,12 @@ impl<'a> MainContactChange<'a> {
         match (customer, customer_id) {
             (Some(customer), Some(customer_id)) => Ok(MainContactChange {
                 customer_id,
-                superuser_id: customer
-                    .superuser_id
-                    .value()
-                    .map(|id| id.0)
-                    .filter(|&id| id != 0),
+                superuser_id: main_contact_id(&[
+                    &customer.superuser_id,
+                    contact.as_ref().map_or(&Field::Absent, |c| &c.user_id),
+                    &data.user_id,
+                    &event.user_id,
+                ]),
                 customer,
                 contact,
             }),
@@ -299,6 +306,16 @@ impl<'a> MainContactChange<'a> {
     }
 }
 
+/// The main contact's user id: the first of `candidates` that is a non-zero
+/// id (ChargeOver writes 0 for "no main contact").
+fn main_contact_id(candidates: &[&Field<'_, Id>]) -> Option<u64> {
+    candidates
+        .iter()
+        .filter_map(|field| field.value())
+        .map(|id| id.0)
+        .find(|&id| id != 0)
+}
+
 fn expect_text(
     field: &Field<'_, Text<'_>>,
     expected: &str,
@@ -314,7 +331,7 @@ fn expect_text(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::attribute::ToAttribute;
+    use crate::json::tests::attr;
     use serde_json::{json, Value};
 
     fn sample() -> Value {
@@ -340,14 +357,11 @@ mod tests {
 
     #[test]
     fn typical_delivery_validates() {
-        let body = sample().to_attribute();
+        let body = attr(sample());
         let change = MainContactChange::read(&body).unwrap();
         assert_eq!(change.customer_id, 413);
         assert_eq!(change.superuser_id, Some(770));
-        assert_eq!(
-            change.customer.extra,
-            [("custom_37", &json!("kept").to_attribute())]
-        );
+        assert_eq!(change.customer.extra, [("custom_37", &attr(json!("kept")))]);
         assert_eq!(change.customer.write_ipaddr, Field::Null);
         assert_eq!(
             change.contact.as_ref().unwrap().user_id.value(),
@@ -389,7 +403,7 @@ mod tests {
         contact.remove("password");
         let body = json!({"context_str": "customer", "context_id": 413, "event": "super",
                           "user_id": 7, "data": {"user_id": 7, "customer": customer, "user": contact}});
-        let body = body.to_attribute();
+        let body = attr(body);
         let change = MainContactChange::read(&body).unwrap();
         // Every documented field landed in a typed field, none in `extra`.
         assert!(
@@ -554,7 +568,7 @@ mod tests {
         body["data"]["customer"]["mod_datetime"] = json!("2022-10-25T08:50:45-05:00");
         body["data"]["customer"]["invoice_delivery"] = json!("fax");
         body["data"].as_object_mut().unwrap().remove("user");
-        let body = body.to_attribute();
+        let body = attr(body);
         let change = MainContactChange::read(&body).unwrap();
         assert_eq!(change.customer_id, 413);
         assert_eq!(change.superuser_id, None);
@@ -566,12 +580,7 @@ mod tests {
         // A null user is "no contact" too.
         let mut body = sample();
         body["data"]["user"] = Value::Null;
-        assert_eq!(
-            MainContactChange::read(&body.to_attribute())
-                .unwrap()
-                .contact,
-            None
-        );
+        assert_eq!(MainContactChange::read(&attr(body)).unwrap().contact, None);
     }
 
     #[test]
@@ -583,7 +592,7 @@ mod tests {
         body["data"]["customer"]["no_taxes"] = json!("maybe");
         body["data"]["customer"]["mod_datetime"] = json!("last tuesday");
         body["data"]["user"]["user_id"] = json!("abc");
-        let errors = MainContactChange::read(&body.to_attribute()).unwrap_err();
+        let errors = MainContactChange::read(&attr(body)).unwrap_err();
         assert_eq!(
             pointers(&errors),
             [
@@ -602,12 +611,12 @@ mod tests {
         let mut body = sample();
         body["context_id"] = json!(414);
         body["data"]["user"]["customer_id"] = json!(999);
-        let errors = MainContactChange::read(&body.to_attribute()).unwrap_err();
+        let errors = MainContactChange::read(&attr(body)).unwrap_err();
         assert_eq!(pointers(&errors), ["/data/customer/customer_id"]);
 
         let mut body = sample();
         body["data"]["user"]["customer_id"] = json!(999);
-        let errors = MainContactChange::read(&body.to_attribute()).unwrap_err();
+        let errors = MainContactChange::read(&attr(body)).unwrap_err();
         assert_eq!(pointers(&errors), ["/data/user/customer_id"]);
 
         let mut body = sample();
@@ -616,7 +625,7 @@ mod tests {
             .as_object_mut()
             .unwrap()
             .remove("customer_id");
-        let errors = MainContactChange::read(&body.to_attribute()).unwrap_err();
+        let errors = MainContactChange::read(&attr(body)).unwrap_err();
         assert_eq!(
             pointers(&errors),
             ["/context_id", "/data/customer/customer_id"]
@@ -625,8 +634,50 @@ mod tests {
         let mut body = sample();
         body["context_id"] = json!(0);
         body["data"]["customer"]["customer_id"] = json!(0);
-        let errors = MainContactChange::read(&body.to_attribute()).unwrap_err();
+        let errors = MainContactChange::read(&attr(body)).unwrap_err();
         assert_eq!(pointers(&errors), ["/context_id", "/data/user/customer_id"]);
+    }
+
+    #[test]
+    fn a_context_id_of_the_wrong_type_is_reported_once() {
+        for wrong in [json!("abc"), json!(-3), json!([413]), json!(413.5)] {
+            let mut body = sample();
+            body["context_id"] = wrong.clone();
+            let errors = MainContactChange::read(&attr(body)).unwrap_err();
+            assert_eq!(pointers(&errors), ["/context_id"], "{wrong}");
+        }
+    }
+
+    #[test]
+    fn the_main_contact_id_is_the_first_non_zero_candidate() {
+        let with = |superuser: Value, user: Option<Value>, data_user: Value, top_user: Value| {
+            let mut body = sample();
+            body["data"]["customer"]["superuser_id"] = superuser;
+            match user {
+                Some(user_id) => body["data"]["user"]["user_id"] = user_id,
+                None => {
+                    body["data"].as_object_mut().unwrap().remove("user");
+                }
+            }
+            body["data"]["user_id"] = data_user;
+            body["user_id"] = top_user;
+            MainContactChange::read(&attr(body)).unwrap().superuser_id
+        };
+        let absent = Value::Null;
+        assert_eq!(
+            with(json!(770), Some(json!(771)), json!(772), json!(773)),
+            Some(770)
+        );
+        assert_eq!(
+            with(json!(0), Some(json!(771)), json!(772), json!(773)),
+            Some(771)
+        );
+        assert_eq!(
+            with(json!(0), Some(json!("0")), json!(772), json!(773)),
+            Some(772)
+        );
+        assert_eq!(with(json!(""), None, json!(0), json!("773")), Some(773));
+        assert_eq!(with(json!(0), None, absent.clone(), absent), None);
     }
 
     #[test]
@@ -642,7 +693,7 @@ mod tests {
                 vec!["/data/customer", "/data/user"],
             ),
         ] {
-            let errors = MainContactChange::read(&body.to_attribute()).unwrap_err();
+            let errors = MainContactChange::read(&attr(body)).unwrap_err();
             assert_eq!(pointers(&errors), expected);
         }
     }

@@ -148,6 +148,9 @@ pub struct SourceDateTime<'a> {
     moment: Moment,
 }
 
+/// 0001-01-01T00:00:00Z.
+const YEAR_ONE: Timestamp = Timestamp::constant(-62_135_596_800, 0);
+
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Moment {
     /// Carries its own offset.
@@ -176,9 +179,19 @@ impl SourceDateTime<'_> {
         }
     }
 
+    /// The instant as stored to order deliveries by: RFC 3339 in UTC with
+    /// every fractional digit (nanoseconds), always the same width, so that
+    /// comparing the texts (as a DynamoDB condition does) compares the instants.
+    pub fn sortable_utc(&self, zone: &TimeZone) -> String {
+        self.instant(zone)
+            .strftime("%Y-%m-%dT%H:%M:%S%.9fZ")
+            .to_string()
+    }
+
     fn parse(text: &str) -> Option<Moment> {
         if let Ok(ts) = text.parse::<Timestamp>() {
-            return Some(Moment::Instant(ts));
+            // Years before 1 would not print in four digits.
+            return (ts >= YEAR_ONE).then_some(Moment::Instant(ts));
         }
         // jiff accepts both the space and the `T` separator here.
         let local = text.parse::<civil::DateTime>().ok()?;
@@ -247,7 +260,9 @@ impl<'a> FieldKind<'a> for DeliveryMethod<'a> {
     }
 }
 
-/// OCC's `_actionCode` on sub-entities of a changes-only delivery.
+/// OCC's `_actionCode` on sub-entities of a changes-only delivery. It may sit
+/// in any object, so it is checked wherever it is (`occ::action_code_problems`)
+/// rather than as a field of the models.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ActionCode {
     Create,
@@ -255,20 +270,10 @@ pub enum ActionCode {
     Delete,
 }
 
-impl ToAttribute for ActionCode {
-    fn to_attribute(&self) -> AttributeValue {
-        self.as_str().to_attribute()
-    }
-}
-
 impl ActionCode {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ActionCode::Create => "CREATE",
-            ActionCode::Update => "UPDATE",
-            ActionCode::Delete => "DELETE",
-        }
-    }
+    /// The member that carries it.
+    pub const MEMBER: &'static str = "_actionCode";
+    pub const EXPECTED: &'static str = "one of CREATE, UPDATE, DELETE";
 
     pub fn parse(text: &str) -> Option<Self> {
         match text {
@@ -278,13 +283,9 @@ impl ActionCode {
             _ => None,
         }
     }
-}
 
-impl FieldKind<'_> for ActionCode {
-    const EXPECTED: &'static str = "one of CREATE, UPDATE, DELETE";
-    const BLANK_IS_NULL: bool = false;
-
-    fn read(value: &AttributeValue) -> Option<Self> {
+    /// The code of an attribute, if it is a valid one.
+    pub fn read(value: &AttributeValue) -> Option<Self> {
         ActionCode::parse(value.as_s().ok()?)
     }
 }
@@ -391,9 +392,11 @@ mod tests {
     use crate::model::Field;
     use serde_json::{json, Value};
 
+    use crate::json::tests::attr;
+
     /// Reads `value` as parsed (leaked: a test's values live to its end).
     fn read<T: FieldKind<'static>>(value: Value) -> Field<'static, T> {
-        Field::read(Box::leak(Box::new(value.to_attribute())))
+        Field::read(Box::leak(Box::new(attr(value))))
     }
 
     #[test]
@@ -480,10 +483,26 @@ mod tests {
             .unwrap();
         assert_eq!(utc.instant(&chicago), offset.instant(&chicago));
 
+        // Stored at full precision, fixed width: text order is time order.
+        let fraction = read::<SourceDateTime>(json!("2022-10-25T13:50:45.5Z"))
+            .into_value()
+            .unwrap();
+        assert_eq!(
+            fraction.sortable_utc(&chicago),
+            "2022-10-25T13:50:45.500000000Z"
+        );
+        assert_eq!(utc.sortable_utc(&chicago), "2022-10-25T13:50:45.000000000Z");
+        assert!(utc.sortable_utc(&chicago) < fraction.sortable_utc(&chicago));
+        assert_eq!(
+            local.sortable_utc(&chicago),
+            "2017-10-05T22:51:22.000000000Z"
+        );
+
         for bad in [
             json!("yesterday"),
             json!("2017-13-05 17:51:22"),
             json!(20171005),
+            json!("-0001-01-01T00:00:00Z"),
         ] {
             assert!(matches!(read::<SourceDateTime>(bad), Field::Invalid(_)));
         }
@@ -502,11 +521,11 @@ mod tests {
     #[test]
     fn action_codes_are_strict() {
         assert_eq!(
-            read::<ActionCode>(json!("DELETE")),
-            Field::Value(ActionCode::Delete)
+            ActionCode::read(&AttributeValue::S("DELETE".into())),
+            Some(ActionCode::Delete)
         );
         for bad in [json!("delete"), json!(""), json!("MERGE"), json!(1)] {
-            assert!(matches!(read::<ActionCode>(bad), Field::Invalid(_)));
+            assert_eq!(ActionCode::read(&attr(bad)), None);
         }
     }
 

@@ -3,6 +3,7 @@
 
 mod field;
 mod kinds;
+mod numbers;
 mod pointer;
 
 pub mod chargeover;
@@ -14,4 +15,5 @@ pub use kinds::{
     ActionCode, AnyList, AnyObject, BoolOrText, Choice, DeliveryMethod, Flag, Id, Money, Secret,
     SourceDateTime, Tags, Text, TextOrNumber,
 };
+pub use numbers::unstorable_numbers;
 pub use pointer::{FieldError, Pointer, Problems};

@@ -75,7 +75,6 @@ payload_model! {
 payload_model! {
     /// `parentOrganization` and the items of `ancestorOrganizations`.
     pub struct OrganizationRef<'a> {
-        _actionCode: ActionCode,
         active: Flag,
         externalOrganizationId: Text<'a>,
         id: Text<'a>,
@@ -134,7 +133,6 @@ payload_model! {
 payload_model! {
     /// Items of `members` and `secondaryMembers`.
     pub struct Member<'a> {
-        _actionCode: ActionCode,
         customerContactId: Text<'a>,
         repositoryId: Text<'a>,
     }
@@ -142,7 +140,6 @@ payload_model! {
 
 payload_model! {
     pub struct RelativeRole<'a> {
-        _actionCode: ActionCode,
         function: Text<'a>,
         repositoryId: Text<'a>,
     }
@@ -158,7 +155,6 @@ payload_model! {
 
 payload_model! {
     pub struct SecondaryAddressDetail<'a> {
-        _actionCode: ActionCode,
         address1: Text<'a>,
         address2: Text<'a>,
         address3: Text<'a>,
@@ -176,7 +172,6 @@ payload_model! {
 
 payload_model! {
     pub struct AddressType<'a> {
-        _actionCode: ActionCode,
         displayName: Text<'a>,
         id: Text<'a>,
         repositoryId: Text<'a>,
@@ -185,7 +180,6 @@ payload_model! {
 
 payload_model! {
     pub struct ShippingMethod<'a> {
-        _actionCode: ActionCode,
         displayName: Text<'a>,
         id: Text<'a>,
     }
@@ -201,7 +195,6 @@ payload_model! {
 
 payload_model! {
     pub struct SiteProperties<'a> {
-        _actionCode: ActionCode,
         approvalRequired: Flag,
         contract: Contract<'a>,
         delegateApprovalManagement: Flag,
@@ -243,8 +236,9 @@ impl<'a> OrganizationChange<'a> {
         event
             .organization
             .check_required(&organization_at, &mut problems);
+        check_action_codes(body, &root, &mut problems);
         let Some(organization) = event.organization.into_value() else {
-            return Err(problems.into_vec());
+            return Err(sorted(problems));
         };
         let id_at = organization_at.key("id");
         let organization_id = match &organization.id {
@@ -256,7 +250,9 @@ impl<'a> OrganizationChange<'a> {
                 None
             }
         };
-        problems.finish(())?;
+        if !problems.is_empty() {
+            return Err(sorted(problems));
+        }
         match organization_id {
             Some(organization_id) => Ok(OrganizationChange {
                 organization_id,
@@ -270,10 +266,40 @@ impl<'a> OrganizationChange<'a> {
     }
 }
 
+/// Every `_actionCode`, at any depth and in any object (known to the schema
+/// or not), must be one of the three codes: the merge acts on it.
+fn check_action_codes(value: &AttributeValue, at: &Pointer<'_>, problems: &mut Problems) {
+    match value {
+        AttributeValue::M(members) => {
+            for (key, member) in members {
+                let here = at.key(key);
+                if key == ActionCode::MEMBER && ActionCode::read(member).is_none() {
+                    problems.push(&here, format!("must be {}", ActionCode::EXPECTED));
+                }
+                check_action_codes(member, &here, problems);
+            }
+        }
+        AttributeValue::L(items) => {
+            for (index, item) in items.iter().enumerate() {
+                check_action_codes(item, &at.index(index), problems);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Problems in pointer order: members are visited in no set order.
+fn sorted(problems: Problems) -> Vec<FieldError> {
+    let mut problems = problems.into_vec();
+    problems.sort_by(|a, b| a.pointer.cmp(&b.pointer));
+    problems
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::attribute::ToAttribute;
+    use crate::json::tests::attr;
     use serde_json::{json, Value};
 
     /// The seed document's example, verbatim.
@@ -297,7 +323,7 @@ mod tests {
 
     #[test]
     fn seed_example_validates_with_nothing_unknown() {
-        let body = seed_example().to_attribute();
+        let body = attr(seed_example());
         let change = OrganizationChange::read(&body).unwrap();
         assert_eq!(change.organization_id, "or-300007");
         assert!(change.organization.extra.is_empty());
@@ -305,7 +331,7 @@ mod tests {
         // Stored back as sent.
         assert_eq!(
             change.organization.to_attribute(),
-            seed_example()["organization"].to_attribute()
+            attr(seed_example()["organization"].clone())
         );
     }
 
@@ -341,14 +367,14 @@ mod tests {
                 "phoneNumber": "g", "postalCode": "h", "repositoryId": "i", "state": "TX"},
             "useAllShippingMethodsFromSite": true, "orderPriceLimit": 2500
         }});
-        let stored = body.to_attribute();
+        let stored = attr(body.clone());
         let change = OrganizationChange::read(&stored).unwrap();
         let org = &change.organization;
         let site = org.siteOrganizationProperties.value().unwrap()[0]
             .value()
             .unwrap();
         let properties = site.properties.value().unwrap();
-        assert_eq!(properties._actionCode, Field::Value(ActionCode::Update));
+        assert_eq!(properties.extra, [("_actionCode", &attr(json!("UPDATE")))]);
         assert_eq!(
             properties.useAllShippingMethodsFromSite,
             Field::Value(BoolOrText::Text("true"))
@@ -356,9 +382,10 @@ mod tests {
         let secondary = org.secondaryAddresses.value().unwrap()[0].value().unwrap();
         let detail = secondary.address.value().unwrap();
         assert_eq!(detail.types.value().unwrap().len(), 1);
-        assert!(detail.extra.is_empty() && secondary.extra.is_empty());
+        assert_eq!(detail.extra, [("_actionCode", &attr(json!("CREATE")))]);
+        assert!(secondary.extra.is_empty());
         assert!(org.extra.is_empty());
-        assert_eq!(org.to_attribute(), body["organization"].to_attribute());
+        assert_eq!(org.to_attribute(), attr(body["organization"].clone()));
     }
 
     #[test]
@@ -372,7 +399,7 @@ mod tests {
             "useAllShippingMethodsFromSite": 1,
             "members": {}
         }});
-        let errors = OrganizationChange::read(&body.to_attribute()).unwrap_err();
+        let errors = OrganizationChange::read(&attr(body)).unwrap_err();
         assert_eq!(
             pointers(&errors),
             [
@@ -388,6 +415,30 @@ mod tests {
     }
 
     #[test]
+    fn action_codes_are_checked_in_every_object() {
+        let body = json!({"organization": {
+            "id": "or-1",
+            "billingAddress": {"_actionCode": "MERGE", "city": "Austin"},
+            "customThings": [{"_actionCode": "Delete", "id": "x1"},
+                             {"_actionCode": "DELETE", "id": "x2"},
+                             {"nested": {"deeper": [{"_actionCode": null}]}}],
+            "parentOrganization": {"_actionCode": "UPDATE", "id": "or-0"}
+        }});
+        let errors = OrganizationChange::read(&attr(body)).unwrap_err();
+        assert_eq!(
+            pointers(&errors),
+            [
+                "/organization/billingAddress/_actionCode",
+                "/organization/customThings/0/_actionCode",
+                "/organization/customThings/2/nested/deeper/0/_actionCode",
+            ]
+        );
+        assert!(errors
+            .iter()
+            .all(|e| e.detail == "must be one of CREATE, UPDATE, DELETE"));
+    }
+
+    #[test]
     fn organization_and_id_are_required() {
         for (body, expected) in [
             (json!({}), "/organization"),
@@ -397,7 +448,7 @@ mod tests {
             (json!({"organization": {"id": 300007}}), "/organization/id"),
             (json!("organization"), ""),
         ] {
-            let errors = OrganizationChange::read(&body.to_attribute()).unwrap_err();
+            let errors = OrganizationChange::read(&attr(body)).unwrap_err();
             assert_eq!(pointers(&errors), [expected]);
         }
     }
@@ -407,7 +458,7 @@ mod tests {
         for value in [json!(true), json!("false"), json!(null)] {
             let body =
                 json!({"organization": {"id": "or-1", "useAllShippingMethodsFromSite": value}});
-            assert!(OrganizationChange::read(&body.to_attribute()).is_ok());
+            assert!(OrganizationChange::read(&attr(body)).is_ok());
         }
     }
 }

@@ -1,0 +1,96 @@
+//! What a function builds once, at start-up: the SDK settings, the secret
+//! (read now), the table client with its connection opened. A function that
+//! cannot complete start-up refuses to serve.
+
+use std::time::Duration;
+
+use aws_config::timeout::TimeoutConfig;
+use aws_config::BehaviorVersion;
+use aws_sdk_dynamodb::config::SharedHttpClient;
+use aws_sdk_dynamodb::error::DisplayErrorContext;
+use thiserror::Error;
+
+use crate::config::{CommonConfig, ConfigError};
+use crate::secret::{LoadError, SecretStore, WebhookKeys};
+use crate::table::Table;
+
+#[derive(Debug, Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Secret(#[from] LoadError),
+    #[error("the HTTPS client could not be built: {0}")]
+    HttpClient(String),
+    #[error("table {0} does not exist")]
+    NoTable(String),
+}
+
+/// Ends the process when start-up cannot complete: a function that is not
+/// fully configured must not serve (it would run open or lose deliveries).
+pub fn or_refuse_to_start<T, E: Into<StartError>>(result: Result<T, E>) -> T {
+    result.map_err(Into::into).unwrap_or_else(|error| {
+        tracing::error!(%error, "refusing to start");
+        eprintln!("refusing to start: {error}");
+        std::process::exit(1)
+    })
+}
+
+/// SDK settings for a function with a 14-second sender timeout: fail fast
+/// enough that the sender gets a 503 (and retries) rather than a timeout.
+pub async fn load_aws_config(http_client: SharedHttpClient) -> aws_config::SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .http_client(http_client)
+        .timeout_config(
+            TimeoutConfig::builder()
+                .connect_timeout(Duration::from_secs(2))
+                .operation_attempt_timeout(Duration::from_secs(3))
+                .operation_timeout(Duration::from_secs(8))
+                .build(),
+        )
+        .load()
+        .await
+}
+
+/// The table and the function's keys, ready to serve.
+pub async fn connect<K: WebhookKeys>(
+    config: &CommonConfig,
+) -> Result<(Table, SecretStore<K>), StartError> {
+    let http =
+        crate::https::https_client(config.trust_system_roots).map_err(StartError::HttpClient)?;
+    let aws = load_aws_config(http).await;
+    let table = Table::new(aws_sdk_dynamodb::Client::new(&aws), &config.table_name);
+    // Both are round trips; made together, init waits for the longer one only.
+    let (keys, primed) = tokio::join!(
+        SecretStore::load(&config.secret, || aws_sdk_secretsmanager::Client::new(&aws)),
+        prime(&table)
+    );
+    primed?;
+    Ok((table, keys?))
+}
+
+/// Opens the connection (TLS included) during init so the first delivery
+/// does not pay for it, and checks the table exists. A missing table stops
+/// the function; any other failure is left for the first delivery to retry.
+pub async fn prime(table: &Table) -> Result<(), StartError> {
+    let described = table
+        .client
+        .describe_table()
+        .table_name(&table.name)
+        .send()
+        .await;
+    match described {
+        Ok(_) => Ok(()),
+        Err(error)
+            if error
+                .as_service_error()
+                .is_some_and(|e| e.is_resource_not_found_exception()) =>
+        {
+            Err(StartError::NoTable(table.name.clone()))
+        }
+        Err(error) => {
+            tracing::warn!(error = %DisplayErrorContext(&error), "could not prime the DynamoDB connection");
+            Ok(())
+        }
+    }
+}

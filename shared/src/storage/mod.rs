@@ -1,0 +1,91 @@
+//! What both functions write to DynamoDB the same way: the event record,
+//! quarantine items, transactions and their retries, and how a failed write
+//! is answered.
+
+mod items;
+mod quarantine;
+mod retry;
+mod transaction;
+
+use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use thiserror::Error;
+
+use crate::model::FieldError;
+use crate::receipt::Receipt;
+use crate::response::{Outcome, Rejection};
+
+pub use items::{event_item, Item};
+pub use quarantine::{quarantine_refused, QuarantineItem, QuarantineStore};
+pub use retry::{Busy, Retries, ATTEMPT_RESERVE};
+pub use transaction::{is_transaction_conflict, Transacted};
+
+#[derive(Debug, Error)]
+pub enum StoreError {
+    /// Timeouts, network, server errors (after the SDK's own retries): the
+    /// sender should retry.
+    #[error("DynamoDB request failed: {0}")]
+    Unavailable(String),
+    /// DynamoDB refused the item itself: retrying cannot help, so the
+    /// delivery is refused and quarantined instead.
+    #[error("DynamoDB cannot store the delivery: {0}")]
+    Unstorable(String),
+    /// Still busy (conflicts, throttling) when the deadline left no time for
+    /// another attempt.
+    #[error("gave up after {attempts} attempts ({}): out of time", busy.as_str())]
+    OutOfTime { attempts: u32, busy: Busy },
+    /// A stored item this code cannot read (a hand edit, another writer): it
+    /// needs a person, and is never overwritten.
+    #[error("corrupt state: {pk} has an unreadable `{attribute}` attribute")]
+    CorruptState { pk: String, attribute: &'static str },
+}
+
+impl StoreError {
+    pub fn from_sdk<E, R>(error: SdkError<E, R>) -> Self
+    where
+        E: std::error::Error + ProvideErrorMetadata + 'static,
+        R: std::fmt::Debug,
+    {
+        match error.as_service_error() {
+            Some(service) if service.code() == Some("ValidationException") => {
+                StoreError::Unstorable(
+                    service
+                        .message()
+                        .unwrap_or("ValidationException")
+                        .to_owned(),
+                )
+            }
+            _ => StoreError::Unavailable(DisplayErrorContext(&error).to_string()),
+        }
+    }
+}
+
+impl From<StoreError> for Rejection {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Unstorable(reason) => Rejection::InvalidPayload(vec![FieldError {
+                pointer: String::new(),
+                detail: format!("cannot be stored: {reason}"),
+            }]),
+            StoreError::Unavailable(_)
+            | StoreError::OutOfTime { .. }
+            | StoreError::CorruptState { .. } => Rejection::StorageUnavailable,
+        }
+    }
+}
+
+/// A write's result as the answer. A failure is logged with its cause for the
+/// operator: the answer only says 503 or 422.
+pub fn written(
+    result: Result<Outcome, StoreError>,
+    receipt: &Receipt,
+) -> Result<Outcome, Rejection> {
+    result.map_err(|error| {
+        match &error {
+            StoreError::CorruptState { .. } => {
+                tracing::error!(event_id = %receipt.event_id, %error, "corrupt state: the stored item needs a person")
+            }
+            _ => tracing::warn!(event_id = %receipt.event_id, %error, "write failed"),
+        }
+        Rejection::from(error)
+    })
+}

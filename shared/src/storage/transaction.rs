@@ -1,0 +1,171 @@
+//! One `TransactWriteItems` and how DynamoDB answered it. A cancelled
+//! transaction carries a reason per item, in request order
+//! (`CancellationReasons`); each is read as DynamoDB documents it, not as a
+//! local emulator happens to answer:
+//! - `None`: this item was not the cause;
+//! - `ConditionalCheckFailed`: its condition failed (duplicate, stale, or the
+//!   state moved on: the caller knows which);
+//! - `TransactionConflict`: another transaction held the item; the same
+//!   write may succeed shortly;
+//! - `ThrottlingError` (on-demand), `ProvisionedThroughputExceeded`:
+//!   throttled; the same write may succeed later;
+//! - `ValidationError`: the item itself cannot be written (a type or size
+//!   problem); trying again cannot help;
+//! - anything else (`ItemCollectionSizeLimitExceeded`, a code added later):
+//!   not the delivery's fault, but not known to pass by itself.
+//!
+//! The SDK retries none of these itself (it does retry top-level throttling
+//! and server errors). A Put over DynamoDB's item size is refused before the
+//! transaction starts, as a top-level `ValidationException`.
+
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{CancellationReason, TransactWriteItem};
+
+use crate::storage::{Busy, StoreError};
+use crate::table::Table;
+
+/// How a `TransactWriteItems` ended, short of an error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Transacted {
+    Applied,
+    /// Cancelled because conditions failed: whether each item's did, in
+    /// request order.
+    ConditionFailed(Vec<bool>),
+    /// Cancelled by a conflict or throttling: the same write may pass later.
+    Busy(Busy),
+}
+
+impl Table {
+    /// Sends `items` as one transaction, once.
+    pub async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<Transacted, StoreError> {
+        let result = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(Transacted::Applied),
+            Err(error) => match cancellation_reasons(&error) {
+                Some(reasons) => classify(reasons),
+                None => Err(StoreError::from_sdk(error)),
+            },
+        }
+    }
+}
+
+/// The reasons of a cancelled transaction; `None` when the error is not a
+/// cancellation.
+fn cancellation_reasons<R>(
+    error: &SdkError<TransactWriteItemsError, R>,
+) -> Option<&[CancellationReason]> {
+    match error.as_service_error()? {
+        TransactWriteItemsError::TransactionCanceledException(cancelled) => {
+            Some(cancelled.cancellation_reasons())
+        }
+        _ => None,
+    }
+}
+
+/// What the reasons of a cancellation mean for the delivery. A validation
+/// error decides first (no attempt can pass), then failed conditions (they
+/// decide the outcome whatever else happened), then what may pass later.
+fn classify(reasons: &[CancellationReason]) -> Result<Transacted, StoreError> {
+    let code = |reason: &CancellationReason| reason.code().unwrap_or("None").to_owned();
+    if let Some(invalid) = reasons.iter().find(|r| r.code() == Some("ValidationError")) {
+        return Err(StoreError::Unstorable(
+            invalid.message().unwrap_or("ValidationError").to_owned(),
+        ));
+    }
+    let failed: Vec<bool> = reasons
+        .iter()
+        .map(|r| r.code() == Some("ConditionalCheckFailed"))
+        .collect();
+    if failed.contains(&true) {
+        return Ok(Transacted::ConditionFailed(failed));
+    }
+    let any = |codes: &[&str]| {
+        reasons
+            .iter()
+            .any(|r| codes.contains(&r.code().unwrap_or("")))
+    };
+    if any(&["TransactionConflict"]) {
+        return Ok(Transacted::Busy(Busy::Conflict));
+    }
+    if any(&["ThrottlingError", "ProvisionedThroughputExceeded"]) {
+        return Ok(Transacted::Busy(Busy::Throttled));
+    }
+    let codes: Vec<String> = reasons.iter().map(code).collect();
+    Err(StoreError::Unavailable(format!(
+        "transaction cancelled: [{}]",
+        codes.join(", ")
+    )))
+}
+
+/// Whether a single-item write collided with a transaction in progress on
+/// the item (`TransactionConflictException`): the same write may pass shortly.
+pub fn is_transaction_conflict<E: ProvideErrorMetadata, R>(error: &SdkError<E, R>) -> bool {
+    error
+        .as_service_error()
+        .is_some_and(|e| e.code() == Some("TransactionConflictException"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reasons(codes: &[&str]) -> Vec<CancellationReason> {
+        codes
+            .iter()
+            .map(|code| {
+                CancellationReason::builder()
+                    .code(*code)
+                    .message(format!("{code} message"))
+                    .build()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn each_reason_as_documented() {
+        assert_eq!(
+            classify(&reasons(&["ConditionalCheckFailed", "None"])).unwrap(),
+            Transacted::ConditionFailed(vec![true, false])
+        );
+        assert_eq!(
+            classify(&reasons(&["None", "ConditionalCheckFailed"])).unwrap(),
+            Transacted::ConditionFailed(vec![false, true])
+        );
+        // A failed condition decides, whatever held the other item.
+        assert_eq!(
+            classify(&reasons(&["TransactionConflict", "ConditionalCheckFailed"])).unwrap(),
+            Transacted::ConditionFailed(vec![false, true])
+        );
+        assert_eq!(
+            classify(&reasons(&["None", "TransactionConflict"])).unwrap(),
+            Transacted::Busy(Busy::Conflict)
+        );
+        for throttled in ["ThrottlingError", "ProvisionedThroughputExceeded"] {
+            assert_eq!(
+                classify(&reasons(&["None", throttled])).unwrap(),
+                Transacted::Busy(Busy::Throttled),
+                "{throttled}"
+            );
+        }
+        assert!(matches!(
+            classify(&reasons(&["ConditionalCheckFailed", "ValidationError"])),
+            Err(StoreError::Unstorable(message)) if message == "ValidationError message"
+        ));
+        for unknown in [
+            &["None", "ItemCollectionSizeLimitExceeded"][..],
+            &[],
+            &["None", "None"],
+        ] {
+            assert!(matches!(
+                classify(&reasons(unknown)),
+                Err(StoreError::Unavailable(_))
+            ));
+        }
+    }
+}
