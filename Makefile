@@ -11,16 +11,17 @@ export AWS_DEFAULT_REGION ?= us-east-1
 
 .PHONY: test run build bench tools lint unit-and-integration template-check events
 
-## The whole suite: formatting, clippy, unit and integration tests (moto is
+## The whole suite: formatting, clippy, unused dependencies, unit and integration tests (moto is
 ## started and stopped by the run), every events/ file, and the template checks.
 test: tools lint unit-and-integration template-check
 
 tools:
 	@scripts/bootstrap.sh
 
-lint:
+lint: tools
 	cargo fmt --all --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
+	cargo machete
 
 unit-and-integration: tools
 	scripts/with-moto.sh cargo test --workspace --locked
