@@ -9,11 +9,11 @@ export CARGO_TARGET_DIR ?= $(CURDIR)/target
 export SAM_CLI_TELEMETRY := 0
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: test run build bench tools lint unit-and-integration template-check events
+.PHONY: test run build bench tools lint unit-and-integration template-check smoke events
 
 ## The whole suite: formatting, clippy, unused dependencies, unit and integration tests (moto is
 ## started and stopped by the run), every events/ file, and the template checks.
-test: tools lint unit-and-integration template-check
+test: tools lint unit-and-integration template-check smoke
 
 tools:
 	@scripts/bootstrap.sh
@@ -32,6 +32,10 @@ template-check: tools
 	  cfn-lint template.yaml && echo "template.yaml: sam validate --lint and cfn-lint clean"; \
 	else echo "no template.yaml yet"; fi
 
+## The README's local commands, run as written against `make run`'s stack.
+smoke: tools
+	python3 scripts/smoke.py
+
 ## Serves both functions with `cargo lambda watch` against a local moto.
 run: tools
 	scripts/run-local.sh
@@ -45,6 +49,7 @@ build: tools
 bench: tools
 	scripts/bench.sh
 
-## Regenerates events/ (signatures computed with Python's hmac).
-events:
-	python3 scripts/make-events.py
+## Regenerates events/ (signatures with Python's hmac, the encrypted sample
+## with the cryptography package from .venv/, checked against the SDK vector).
+events: tools
+	.venv/bin/python scripts/make-events.py

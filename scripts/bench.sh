@@ -152,6 +152,7 @@ if wants runtime; then
   scripts/moto.sh start "$moto_port"
   export MOTO_ENDPOINT="http://127.0.0.1:$moto_port"
   export AWS_ENDPOINT_URL_DYNAMODB="$MOTO_ENDPOINT" AWS_ENDPOINT_URL_SECRETS_MANAGER="$MOTO_ENDPOINT"
+  export AWS_ENDPOINT_URL_S3="$MOTO_ENDPOINT" PAYLOAD_BUCKET=webhook-payloads-bench
   export AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
   export TABLE_NAME=webhooks-bench
   export CHARGEOVER_WEBHOOK_SECRET_ID=chargeover-webhook-secret OCC_WEBHOOK_SECRET_ID=occ-webhook-secret

@@ -17,4 +17,5 @@ for expected in json.loads((root / "events" / "expected.json").read_text()):
         if key not in ("user-agent",)
     )
     print(f"  # {name}: expect {expected['status']}" + (f" {expected['outcome']}" if expected["outcome"] else ""))
-    print(f"  curl -sS -i {base}/{expected['function']}/ {headers} --data-binary @events/bodies/{name}.json")
+    body = next((root / "events" / "bodies").glob(f"{name}.*")).relative_to(root)
+    print(f"  curl -sS -i {base}/{expected['function']}/ {headers} --data-binary @{body}")

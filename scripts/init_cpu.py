@@ -23,9 +23,9 @@ import statistics
 import subprocess
 
 PASSED_ON = (
-    "TABLE_NAME", "CHARGEOVER_WEBHOOK_SECRET_ID", "OCC_WEBHOOK_SECRET_ID", "AWS_REGION",
-    "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL_DYNAMODB",
-    "AWS_ENDPOINT_URL_SECRETS_MANAGER", "PATH",
+    "TABLE_NAME", "PAYLOAD_BUCKET", "CHARGEOVER_WEBHOOK_SECRET_ID", "OCC_WEBHOOK_SECRET_ID",
+    "AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_ENDPOINT_URL_DYNAMODB",
+    "AWS_ENDPOINT_URL_SECRETS_MANAGER", "AWS_ENDPOINT_URL_S3", "PATH",
 )
 # (bundle, directory) as openssl-probe finds them on Debian/Ubuntu and on Amazon Linux.
 STORES = (("/etc/ssl/certs/ca-certificates.crt", "/etc/ssl/certs"),

@@ -3,15 +3,19 @@
 events for `sam local invoke -e` and `cargo lambda invoke --data-file`, the raw
 bodies beside them (for curl), and expected.json (the status each must get).
 
-Signatures are computed here with Python's hmac, independently of the Rust
-code under test. The secrets are the local development ones (scripts/local.env).
-Run again after changing a sample: python3 scripts/make-events.py
+Signatures are computed here with Python's hmac, and the encrypted sample
+with the `cryptography` package's AES, independently of the Rust code under
+test (the feedback loop below is first checked against the official
+ChargeOver SDK's vector). The secrets are the local development ones
+(scripts/local.env). Run again after changing a sample: `make events`.
 """
 import base64
 import hashlib
 import hmac
 import json
 import pathlib
+
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 EVENTS = ROOT / "events"
@@ -66,6 +70,33 @@ def api_event(path, headers, body, user_agent):
     }
 
 
+def ofb8(key, iv, data):
+    """AES in OFB mode with 8-bit feedback (PHP mcrypt's `ofb`): each byte
+    XORed with the first byte of E(register), which then shifts in."""
+    encryptor = Cipher(algorithms.AES(key), modes.ECB()).encryptor()
+    register, out = bytes(iv), bytearray()
+    for byte in data:
+        keystream = encryptor.update(register)[0]
+        out.append(byte ^ keystream)
+        register = register[1:] + bytes([keystream])
+    return bytes(out)
+
+
+def check_against_the_sdk_vector():
+    vectors = ROOT / "functions" / "chargeover-main-contact" / "tests" / "vectors"
+    sealed = base64.b64decode((vectors / "chargeover-encrypted-customer-insert.b64").read_text())
+    plain = (vectors / "chargeover-encrypted-customer-insert.plain.json").read_bytes()
+    assert ofb8(b"KsF52NuytfWnevljo0MXCcbJLEUZDBdg", sealed[:16], sealed[16:]) == plain, \
+        "OFB-8 does not reproduce the ChargeOver SDK's vector"
+
+
+def encrypted(body, key=CHARGEOVER_TOKEN):
+    """The body as ChargeOver sends it encrypted: base64(IV || ciphertext);
+    the IV is derived from the body so the sample is the same on every run."""
+    iv = hashlib.sha256(body.encode()).digest()[:16]
+    return base64.b64encode(iv + ofb8(key.encode(), iv, body.encode())).decode()
+
+
 def compact(value):
     return json.dumps(value, separators=(",", ":"))
 
@@ -95,8 +126,14 @@ def chargeover_events():
     key = {"x-chargeover-key": CHARGEOVER_TOKEN, "x-chargeover-source": "example.chargeover.com"}
     wrong_event = chargeover_body(customer_id=414)
     wrong_event["event"] = "delete"
+    # Encryption on: the envelope carries `security_salt`, not the token; the
+    # ciphertext authenticates it.
+    secret_body = chargeover_body(customer_id=415, mod_datetime="2017-10-06 09:30:00")
+    secret_body["security_salt"] = secret_body.pop("security_token").replace("key", "salt")
+    sealed = encrypted(compact(secret_body))
     return [
         ("chargeover-valid", key, valid, 200, "applied"),
+        ("chargeover-encrypted", {"content-type": "text/plain"}, sealed, 200, "applied"),
         ("chargeover-duplicate", key, valid, 200, "duplicate"),
         ("chargeover-wrong-token", {**key, "x-chargeover-key": "not-the-secret"},
          compact(chargeover_body(token="not-the-secret")), 401, None),
@@ -148,6 +185,7 @@ def occ_events():
 
 
 def main():
+    check_against_the_sdk_vector()
     # In order: a duplicate follows the delivery it repeats.
     expected = []
     for name, headers, body, status, outcome in chargeover_events():
@@ -161,7 +199,8 @@ def main():
 
 def write(name, event, body):
     (EVENTS / f"{name}.json").write_text(json.dumps(event, indent=2) + "\n")
-    (EVENTS / "bodies" / f"{name}.json").write_text(body)
+    extension = "json" if body.startswith("{") else "txt"
+    (EVENTS / "bodies" / f"{name}.{extension}").write_text(body)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make run`: moto on loopback with the table and both secrets, then both
+# `make run`: moto on loopback with the table, the payload bucket and both secrets, then both
 # functions under `cargo lambda watch` (reloaded on change). Ctrl-C stops all.
 #   MOTO_PORT (default 5000) and INVOKE_PORT (default 9000) choose the ports.
 set -euo pipefail
@@ -28,8 +28,10 @@ export MOTO_ENDPOINT="http://127.0.0.1:$moto_port"
 # credentials for moto, and the deployed configuration path (Secrets Manager).
 export AWS_ENDPOINT_URL_DYNAMODB="$MOTO_ENDPOINT"
 export AWS_ENDPOINT_URL_SECRETS_MANAGER="$MOTO_ENDPOINT"
+export AWS_ENDPOINT_URL_S3="$MOTO_ENDPOINT"
 export AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
 export TABLE_NAME="${TABLE_NAME:-webhooks-local}"
+export PAYLOAD_BUCKET="${PAYLOAD_BUCKET:-webhook-payloads-local}"
 export CHARGEOVER_WEBHOOK_SECRET_ID=chargeover-webhook-secret
 export OCC_WEBHOOK_SECRET_ID=occ-webhook-secret
 # Function logs at info; cargo lambda's own at warn.
@@ -58,13 +60,25 @@ done
 
 cat <<MSG
 
-Local webhook URLs (moto at $MOTO_ENDPOINT, table $TABLE_NAME):
+Local webhook URLs (moto at $MOTO_ENDPOINT, table $TABLE_NAME, bucket $PAYLOAD_BUCKET):
   ChargeOver main contact: $base/chargeover-main-contact/
   OCC organization:        $base/occ-organization/
 
 Post the sample events (status expected in events/expected.json):
 MSG
 python3 scripts/curl-lines.py "$base"
+echo
+echo "The same with cargo lambda invoke (the address is needed: its default is [::1]):"
+echo "  cargo lambda invoke -A 127.0.0.1 -P $invoke_port --data-file events/chargeover-valid.json chargeover-main-contact"
+echo "  cargo lambda invoke -A 127.0.0.1 -P $invoke_port --data-file events/occ-full.json occ-organization"
+echo
+echo "See and repair what arrived with the admin CLI (README, Operating):"
+admin="AWS_ENDPOINT_URL=$MOTO_ENDPOINT AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing cargo run -q -p webhook-admin -- --table $TABLE_NAME --bucket $PAYLOAD_BUCKET"
+for command in "state chargeover 413" "history chargeover 413" "state occ or-300007" \
+  "history occ or-300007" "quarantine list --all" "quarantine show <event_id>" \
+  "quarantine replay --all --dry-run" "gc"; do
+  echo "  $admin $command"
+done
 echo
 echo "Ctrl-C stops cargo lambda watch and moto."
 wait "$watch_pid"

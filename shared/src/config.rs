@@ -47,6 +47,10 @@ pub struct SecretVars {
 #[derive(Debug, Clone)]
 pub struct CommonConfig {
     pub table_name: String,
+    /// The S3 bucket for documents too large for an item (`PAYLOAD_BUCKET`).
+    pub payload_bucket: String,
+    /// CloudWatch namespace of the delivery metrics (`METRICS_NAMESPACE`).
+    pub metrics_namespace: String,
     pub max_body_bytes: usize,
     /// Days event and quarantine items are kept; `None` keeps them.
     pub event_retention_days: Option<u32>,
@@ -68,6 +72,9 @@ impl CommonConfig {
     ) -> Result<Self, ConfigError> {
         let table_name =
             var(env, "TABLE_NAME").ok_or(ConfigError::Missing { name: "TABLE_NAME" })?;
+        let payload_bucket = var(env, "PAYLOAD_BUCKET").ok_or(ConfigError::Missing {
+            name: "PAYLOAD_BUCKET",
+        })?;
         let max_body_bytes = parse_or(env, "MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES)?;
         if max_body_bytes == 0 {
             return Err(ConfigError::Invalid {
@@ -101,6 +108,9 @@ impl CommonConfig {
         };
         Ok(CommonConfig {
             table_name,
+            payload_bucket,
+            metrics_namespace: var(env, "METRICS_NAMESPACE")
+                .unwrap_or_else(|| crate::metrics::DEFAULT_NAMESPACE.to_owned()),
             max_body_bytes,
             event_retention_days: (retention > 0).then_some(retention),
             secret,
@@ -166,8 +176,15 @@ mod tests {
 
     #[test]
     fn defaults_and_inline_secret() {
-        let config =
-            CommonConfig::from_env(&env(&[("TABLE_NAME", "t"), ("X_SECRET", "s")]), VARS).unwrap();
+        let config = CommonConfig::from_env(
+            &env(&[
+                ("TABLE_NAME", "t"),
+                ("PAYLOAD_BUCKET", "b"),
+                ("X_SECRET", "s"),
+            ]),
+            VARS,
+        )
+        .unwrap();
         assert_eq!(config.table_name, "t");
         assert_eq!(config.max_body_bytes, 1_048_576);
         assert_eq!(config.event_retention_days, None);
@@ -179,7 +196,11 @@ mod tests {
     fn more_roots_only_when_named_or_outside_the_commercial_partition() {
         let trusts = |pairs: &[(&str, &str)]| {
             let mut pairs = pairs.to_vec();
-            pairs.extend([("TABLE_NAME", "t"), ("X_SECRET", "s")]);
+            pairs.extend([
+                ("TABLE_NAME", "t"),
+                ("PAYLOAD_BUCKET", "b"),
+                ("X_SECRET", "s"),
+            ]);
             CommonConfig::from_env(&env(&pairs), VARS)
                 .unwrap()
                 .trust_system_roots
@@ -209,6 +230,7 @@ mod tests {
         let config = CommonConfig::from_env(
             &env(&[
                 ("TABLE_NAME", "t"),
+                ("PAYLOAD_BUCKET", "b"),
                 ("X_SECRET_ID", "arn:x"),
                 ("EVENT_RETENTION_DAYS", "30"),
                 ("MAX_BODY_BYTES", "2048"),
@@ -225,36 +247,44 @@ mod tests {
 
     #[test]
     fn refuses_to_start_without_a_usable_setting() {
-        let cases: [(&[(&str, &str)], &str); 6] = [
-            (&[("X_SECRET", "s")], "TABLE_NAME is required"),
-            (&[("TABLE_NAME", "t")], "no webhook secret is configured"),
+        type Vars<'a> = &'a [(&'a str, &'a str)];
+        const BASE: [(&str, &str); 2] = [("TABLE_NAME", "t"), ("PAYLOAD_BUCKET", "b")];
+        let cases: [(Vars, Vars, &str); 7] = [
             (
-                &[("TABLE_NAME", "t"), ("X_SECRET", "  ")],
+                &[("PAYLOAD_BUCKET", "b")],
+                &[("X_SECRET", "s")],
+                "TABLE_NAME is required",
+            ),
+            (
+                &[("TABLE_NAME", "t")],
+                &[("X_SECRET", "s")],
+                "PAYLOAD_BUCKET is required",
+            ),
+            (&BASE, &[], "no webhook secret is configured"),
+            (
+                &BASE,
+                &[("X_SECRET", "  ")],
                 "no webhook secret is configured",
             ),
             (
-                &[("TABLE_NAME", "t"), ("X_SECRET", "a"), ("X_SECRET_ID", "b")],
+                &BASE,
+                &[("X_SECRET", "a"), ("X_SECRET_ID", "b")],
                 "set only one",
             ),
             (
-                &[
-                    ("TABLE_NAME", "t"),
-                    ("X_SECRET", "s"),
-                    ("MAX_BODY_BYTES", "lots"),
-                ],
+                &BASE,
+                &[("X_SECRET", "s"), ("MAX_BODY_BYTES", "lots")],
                 "MAX_BODY_BYTES is invalid",
             ),
             (
-                &[
-                    ("TABLE_NAME", "t"),
-                    ("X_SECRET", "s"),
-                    ("EVENT_RETENTION_DAYS", "-1"),
-                ],
+                &BASE,
+                &[("X_SECRET", "s"), ("EVENT_RETENTION_DAYS", "-1")],
                 "EVENT_RETENTION_DAYS is invalid",
             ),
         ];
-        for (pairs, message) in cases {
-            let error = CommonConfig::from_env(&env(pairs), VARS)
+        for (base, pairs, message) in cases {
+            let pairs: Vec<(&str, &str)> = base.iter().chain(pairs).copied().collect();
+            let error = CommonConfig::from_env(&env(&pairs), VARS)
                 .unwrap_err()
                 .to_string();
             assert!(error.contains(message), "{error}");

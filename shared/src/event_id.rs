@@ -23,6 +23,13 @@ impl EventId {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// An event id as stored (32 lowercase hex digits), e.g. to replay a
+    /// quarantined delivery under its original id.
+    pub fn parse(text: &str) -> Option<Self> {
+        let valid = text.len() == 32 && text.bytes().all(|b| HEX.contains(&b));
+        valid.then(|| EventId(text.to_owned()))
+    }
 }
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
@@ -51,5 +58,15 @@ mod tests {
         );
         assert_eq!(EventId::of(b"{\"a\":1}"), EventId::of(b"{\"a\":1}"));
         assert_ne!(EventId::of(b"{\"a\":1}"), EventId::of(b"{\"a\": 1}"));
+        let id = EventId::of(b"abc");
+        assert_eq!(EventId::parse(id.as_str()), Some(id));
+        for bad in [
+            "",
+            "BA7816BF8F01CFEA414140DE5DAE2223",
+            "ba7816bf8f01cfea414140de5dae222",
+            "zz",
+        ] {
+            assert_eq!(EventId::parse(bad), None, "{bad}");
+        }
     }
 }

@@ -4,9 +4,11 @@
 pub mod attribute;
 pub mod config;
 pub mod deadline;
+pub mod document;
 pub mod event_id;
 pub mod https;
 pub mod json;
+pub mod metrics;
 pub mod model;
 pub mod receipt;
 pub mod redact;

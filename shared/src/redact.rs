@@ -9,6 +9,18 @@ pub const SECRET_KEYS: [&str; 3] = ["password", "security_token", "security_salt
 
 pub const MASK: &str = "[REDACTED]";
 
+/// A parsed body as it may be stored: every secret member removed, and
+/// refused (422) if it holds a number DynamoDB cannot store.
+pub fn storable(mut payload: AttributeValue) -> Result<AttributeValue, crate::Rejection> {
+    redact(&mut payload);
+    let unstorable = crate::model::unstorable_numbers(&payload);
+    if unstorable.is_empty() {
+        Ok(payload)
+    } else {
+        Err(crate::Rejection::InvalidPayload(unstorable))
+    }
+}
+
 /// Removes every secret member from a parsed payload, at any depth.
 pub fn redact(value: &mut AttributeValue) {
     match value {
@@ -23,10 +35,11 @@ pub fn redact(value: &mut AttributeValue) {
     }
 }
 
-/// The raw body as text for a quarantine item: each occurrence of a configured
-/// secret replaced by `[REDACTED]`, the values of secret members masked too
-/// (best effort, as the body may not be valid JSON), and cut to `limit` bytes.
-pub fn mask_raw_body(body: &[u8], secrets: &[&[u8]], limit: usize) -> String {
+/// The whole raw body as text for a quarantine item: each occurrence of a
+/// configured secret replaced by `[REDACTED]`, and the values of secret
+/// members masked too (best effort, as the body may not be valid JSON).
+/// Bytes that are not UTF-8 become U+FFFD.
+pub fn mask_raw_body(body: &[u8], secrets: &[&[u8]]) -> String {
     let mut masked = body.to_vec();
     for secret in secrets.iter().filter(|s| !s.is_empty()) {
         masked = replace_all(&masked, secret, MASK.as_bytes());
@@ -34,15 +47,7 @@ pub fn mask_raw_body(body: &[u8], secrets: &[&[u8]], limit: usize) -> String {
     for key in SECRET_KEYS {
         masked = mask_member_values(&masked, key);
     }
-    let mut text = String::from_utf8_lossy(&masked).into_owned();
-    if text.len() > limit {
-        let mut cut = limit;
-        while !text.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        text.truncate(cut);
-    }
-    text
+    String::from_utf8_lossy(&masked).into_owned()
 }
 
 fn replace_all(haystack: &[u8], needle: &[u8], with: &[u8]) -> Vec<u8> {
@@ -139,7 +144,7 @@ mod tests {
     #[test]
     fn masks_secrets_in_raw_bodies() {
         let body = br#"{"security_token" : "s3cr3t", "data": {"user": {"password":"p\"w", "n": 1}}, "x": "s3cr3t-s3cr3t", "y": {"password": 12}"#;
-        let masked = mask_raw_body(body, &[b"s3cr3t"], 64 * 1024);
+        let masked = mask_raw_body(body, &[b"s3cr3t"]);
         assert_eq!(
             masked,
             r#"{"security_token" : "[REDACTED]", "data": {"user": {"password":"[REDACTED]", "n": 1}}, "x": "[REDACTED]-[REDACTED]", "y": {"password": "[REDACTED]"}"#
@@ -148,10 +153,10 @@ mod tests {
     }
 
     #[test]
-    fn cuts_at_a_character_boundary_and_survives_bad_utf8() {
-        let masked = mask_raw_body("ééé".as_bytes(), &[], 3);
-        assert_eq!(masked, "é");
-        let masked = mask_raw_body(b"\xff\xfe{\"password\":\"x", &[], 100);
+    fn keeps_the_whole_body_and_survives_bad_utf8() {
+        let long = "é".repeat(100_000);
+        assert_eq!(mask_raw_body(long.as_bytes(), &[]), long);
+        let masked = mask_raw_body(b"\xff\xfe{\"password\":\"x", &[]);
         assert_eq!(masked, "\u{fffd}\u{fffd}{\"password\":\"[REDACTED]\"");
     }
 }

@@ -6,9 +6,17 @@ use lambda_http::{Body, Request};
 
 use crate::response::Rejection;
 
+/// What a JSON body is sent as.
+pub const JSON: &str = "application/json";
+
 /// The raw body bytes, exactly as received, once method, size and content
-/// type are acceptable.
-pub fn preflight(request: &Request, max_body_bytes: usize) -> Result<&[u8], Rejection> {
+/// type (one of `content_types`; parameters such as `charset` aside) are
+/// acceptable.
+pub fn preflight<'r>(
+    request: &'r Request,
+    max_body_bytes: usize,
+    content_types: &[&str],
+) -> Result<&'r [u8], Rejection> {
     if request.method() != Method::POST {
         return Err(Rejection::MethodNotAllowed);
     }
@@ -18,10 +26,21 @@ pub fn preflight(request: &Request, max_body_bytes: usize) -> Result<&[u8], Reje
             limit: max_body_bytes,
         });
     }
-    if !is_json(header_str(request, header::CONTENT_TYPE.as_str())) {
+    if !content_types
+        .iter()
+        .any(|accepted| has_content_type(request, accepted))
+    {
         return Err(Rejection::UnsupportedMediaType);
     }
     Ok(body)
+}
+
+/// Whether the request's `Content-Type` is `content_type`, with or without
+/// parameters such as `charset`.
+pub fn has_content_type(request: &Request, content_type: &str) -> bool {
+    header_str(request, header::CONTENT_TYPE.as_str())
+        .and_then(|value| value.split(';').next())
+        .is_some_and(|essence| essence.trim().eq_ignore_ascii_case(content_type))
 }
 
 /// The body bytes; API Gateway's base64 encoding is already undone by lambda_http.
@@ -39,13 +58,6 @@ pub fn raw_body(request: &Request) -> &[u8] {
 /// A header's value as text; header names are case-insensitive.
 pub fn header_str<'r>(request: &'r Request, name: &str) -> Option<&'r str> {
     request.headers().get(name)?.to_str().ok()
-}
-
-/// `application/json`, with or without parameters such as `charset`.
-fn is_json(content_type: Option<&str>) -> bool {
-    content_type
-        .and_then(|value| value.split(';').next())
-        .is_some_and(|essence| essence.trim().eq_ignore_ascii_case("application/json"))
 }
 
 #[cfg(test)]
@@ -71,16 +83,16 @@ mod tests {
     fn checks_in_order() {
         let get = request("GET", Some("text/plain"), "x".repeat(100).as_str());
         assert_eq!(
-            status(preflight(&get, 10)),
+            status(preflight(&get, 10, &[JSON])),
             Some(StatusCode::METHOD_NOT_ALLOWED)
         );
         let big = request("POST", Some("text/plain"), "x".repeat(11).as_str());
         assert_eq!(
-            status(preflight(&big, 10)),
+            status(preflight(&big, 10, &[JSON])),
             Some(StatusCode::PAYLOAD_TOO_LARGE)
         );
         let exact = request("POST", Some("application/json"), "x".repeat(10).as_str());
-        assert_eq!(preflight(&exact, 10).unwrap(), b"xxxxxxxxxx");
+        assert_eq!(preflight(&exact, 10, &[JSON]).unwrap(), b"xxxxxxxxxx");
     }
 
     #[test]
@@ -91,7 +103,7 @@ mod tests {
             " application/json ;x=y",
         ] {
             assert!(
-                preflight(&request("POST", Some(ok), "{}"), 10).is_ok(),
+                preflight(&request("POST", Some(ok), "{}"), 10, &[JSON]).is_ok(),
                 "{ok}"
             );
         }
@@ -102,7 +114,7 @@ mod tests {
             Some("application/x-www-form-urlencoded"),
         ] {
             assert_eq!(
-                status(preflight(&request("POST", bad, "{}"), 10)),
+                status(preflight(&request("POST", bad, "{}"), 10, &[JSON])),
                 Some(StatusCode::UNSUPPORTED_MEDIA_TYPE),
                 "{bad:?}"
             );

@@ -1,5 +1,5 @@
 //! What a function builds once, at start-up: the SDK settings, the secret
-//! (read now), the table client with its connection opened. A function that
+//! (read now), the table client with its connection opened, the S3 client. A function that
 //! cannot complete start-up refuses to serve.
 
 use std::time::Duration;
@@ -12,6 +12,7 @@ use thiserror::Error;
 
 use crate::config::{CommonConfig, ConfigError};
 use crate::secret::{LoadError, SecretStore, WebhookKeys};
+use crate::storage::{Bucket, Store};
 use crate::table::Table;
 
 #[derive(Debug, Error)]
@@ -52,21 +53,26 @@ pub async fn load_aws_config(http_client: SharedHttpClient) -> aws_config::SdkCo
         .await
 }
 
-/// The table and the function's keys, ready to serve.
+/// The store (table and bucket) and the function's keys, ready to serve.
 pub async fn connect<K: WebhookKeys>(
     config: &CommonConfig,
-) -> Result<(Table, SecretStore<K>), StartError> {
+) -> Result<(Store, SecretStore<K>), StartError> {
     let http =
         crate::https::https_client(config.trust_system_roots).map_err(StartError::HttpClient)?;
     let aws = load_aws_config(http).await;
     let table = Table::new(aws_sdk_dynamodb::Client::new(&aws), &config.table_name);
+    // No round trip: a delivery of normal size never calls S3.
+    let bucket = Bucket {
+        client: aws_sdk_s3::Client::new(&aws),
+        name: config.payload_bucket.clone(),
+    };
     // Both are round trips; made together, init waits for the longer one only.
     let (keys, primed) = tokio::join!(
         SecretStore::load(&config.secret, || aws_sdk_secretsmanager::Client::new(&aws)),
         prime(&table)
     );
     primed?;
-    Ok((table, keys?))
+    Ok((Store { table, bucket }, keys?))
 }
 
 /// Opens the connection (TLS included) during init so the first delivery

@@ -15,6 +15,12 @@ pub struct Table {
     pub name: String,
 }
 
+impl AsRef<Table> for Table {
+    fn as_ref(&self) -> &Table {
+        self
+    }
+}
+
 impl Table {
     pub fn new(client: Client, name: impl Into<String>) -> Self {
         Table {

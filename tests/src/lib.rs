@@ -17,6 +17,7 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use lambda_http::{Body, Request, Response};
 use serde_json::{json, Value};
+use webhook_shared::storage::{Bucket, Item, Store};
 use webhook_shared::table::Table;
 use webhook_shared::table::TABLE;
 
@@ -57,27 +58,101 @@ pub async fn fresh_table(aws: &SdkConfig) -> Table {
     Table::new(client, name)
 }
 
-/// Every item of the table as JSON, ordered by key.
-pub async fn all_items(table: &Table) -> Vec<Value> {
-    let output = table
-        .client
-        .scan()
-        .table_name(&table.name)
-        .consistent_read(true)
+/// A new, empty table and bucket; unique per test.
+pub async fn fresh_store(aws: &SdkConfig) -> Store {
+    Store {
+        table: fresh_table(aws).await,
+        bucket: fresh_bucket(aws).await,
+    }
+}
+
+/// A new, empty bucket on moto; unique per test.
+pub async fn fresh_bucket(aws: &SdkConfig) -> Bucket {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let name = format!(
+        "payloads-{}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    );
+    let client = aws_sdk_s3::Client::new(aws);
+    client
+        .create_bucket()
+        .bucket(&name)
         .send()
         .await
-        .expect("scan");
-    let mut items: Vec<Value> = output
-        .items()
-        .iter()
-        .map(|item| serde_dynamo::from_item(item.clone()).expect("item as JSON"))
+        .expect("create bucket on moto");
+    Bucket { client, name }
+}
+
+/// A bucket at a closed port: a delivery that should make no S3 call fails
+/// (503) if it makes one.
+pub async fn unreachable_bucket() -> Bucket {
+    let aws = aws_config_for("http://127.0.0.1:9").await;
+    Bucket {
+        client: aws_sdk_s3::Client::new(&aws),
+        name: "unreachable".into(),
+    }
+}
+
+/// A table and bucket at a closed port: every call fails to connect.
+pub async fn unreachable_store() -> Store {
+    let aws = aws_config_for("http://127.0.0.1:9").await;
+    Store {
+        table: Table::new(aws_sdk_dynamodb::Client::new(&aws), "unreachable"),
+        bucket: unreachable_bucket().await,
+    }
+}
+
+/// Every item of the table as stored (claims as `<attribute>_s3`), all pages.
+pub async fn raw_items(table: &impl AsRef<Table>) -> Vec<Item> {
+    let table = table.as_ref();
+    let mut items = Vec::new();
+    let mut start = None;
+    loop {
+        let page = table
+            .client
+            .scan()
+            .table_name(&table.name)
+            .consistent_read(true)
+            .set_exclusive_start_key(start)
+            .send()
+            .await
+            .expect("scan");
+        items.extend(page.items().iter().cloned());
+        match page.last_evaluated_key() {
+            Some(key) if !key.is_empty() => start = Some(key.clone()),
+            _ => return items,
+        }
+    }
+}
+
+/// Items as JSON, ordered by key.
+fn as_json(items: Vec<Item>) -> Vec<Value> {
+    let mut items: Vec<Value> = items
+        .into_iter()
+        .map(|item| serde_dynamo::from_item(item).expect("item as JSON"))
         .collect();
     items.sort_by_key(|item| (item["pk"].to_string(), item["sk"].to_string()));
     items
 }
 
+/// Every item of the table as JSON, ordered by key (claims as `<attribute>_s3`).
+pub async fn all_items(table: &impl AsRef<Table>) -> Vec<Value> {
+    as_json(raw_items(table).await)
+}
+
+/// Every item as JSON with each `<attribute>_s3` read from the bucket in its
+/// place, as readers of the table do; ordered by key.
+pub async fn resolved_items(store: &Store) -> Vec<Value> {
+    let mut items = raw_items(store).await;
+    for item in &mut items {
+        store.bucket.resolve(item).await.expect("claims resolve");
+    }
+    as_json(items)
+}
+
 /// The item with this key, if any.
-pub async fn item(table: &Table, pk: &str, sk: &str) -> Option<Value> {
+pub async fn item(table: &impl AsRef<Table>, pk: &str, sk: &str) -> Option<Value> {
     all_items(table)
         .await
         .into_iter()
@@ -241,12 +316,16 @@ impl Intercept for Recorder {
     }
 }
 
-/// DynamoDB and Secrets Manager clients for `aws` that record every action
-/// they are called for into `actions`.
+/// DynamoDB, Secrets Manager and S3 clients for `aws` that record every
+/// action they are called for into `actions`.
 pub fn recording_clients(
     aws: &SdkConfig,
     actions: &CalledActions,
-) -> (aws_sdk_dynamodb::Client, aws_sdk_secretsmanager::Client) {
+) -> (
+    aws_sdk_dynamodb::Client,
+    aws_sdk_secretsmanager::Client,
+    aws_sdk_s3::Client,
+) {
     let recorder = |prefix| Recorder {
         prefix,
         actions: actions.clone(),
@@ -257,9 +336,13 @@ pub fn recording_clients(
     let secrets = aws_sdk_secretsmanager::config::Builder::from(aws)
         .interceptor(recorder("secretsmanager"))
         .build();
+    let s3 = aws_sdk_s3::config::Builder::from(aws)
+        .interceptor(recorder("s3"))
+        .build();
     (
         aws_sdk_dynamodb::Client::from_conf(dynamodb),
         aws_sdk_secretsmanager::Client::from_conf(secrets),
+        aws_sdk_s3::Client::from_conf(s3),
     )
 }
 
@@ -302,4 +385,56 @@ fn reason_message(code: &str) -> &'static str {
 pub fn dynamodb_error(error_type: &str, message: &str) -> String {
     json!({"__type": format!("com.amazonaws.dynamodb.v20120810#{error_type}"), "message": message})
         .to_string()
+}
+
+/// Metrics into a buffer nobody reads (tests that look at them make their own).
+pub fn test_metrics() -> webhook_shared::metrics::Metrics {
+    webhook_shared::metrics::Metrics {
+        namespace: webhook_shared::metrics::DEFAULT_NAMESPACE.into(),
+        function: "test",
+        sink: webhook_shared::metrics::Sink::Memory(Default::default()),
+    }
+}
+
+/// The ChargeOver function's receiver on `store`, with `secret`, as deployed
+/// by default (America/Chicago, 1 MiB bodies, events kept).
+pub fn chargeover_receiver(
+    store: &Store,
+    secret: &str,
+) -> chargeover_main_contact::Receiver<Store> {
+    use webhook_shared::secret::{SecretStore, SecretValue, WebhookKeys};
+    chargeover_main_contact::Receiver {
+        store: store.clone(),
+        keys: SecretStore::fixed(
+            chargeover_main_contact::auth::TokenKeys::from_secret(
+                &SecretValue::parse(secret).expect("secret"),
+            )
+            .expect("keys"),
+        ),
+        timezone: jiff::tz::TimeZone::get(chargeover_main_contact::config::DEFAULT_TIMEZONE)
+            .expect("zone"),
+        encryption: chargeover_main_contact::encryption::Encryption::Auto,
+        max_body_bytes: webhook_shared::config::DEFAULT_MAX_BODY_BYTES,
+        retention_days: None,
+        metrics: test_metrics(),
+    }
+}
+
+/// The OCC function's receiver on `store`, with the base64 key `key_text`,
+/// as deployed by default (every digest, 1 MiB bodies, events kept).
+pub fn occ_receiver(store: &Store, key_text: &str) -> occ_organization::Receiver<Store> {
+    use webhook_shared::secret::{SecretStore, SecretValue, WebhookKeys};
+    occ_organization::Receiver {
+        store: store.clone(),
+        keys: SecretStore::fixed(
+            occ_organization::auth::HmacKeys::from_secret(
+                &SecretValue::parse(key_text).expect("secret"),
+            )
+            .expect("keys"),
+        ),
+        algorithms: occ_organization::auth::Algorithms::ALL,
+        max_body_bytes: webhook_shared::config::DEFAULT_MAX_BODY_BYTES,
+        retention_days: None,
+        metrics: test_metrics(),
+    }
 }

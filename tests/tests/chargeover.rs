@@ -4,27 +4,30 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use chargeover_main_contact::auth::TokenKeys;
 use chargeover_main_contact::{handle, Receiver};
 use integration_tests::{
-    all_items, api_request, aws_config_for, body_json, content_type, fresh_table, item, local_aws,
+    all_items, api_request, body_json, content_type, fresh_store, item, local_aws, resolved_items,
+    test_metrics, unreachable_store,
 };
 use jiff::tz::TimeZone;
 use lambda_http::{Body, Response};
 use serde_json::{json, Value};
 use webhook_shared::secret::SecretLocation;
 use webhook_shared::secret::{SecretStore, SecretValue, WebhookKeys};
-use webhook_shared::table::Table;
+use webhook_shared::storage::Store;
 
 const SECRET: &str = "SFkJ3fy02n17YxNXm96tCGUKVTOAIBsH";
 const PATH: &str = "/chargeover/customer/main-contact";
 const PK: &str = "CHARGEOVER#CUSTOMER#413";
 
-fn receiver(table: &Table, secret: &str) -> Receiver<Table> {
+fn receiver(store: &Store, secret: &str) -> Receiver<Store> {
     let keys = TokenKeys::from_secret(&SecretValue::parse(secret).unwrap()).unwrap();
     Receiver {
-        store: table.clone(),
+        store: store.clone(),
         keys: SecretStore::fixed(keys),
         timezone: TimeZone::get("America/Chicago").unwrap(),
+        encryption: chargeover_main_contact::encryption::Encryption::Auto,
         max_body_bytes: 1024 * 1024,
         retention_days: None,
+        metrics: test_metrics(),
     }
 }
 
@@ -45,13 +48,13 @@ fn delivery(user_id: u64, modified: &str) -> Value {
            "data": {"customer": customer, "user": user}, "security_token": SECRET})
 }
 
-async fn post(receiver: &Receiver<Table>, headers: &[(&str, &str)], body: &str) -> Response<Body> {
+async fn post(receiver: &Receiver<Store>, headers: &[(&str, &str)], body: &str) -> Response<Body> {
     let mut all = vec![("content-type", "application/json")];
     all.extend_from_slice(headers);
     handle(api_request("POST", PATH, &all, body), receiver).await
 }
 
-async fn post_with_key(receiver: &Receiver<Table>, body: &Value) -> Response<Body> {
+async fn post_with_key(receiver: &Receiver<Store>, body: &Value) -> Response<Body> {
     post(
         receiver,
         &[
@@ -73,8 +76,8 @@ fn assert_no_secrets(items: &[Value]) {
 
 #[tokio::test]
 async fn first_delivery_duplicate_newer_and_stale() {
-    let table = fresh_table(&local_aws().await).await;
-    let receiver = receiver(&table, SECRET);
+    let store = fresh_store(&local_aws().await).await;
+    let receiver = receiver(&store, SECRET);
 
     // First delivery: applied, version 1.
     let first = delivery(770, "2017-10-05 17:51:22");
@@ -85,7 +88,7 @@ async fn first_delivery_duplicate_newer_and_stale() {
     let first_id = answer["event_id"].as_str().unwrap().to_owned();
     assert_eq!(first_id.len(), 32);
 
-    let state = item(&table, PK, "MAIN_CONTACT").await.unwrap();
+    let state = item(&store, PK, "MAIN_CONTACT").await.unwrap();
     let mut expected_customer = first["data"]["customer"].clone();
     // Normalised: blank ids become null; everything else as sent.
     expected_customer["parent_customer_id"] = Value::Null;
@@ -107,7 +110,7 @@ async fn first_delivery_duplicate_newer_and_stale() {
         "{received_at}"
     );
 
-    let event = item(&table, PK, &format!("EVENT#{first_id}"))
+    let event = item(&store, PK, &format!("EVENT#{first_id}"))
         .await
         .unwrap();
     let mut expected_payload = first.clone();
@@ -126,20 +129,20 @@ async fn first_delivery_duplicate_newer_and_stale() {
     );
 
     // The same bytes again: duplicate, nothing changes.
-    let before = all_items(&table).await;
+    let before = all_items(&store).await;
     let response = post_with_key(&receiver, &first).await;
     assert_eq!(response.status(), 200);
     assert_eq!(
         body_json(&response),
         json!({"outcome": "duplicate", "event_id": first_id})
     );
-    assert_eq!(all_items(&table).await, before);
+    assert_eq!(all_items(&store).await, before);
 
     // A newer change: applied, version 2, contact replaced.
     let newer = delivery(771, "2017-10-06 09:00:00");
     let response = post_with_key(&receiver, &newer).await;
     assert_eq!(body_json(&response)["outcome"], "applied");
-    let state = item(&table, PK, "MAIN_CONTACT").await.unwrap();
+    let state = item(&store, PK, "MAIN_CONTACT").await.unwrap();
     assert_eq!(state["version"], 2);
     assert_eq!(state["superuser_id"], 771);
     assert_eq!(state["contact"]["user_id"], 771);
@@ -155,9 +158,9 @@ async fn first_delivery_duplicate_newer_and_stale() {
     assert_eq!(response.status(), 200);
     let answer = body_json(&response);
     assert_eq!(answer["outcome"], "stale");
-    assert_eq!(item(&table, PK, "MAIN_CONTACT").await.unwrap(), state);
+    assert_eq!(item(&store, PK, "MAIN_CONTACT").await.unwrap(), state);
     let stale_event = item(
-        &table,
+        &store,
         PK,
         &format!("EVENT#{}", answer["event_id"].as_str().unwrap()),
     )
@@ -170,7 +173,7 @@ async fn first_delivery_duplicate_newer_and_stale() {
         "duplicate"
     );
 
-    let items = all_items(&table).await;
+    let items = all_items(&store).await;
     assert_eq!(items.len(), 4, "state + three events");
     assert_no_secrets(&items);
     let text = serde_json::to_string(&items).unwrap();
@@ -179,8 +182,8 @@ async fn first_delivery_duplicate_newer_and_stale() {
 
 #[tokio::test]
 async fn offset_datetimes_order_against_local_ones() {
-    let table = fresh_table(&local_aws().await).await;
-    let receiver = receiver(&table, SECRET);
+    let store = fresh_store(&local_aws().await).await;
+    let receiver = receiver(&store, SECRET);
     // 17:51:22 Chicago (CDT) is 22:51:22Z; 17:00:00-05:00 is 22:00:00Z: older.
     post_with_key(&receiver, &delivery(770, "2017-10-05 17:51:22")).await;
     let response = post_with_key(&receiver, &delivery(771, "2017-10-05T17:00:00-05:00")).await;
@@ -194,7 +197,7 @@ async fn offset_datetimes_order_against_local_ones() {
         body_json(&post_with_key(&receiver, &undated).await)["outcome"],
         "applied"
     );
-    let state = item(&table, PK, "MAIN_CONTACT").await.unwrap();
+    let state = item(&store, PK, "MAIN_CONTACT").await.unwrap();
     assert_eq!(state["version"], 3);
     assert!(state.get("source_modified_at").is_none());
 }
@@ -202,12 +205,12 @@ async fn offset_datetimes_order_against_local_ones() {
 /// Fractional seconds order deliveries: half a second older is stale.
 #[tokio::test]
 async fn fractional_seconds_order_deliveries() {
-    let table = fresh_table(&local_aws().await).await;
-    let receiver = receiver(&table, SECRET);
+    let store = fresh_store(&local_aws().await).await;
+    let receiver = receiver(&store, SECRET);
     let outcome = |response: Response<Body>| body_json(&response)["outcome"].clone();
     let newer = delivery(770, "2022-10-25T13:50:45.75Z");
     assert_eq!(outcome(post_with_key(&receiver, &newer).await), "applied");
-    let state = item(&table, PK, "MAIN_CONTACT").await.unwrap();
+    let state = item(&store, PK, "MAIN_CONTACT").await.unwrap();
     assert_eq!(
         state["source_modified_at"],
         "2022-10-25T13:50:45.750000000Z"
@@ -232,14 +235,15 @@ async fn fractional_seconds_order_deliveries() {
 /// second is still stale.
 #[tokio::test]
 async fn whole_seconds_stored_by_earlier_versions_still_order() {
-    let table = fresh_table(&local_aws().await).await;
-    let receiver = receiver(&table, SECRET);
+    let store = fresh_store(&local_aws().await).await;
+    let receiver = receiver(&store, SECRET);
     let outcome = |response: Response<Body>| body_json(&response)["outcome"].clone();
     let legacy = |time: &str| {
-        table
+        store
+            .table
             .client
             .put_item()
-            .table_name(&table.name)
+            .table_name(&store.table.name)
             .item("pk", AttributeValue::S(PK.into()))
             .item("sk", AttributeValue::S("MAIN_CONTACT".into()))
             .item("version", AttributeValue::N("4".into()))
@@ -257,7 +261,7 @@ async fn whole_seconds_stored_by_earlier_versions_still_order() {
         outcome(post_with_key(&receiver, &same_second).await),
         "applied"
     );
-    let state = item(&table, PK, "MAIN_CONTACT").await.unwrap();
+    let state = item(&store, PK, "MAIN_CONTACT").await.unwrap();
     assert_eq!(state["version"], 5);
     assert_eq!(
         state["source_modified_at"],
@@ -267,8 +271,8 @@ async fn whole_seconds_stored_by_earlier_versions_still_order() {
 
 #[tokio::test]
 async fn no_contact_and_no_superuser() {
-    let table = fresh_table(&local_aws().await).await;
-    let receiver = receiver(&table, SECRET);
+    let store = fresh_store(&local_aws().await).await;
+    let receiver = receiver(&store, SECRET);
     post_with_key(&receiver, &delivery(770, "2017-10-05 17:51:22")).await;
     let mut without = delivery(0, "2017-10-07 10:00:00");
     without["data"].as_object_mut().unwrap().remove("user");
@@ -279,7 +283,7 @@ async fn no_contact_and_no_superuser() {
     )
     .await;
     assert_eq!(body_json(&response)["outcome"], "applied");
-    let state = item(&table, PK, "MAIN_CONTACT").await.unwrap();
+    let state = item(&store, PK, "MAIN_CONTACT").await.unwrap();
     for gone in ["contact", "superuser_id", "source"] {
         assert!(state.get(gone).is_none(), "{gone} removed");
     }
@@ -288,8 +292,8 @@ async fn no_contact_and_no_superuser() {
 
 #[tokio::test]
 async fn token_in_header_body_both_wrong_or_absent() {
-    let table = fresh_table(&local_aws().await).await;
-    let receiver = receiver(&table, SECRET);
+    let store = fresh_store(&local_aws().await).await;
+    let receiver = receiver(&store, SECRET);
     let with_token = delivery(770, "2017-10-05 17:51:22");
     let mut without_token = with_token.clone();
     without_token
@@ -314,7 +318,7 @@ async fn token_in_header_body_both_wrong_or_absent() {
         assert_eq!(problem["detail"], "the request could not be authenticated");
     }
     assert!(
-        all_items(&table).await.is_empty(),
+        all_items(&store).await.is_empty(),
         "unauthenticated requests are never stored"
     );
 
@@ -341,7 +345,7 @@ async fn token_in_header_body_both_wrong_or_absent() {
 #[tokio::test]
 async fn rotation_accepts_the_previous_secret_from_secrets_manager() {
     let aws = local_aws().await;
-    let table = fresh_table(&aws).await;
+    let store = fresh_store(&aws).await;
     let secrets = aws_sdk_secretsmanager::Client::new(&aws);
     let name = format!("chargeover-rotation-{}", std::process::id());
     secrets
@@ -359,7 +363,7 @@ async fn rotation_accepts_the_previous_secret_from_secrets_manager() {
         .unwrap();
     let receiver = Receiver {
         keys,
-        ..receiver(&table, "unused")
+        ..receiver(&store, "unused")
     };
 
     let old = delivery(770, "2017-10-05 17:51:22");
@@ -405,10 +409,10 @@ async fn refuses_to_start_when_the_secret_cannot_be_read() {
 
 #[tokio::test]
 async fn request_problems_and_quarantine() {
-    let table = fresh_table(&local_aws().await).await;
+    let store = fresh_store(&local_aws().await).await;
     let receiver = Receiver {
         max_body_bytes: 64 * 1024,
-        ..receiver(&table, SECRET)
+        ..receiver(&store, SECRET)
     };
     let valid = delivery(770, "2017-10-05 17:51:22").to_string();
 
@@ -444,7 +448,7 @@ async fn request_problems_and_quarantine() {
     for response in [&get, &form] {
         assert_eq!(content_type(response), "application/problem+json");
     }
-    assert!(all_items(&table).await.is_empty());
+    assert!(all_items(&store).await.is_empty());
 
     // 400: malformed JSON, authenticated by the header; quarantined, secret masked.
     let truncated = &valid[..valid.len() - 10];
@@ -488,7 +492,7 @@ async fn request_problems_and_quarantine() {
     assert_eq!(problem["title"], "Invalid payload");
 
     // Both are quarantined, with the secret masked, and nothing else stored.
-    let items = all_items(&table).await;
+    let items = all_items(&store).await;
     assert_eq!(items.len(), 2);
     let statuses: Vec<u64> = items
         .iter()
@@ -500,12 +504,10 @@ async fn request_problems_and_quarantine() {
         let sk = quarantined["sk"].as_str().unwrap();
         assert_eq!(
             sk,
-            format!(
-                "{}#{}",
-                quarantined["received_at"].as_str().unwrap(),
-                quarantined["event_id"].as_str().unwrap()
-            )
+            format!("QUARANTINE#{}", quarantined["event_id"].as_str().unwrap())
         );
+        assert_eq!(quarantined["attempts"], 1);
+        assert_eq!(quarantined["last_received_at"], quarantined["received_at"]);
         let body = quarantined["body"].as_str().unwrap();
         assert!(body.contains("\"security_token\":\"[REDACTED]\""), "{body}");
         let problem: Value =
@@ -518,8 +520,7 @@ async fn request_problems_and_quarantine() {
 #[tokio::test]
 async fn storage_down_answers_503_and_writes_nothing() {
     // Nothing listens on port 9 of loopback: every call fails to connect.
-    let down = aws_config_for("http://127.0.0.1:9").await;
-    let unreachable = Table::new(aws_sdk_dynamodb::Client::new(&down), "webhooks");
+    let unreachable = unreachable_store().await;
     let receiver = receiver(&unreachable, SECRET);
     let response = post_with_key(&receiver, &delivery(770, "2017-10-05 17:51:22")).await;
     assert_eq!(response.status(), 503);
@@ -531,8 +532,8 @@ async fn storage_down_answers_503_and_writes_nothing() {
     assert_eq!(response.status(), 503);
 
     // Once storage is back, the retried delivery applies exactly once.
-    let table = fresh_table(&local_aws().await).await;
-    let receiver = receiver_on(&table);
+    let store = fresh_store(&local_aws().await).await;
+    let receiver = receiver_on(&store);
     let retried = delivery(770, "2017-10-05 17:51:22");
     assert_eq!(
         body_json(&post_with_key(&receiver, &retried).await)["outcome"],
@@ -542,29 +543,66 @@ async fn storage_down_answers_503_and_writes_nothing() {
         body_json(&post_with_key(&receiver, &retried).await)["outcome"],
         "duplicate"
     );
-    assert_eq!(all_items(&table).await.len(), 2);
+    assert_eq!(all_items(&store).await.len(), 2);
 }
 
-fn receiver_on(table: &Table) -> Receiver<Table> {
-    receiver(table, SECRET)
+fn receiver_on(store: &Store) -> Receiver<Store> {
+    receiver(store, SECRET)
 }
 
 #[tokio::test]
-async fn a_delivery_too_large_for_dynamodb_is_refused_and_quarantined() {
-    let table = fresh_table(&local_aws().await).await;
-    let receiver = receiver(&table, SECRET);
+async fn a_delivery_too_large_for_an_item_lands_through_s3() {
+    let store = fresh_store(&local_aws().await).await;
+    let receiver = receiver(&store, SECRET);
     // Within MAX_BODY_BYTES (1 MiB) but over DynamoDB's 400 KB item limit.
     let mut huge = delivery(770, "2017-10-05 17:51:22");
-    huge["data"]["customer"]["custom_21"] = json!("x".repeat(500 * 1024));
+    huge["data"]["customer"]["custom_21"] = json!("x".repeat(600 * 1024));
     let response = post_with_key(&receiver, &huge).await;
-    assert_eq!(response.status(), 422, "retrying could never store it");
-    let problem = body_json(&response);
-    assert!(problem["errors"][0]["detail"]
+    assert_eq!(body_json(&response)["outcome"], "applied");
+    // The sender's retry: the same bytes, a duplicate.
+    let retry = post_with_key(&receiver, &huge).await;
+    assert_eq!(body_json(&retry)["outcome"], "duplicate");
+
+    let raw = all_items(&store).await;
+    assert_eq!(raw.len(), 2, "the event and the state");
+    let event_id = body_json(&response)["event_id"]
         .as_str()
         .unwrap()
-        .starts_with("cannot be stored"));
-    let items = all_items(&table).await;
-    assert_eq!(items.len(), 1);
-    assert_eq!(items[0]["pk"], "CHARGEOVER#REJECTED");
-    assert_eq!(items[0]["body"].as_str().unwrap().len(), 64 * 1024);
+        .to_owned();
+    let event = raw
+        .iter()
+        .find(|item| item["sk"] != "MAIN_CONTACT")
+        .unwrap();
+    assert!(event.get("payload").is_none() && event["payload_s3"]["key"].is_string());
+    let state = raw
+        .iter()
+        .find(|item| item["sk"] == "MAIN_CONTACT")
+        .unwrap();
+    assert!(state.get("customer").is_none() && state["customer_s3"]["bytes"].is_u64());
+    assert_eq!(
+        state["contact"]["user_id"], 770,
+        "small enough to stay inline"
+    );
+
+    // Resolved, everything is as sent (redacted).
+    let resolved = resolved_items(&store).await;
+    let state = resolved
+        .iter()
+        .find(|item| item["sk"] == "MAIN_CONTACT")
+        .unwrap();
+    assert_eq!(
+        state["customer"]["custom_21"],
+        huge["data"]["customer"]["custom_21"]
+    );
+    let event = resolved
+        .iter()
+        .find(|item| item["sk"] == format!("EVENT#{event_id}"))
+        .unwrap();
+    let mut payload = huge.clone();
+    payload.as_object_mut().unwrap().remove("security_token");
+    payload["data"]["user"]
+        .as_object_mut()
+        .unwrap()
+        .remove("password");
+    assert_eq!(event["payload"], payload);
 }

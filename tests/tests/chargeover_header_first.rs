@@ -8,10 +8,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chargeover_main_contact::auth::TokenKeys;
 use chargeover_main_contact::Receiver;
-use integration_tests::api_request;
+use integration_tests::{api_request, test_metrics, unreachable_store};
 use jiff::tz::TimeZone;
 use webhook_shared::secret::{SecretStore, SecretValue, WebhookKeys};
-use webhook_shared::table::Table;
+use webhook_shared::storage::Store;
 
 struct Counting;
 
@@ -47,7 +47,7 @@ fn big_body() -> String {
 
 /// Bytes allocated while `handle` answers `body` sent with the header `key`
 /// (or none), and the status.
-fn allocated_by(receiver: &Receiver<Table>, key: Option<&str>, body: &str) -> (usize, u16) {
+fn allocated_by(receiver: &Receiver<Store>, key: Option<&str>, body: &str) -> (usize, u16) {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -70,18 +70,17 @@ fn a_wrong_header_is_refused_without_parsing_the_body() {
         .build()
         .unwrap();
     // Never reached: a 401 writes nothing.
-    let client = runtime.block_on(async {
-        let aws = integration_tests::aws_config_for("http://127.0.0.1:9").await;
-        aws_sdk_dynamodb::Client::new(&aws)
-    });
+    let store = runtime.block_on(unreachable_store());
     let receiver = Receiver {
-        store: Table::new(client, "never-written"),
+        store,
         keys: SecretStore::fixed(
             TokenKeys::from_secret(&SecretValue::parse(SECRET).unwrap()).unwrap(),
         ),
         timezone: TimeZone::UTC,
+        encryption: chargeover_main_contact::encryption::Encryption::Auto,
         max_body_bytes: 2 * 1024 * 1024,
         retention_days: None,
+        metrics: test_metrics(),
     };
     let body = big_body();
     assert!(body.len() > 900_000, "{}", body.len());

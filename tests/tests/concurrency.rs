@@ -22,14 +22,15 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use chargeover_main_contact::auth::TokenKeys;
 use integration_tests::{
-    all_items, api_request, body_json, fresh_table, hmac_base64, item, local_aws, HMAC_SHA512,
+    all_items, api_request, body_json, fresh_store, hmac_base64, item, local_aws, test_metrics,
+    HMAC_SHA512,
 };
 use jiff::tz::TimeZone;
 use occ_organization::auth::{Algorithms, HmacKeys};
 use serde_json::{json, Value};
 use tokio::task::JoinSet;
 use webhook_shared::secret::{SecretStore, SecretValue, WebhookKeys};
-use webhook_shared::table::Table;
+use webhook_shared::storage::Store;
 
 const CO_SECRET: &str = "concurrency-chargeover-token-0001";
 const CO_PATH: &str = "/chargeover/customer/main-contact";
@@ -75,14 +76,16 @@ fn chargeover_delivery(n: u64) -> Value {
 async fn chargeover_concurrent_reordered_retried_deliveries() {
     const DELIVERIES: u64 = 50;
     let _moto = MOTO.lock().await;
-    let table = fresh_table(&local_aws().await).await;
+    let store = fresh_store(&local_aws().await).await;
     let keys = TokenKeys::from_secret(&SecretValue::parse(CO_SECRET).unwrap()).unwrap();
     let receiver = Arc::new(chargeover_main_contact::Receiver {
-        store: table.clone(),
+        store: store.clone(),
         keys: SecretStore::fixed(keys),
         timezone: TimeZone::get("America/Chicago").unwrap(),
+        encryption: chargeover_main_contact::encryption::Encryption::Auto,
         max_body_bytes: 1024 * 1024,
         retention_days: None,
+        metrics: test_metrics(),
     });
     let bodies: Vec<Arc<String>> = (0..DELIVERIES)
         .map(|n| Arc::new(chargeover_delivery(n).to_string()))
@@ -165,7 +168,7 @@ async fn chargeover_concurrent_reordered_retried_deliveries() {
 
     // The newest change wins; `version` counts the applied ones.
     let newest = DELIVERIES - 1;
-    let state = item(&table, CO_PK, "MAIN_CONTACT").await.expect("state");
+    let state = item(&store, CO_PK, "MAIN_CONTACT").await.expect("state");
     assert_eq!(state["contact"]["user_id"], 1000 + newest, "{state}");
     assert_eq!(state["superuser_id"], 1000 + newest);
     assert_eq!(
@@ -180,7 +183,7 @@ async fn chargeover_concurrent_reordered_retried_deliveries() {
     assert_eq!(state["version"], applied, "version counts applied outcomes");
 
     // Exactly one event per distinct delivery, with the outcome it answered.
-    let items = all_items(&table).await;
+    let items = all_items(&store).await;
     let events: Vec<&Value> = items
         .iter()
         .filter(|item| {
@@ -214,7 +217,7 @@ fn occ_sign(body: &str) -> String {
 }
 
 async fn occ_post(
-    receiver: &occ_organization::Receiver<Table>,
+    receiver: &occ_organization::Receiver<Store>,
     body: &str,
 ) -> (u16, Option<String>, Value) {
     let signature = occ_sign(body);
@@ -246,14 +249,15 @@ async fn occ_concurrent_changes_only_deliveries_all_land() {
     /// Deliveries again after a 503, as the sender would.
     const ROUNDS: usize = 4;
     let _moto = MOTO.lock().await;
-    let table = fresh_table(&local_aws().await).await;
+    let store = fresh_store(&local_aws().await).await;
     let keys = HmacKeys::from_secret(&SecretValue::parse(OCC_KEY_TEXT).unwrap()).unwrap();
     let receiver = Arc::new(occ_organization::Receiver {
-        store: table.clone(),
+        store: store.clone(),
         keys: SecretStore::fixed(keys),
         algorithms: Algorithms::ALL,
         max_body_bytes: 1024 * 1024,
         retention_days: None,
+        metrics: test_metrics(),
     });
     let seed = fixture("occ-organization-seed.json");
     let (status, _, answer) = occ_post(&receiver, &seed.to_string()).await;
@@ -290,7 +294,7 @@ async fn occ_concurrent_changes_only_deliveries_all_land() {
             }
         }
         // A 503 stored nothing: no event, no role; delivering it again is safe.
-        let items = all_items(&table).await;
+        let items = all_items(&store).await;
         for &n in &unavailable {
             let event = format!(
                 "EVENT#{}",
@@ -323,7 +327,7 @@ async fn occ_concurrent_changes_only_deliveries_all_land() {
         failed.join("\n")
     );
 
-    let state = item(&table, OCC_PK, "ORGANIZATION").await.expect("state");
+    let state = item(&store, OCC_PK, "ORGANIZATION").await.expect("state");
     assert_eq!(state["version"], CHANGES + 1);
     let roles = state["organization"]["relativeRoles"].as_array().unwrap();
     let ids: Vec<&str> = roles
@@ -343,7 +347,7 @@ async fn occ_concurrent_changes_only_deliveries_all_land() {
         assert!(ids.contains(&seeded), "{seeded} kept");
     }
     assert!(!state.to_string().contains("_actionCode"));
-    let events = all_items(&table)
+    let events = all_items(&store)
         .await
         .into_iter()
         .filter(|item| {

@@ -1,37 +1,16 @@
 //! Every file in events/ through its function's handler, in order, with the
 //! local development secrets: each gets the status (and outcome) expected.json names.
 
-use chargeover_main_contact::auth::TokenKeys;
-use integration_tests::{body_json, fresh_table, local_aws, local_secret, sample_events};
-use jiff::tz::TimeZone;
-use occ_organization::auth::{Algorithms, HmacKeys};
-use webhook_shared::secret::{SecretStore, SecretValue, WebhookKeys};
+use integration_tests::{
+    body_json, chargeover_receiver, fresh_store, local_aws, local_secret, occ_receiver,
+    sample_events,
+};
 
 #[tokio::test]
 async fn every_sample_event_gets_its_status() {
-    let table = fresh_table(&local_aws().await).await;
-    let chargeover = chargeover_main_contact::Receiver {
-        store: table.clone(),
-        keys: SecretStore::fixed(
-            TokenKeys::from_secret(
-                &SecretValue::parse(&local_secret("LOCAL_CHARGEOVER_SECRET")).unwrap(),
-            )
-            .unwrap(),
-        ),
-        timezone: TimeZone::get("America/Chicago").unwrap(),
-        max_body_bytes: 1024 * 1024,
-        retention_days: None,
-    };
-    let occ = occ_organization::Receiver {
-        store: table.clone(),
-        keys: SecretStore::fixed(
-            HmacKeys::from_secret(&SecretValue::parse(&local_secret("LOCAL_OCC_SECRET")).unwrap())
-                .unwrap(),
-        ),
-        algorithms: Algorithms::ALL,
-        max_body_bytes: 1024 * 1024,
-        retention_days: None,
-    };
+    let store = fresh_store(&local_aws().await).await;
+    let chargeover = chargeover_receiver(&store, &local_secret("LOCAL_CHARGEOVER_SECRET"));
+    let occ = occ_receiver(&store, &local_secret("LOCAL_OCC_SECRET"));
 
     let events = sample_events();
     assert!(events.len() >= 8, "events/ has samples for both functions");

@@ -3,29 +3,30 @@
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use integration_tests::{
-    all_items, api_request, aws_config_for, body_json, content_type, fresh_table, hmac_base64,
-    item, local_aws, HMAC_SHA512,
+    all_items, api_request, body_json, content_type, fresh_store, hmac_base64, item, local_aws,
+    test_metrics, unreachable_store, HMAC_SHA512,
 };
 use lambda_http::{Body, Response};
 use occ_organization::auth::{Algorithms, HmacKeys};
 use occ_organization::{handle, Receiver};
 use serde_json::{json, Value};
 use webhook_shared::secret::{SecretStore, SecretValue, WebhookKeys};
-use webhook_shared::table::Table;
+use webhook_shared::storage::Store;
 
 /// The key as the OCC admin shows it (base64 of "integration-test-key").
 const KEY_TEXT: &str = "aW50ZWdyYXRpb24tdGVzdC1rZXk=";
 const PATH: &str = "/occ/organization";
 const PK: &str = "OCC#ORGANIZATION#or-300007";
 
-fn receiver(table: &Table) -> Receiver<Table> {
+fn receiver(store: &Store) -> Receiver<Store> {
     let keys = HmacKeys::from_secret(&SecretValue::parse(KEY_TEXT).unwrap()).unwrap();
     Receiver {
-        store: table.clone(),
+        store: store.clone(),
         keys: SecretStore::fixed(keys),
         algorithms: Algorithms::ALL,
         max_body_bytes: 64 * 1024,
         retention_days: Some(7),
+        metrics: test_metrics(),
     }
 }
 
@@ -34,7 +35,7 @@ fn sign(body: &str) -> String {
     hmac_base64(HMAC_SHA512, &key, body.as_bytes())
 }
 
-async fn post(receiver: &Receiver<Table>, body: &str) -> Response<Body> {
+async fn post(receiver: &Receiver<Store>, body: &str) -> Response<Body> {
     let signature = sign(body);
     let headers = [
         ("content-type", "application/json"),
@@ -43,7 +44,7 @@ async fn post(receiver: &Receiver<Table>, body: &str) -> Response<Body> {
     handle(api_request("POST", PATH, &headers, body), receiver).await
 }
 
-async fn post_json(receiver: &Receiver<Table>, body: &Value) -> Value {
+async fn post_json(receiver: &Receiver<Store>, body: &Value) -> Value {
     let response = post(receiver, &body.to_string()).await;
     assert_eq!(response.status(), 200, "{:?}", response.body());
     body_json(&response)
@@ -57,27 +58,27 @@ fn seed() -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
-async fn state(table: &Table) -> Value {
-    item(table, PK, "ORGANIZATION").await.expect("state item")
+async fn state(store: &Store) -> Value {
+    item(store, PK, "ORGANIZATION").await.expect("state item")
 }
 
 #[tokio::test]
 async fn create_full_update_changes_only_null_and_duplicate() {
-    let table = fresh_table(&local_aws().await).await;
-    let receiver = receiver(&table);
+    let store = fresh_store(&local_aws().await).await;
+    let receiver = receiver(&store);
 
     // Create: the seed example, stored as sent.
     let answer = post_json(&receiver, &seed()).await;
     assert_eq!(answer["outcome"], "applied");
     let event_id = answer["event_id"].as_str().unwrap().to_owned();
-    let created = state(&table).await;
+    let created = state(&store).await;
     assert_eq!(
         created,
         json!({"pk": PK, "sk": "ORGANIZATION", "organization_id": "or-300007",
                "organization": seed()["organization"], "event_id": event_id,
                "received_at": created["received_at"], "version": 1})
     );
-    let event = item(&table, PK, &format!("EVENT#{event_id}"))
+    let event = item(&store, PK, &format!("EVENT#{event_id}"))
         .await
         .unwrap();
     assert_eq!(event["outcome"], "applied");
@@ -88,13 +89,13 @@ async fn create_full_update_changes_only_null_and_duplicate() {
     );
 
     // The same bytes again: duplicate, nothing changes.
-    let before = all_items(&table).await;
+    let before = all_items(&store).await;
     let answer = post_json(&receiver, &seed()).await;
     assert_eq!(
         answer,
         json!({"outcome": "duplicate", "event_id": event_id})
     );
-    assert_eq!(all_items(&table).await, before);
+    assert_eq!(all_items(&store).await, before);
 
     // A full update replaces what it carries.
     let mut full = seed();
@@ -102,7 +103,7 @@ async fn create_full_update_changes_only_null_and_duplicate() {
     full["organization"]["relativeRoles"] =
         json!([{"function": "admin", "repositoryId": "400001"}]);
     post_json(&receiver, &full).await;
-    let updated = state(&table).await;
+    let updated = state(&store).await;
     assert_eq!(updated["version"], 2);
     assert_eq!(updated["organization"], full["organization"]);
 
@@ -131,7 +132,7 @@ async fn create_full_update_changes_only_null_and_duplicate() {
         ]
     }});
     post_json(&receiver, &second).await;
-    let merged = state(&table).await;
+    let merged = state(&store).await;
     assert_eq!(merged["version"], 4);
     let organization = &merged["organization"];
     assert_eq!(organization["description"], "Changed");
@@ -156,12 +157,12 @@ async fn create_full_update_changes_only_null_and_duplicate() {
     )
     .await;
     assert_eq!(
-        state(&table).await["organization"]["description"],
+        state(&store).await["organization"]["description"],
         Value::Null
     );
 
     // Each applied delivery left its event.
-    let events = all_items(&table)
+    let events = all_items(&store)
         .await
         .into_iter()
         .filter(|i| i["sk"].as_str().unwrap().starts_with("EVENT#"))
@@ -171,8 +172,8 @@ async fn create_full_update_changes_only_null_and_duplicate() {
 
 #[tokio::test]
 async fn truncated_property_is_kept_until_a_full_delivery() {
-    let table = fresh_table(&local_aws().await).await;
-    let receiver = receiver(&table);
+    let store = fresh_store(&local_aws().await).await;
+    let receiver = receiver(&store);
     let addresses =
         json!([{"address": {"repositoryId": "a1", "city": "Austin"}, "addressType": "HQ"}]);
     post_json(
@@ -182,7 +183,7 @@ async fn truncated_property_is_kept_until_a_full_delivery() {
     .await;
 
     post_json(&receiver, &json!({"organization": {"id": "or-300007", "name": "X", "secondaryAddressesIsTruncated": true}})).await;
-    let truncated = state(&table).await;
+    let truncated = state(&store).await;
     assert_eq!(truncated["organization"]["secondaryAddresses"], addresses);
     assert_eq!(
         truncated["truncated_properties"],
@@ -197,15 +198,15 @@ async fn truncated_property_is_kept_until_a_full_delivery() {
         &json!({"organization": {"id": "or-300007", "secondaryAddresses": []}}),
     )
     .await;
-    let full = state(&table).await;
+    let full = state(&store).await;
     assert_eq!(full["organization"]["secondaryAddresses"], json!([]));
     assert!(full.get("truncated_properties").is_none());
 }
 
 #[tokio::test]
 async fn concurrent_changes_only_deliveries_both_land() {
-    let table = fresh_table(&local_aws().await).await;
-    let receiver = receiver(&table);
+    let store = fresh_store(&local_aws().await).await;
+    let receiver = receiver(&store);
     post_json(&receiver, &seed()).await;
 
     let roles = json!({"organization": {"id": "or-300007",
@@ -221,7 +222,7 @@ async fn concurrent_changes_only_deliveries_both_land() {
         (Some("applied"), Some("applied"))
     );
 
-    let merged = state(&table).await;
+    let merged = state(&store).await;
     assert_eq!(merged["version"], 3);
     let organization = &merged["organization"];
     assert_eq!(organization["relativeRoles"].as_array().unwrap().len(), 6);
@@ -235,8 +236,8 @@ async fn concurrent_changes_only_deliveries_both_land() {
 
 #[tokio::test]
 async fn request_problems_and_quarantine() {
-    let table = fresh_table(&local_aws().await).await;
-    let receiver = receiver(&table);
+    let store = fresh_store(&local_aws().await).await;
+    let receiver = receiver(&store);
     let valid = seed().to_string();
 
     let get = handle(api_request("GET", PATH, &[], ""), &receiver).await;
@@ -284,7 +285,7 @@ async fn request_problems_and_quarantine() {
     for response in [&get, &text, &unsigned, &wrong] {
         assert_eq!(content_type(response), "application/problem+json");
     }
-    assert!(all_items(&table).await.is_empty());
+    assert!(all_items(&store).await.is_empty());
 
     // Signed but malformed: 400. Signed but invalid: 422 with every pointer.
     let malformed = &valid[..valid.len() - 5];
@@ -313,7 +314,7 @@ async fn request_problems_and_quarantine() {
         ]
     );
 
-    let items = all_items(&table).await;
+    let items = all_items(&store).await;
     assert_eq!(items.len(), 2, "both quarantined, nothing else");
     for quarantined in &items {
         assert_eq!(quarantined["pk"], "OCC#REJECTED");
@@ -324,14 +325,13 @@ async fn request_problems_and_quarantine() {
 
 #[tokio::test]
 async fn storage_down_answers_503_and_writes_nothing() {
-    let down = aws_config_for("http://127.0.0.1:9").await;
-    let unreachable = Table::new(aws_sdk_dynamodb::Client::new(&down), "webhooks");
+    let unreachable = unreachable_store().await;
     let response = post(&receiver(&unreachable), &seed().to_string()).await;
     assert_eq!(response.status(), 503);
     assert_eq!(content_type(&response), "application/problem+json");
 
-    let table = fresh_table(&local_aws().await).await;
-    let receiver = receiver(&table);
+    let store = fresh_store(&local_aws().await).await;
+    let receiver = receiver(&store);
     assert_eq!(post_json(&receiver, &seed()).await["outcome"], "applied");
     assert_eq!(post_json(&receiver, &seed()).await["outcome"], "duplicate");
 }

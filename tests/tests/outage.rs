@@ -10,12 +10,14 @@ use chargeover_main_contact::auth::TokenKeys;
 use chargeover_main_contact::{handle, Receiver};
 use integration_tests::{
     all_items, api_request, aws_config_for, body_json, fresh_table, local_aws, moto_endpoint,
+    test_metrics, unreachable_bucket,
 };
 use jiff::tz::TimeZone;
 use serde_json::json;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use webhook_shared::secret::{SecretStore, SecretValue, WebhookKeys};
+use webhook_shared::storage::Store;
 use webhook_shared::table::Table;
 
 const SECRET: &str = "outage-test-secret";
@@ -72,7 +74,7 @@ fn delivery(user_id: u64, modified: &str) -> String {
     .to_string()
 }
 
-async fn post(receiver: &Receiver<Table>, body: &str) -> lambda_http::Response<lambda_http::Body> {
+async fn post(receiver: &Receiver<Store>, body: &str) -> lambda_http::Response<lambda_http::Body> {
     let headers = [
         ("content-type", "application/json"),
         ("x-chargeover-key", SECRET),
@@ -92,13 +94,18 @@ async fn storage_stopped_mid_run_then_back() {
     let proxy = Proxy::start(target).await;
     let through_proxy = aws_sdk_dynamodb::Client::new(&aws_config_for(&proxy.address).await);
     let receiver = Receiver {
-        store: Table::new(through_proxy, direct.name.clone()),
+        store: Store {
+            table: Table::new(through_proxy, direct.name.clone()),
+            bucket: unreachable_bucket().await,
+        },
         keys: SecretStore::fixed(
             TokenKeys::from_secret(&SecretValue::parse(SECRET).unwrap()).unwrap(),
         ),
         timezone: TimeZone::UTC,
+        encryption: chargeover_main_contact::encryption::Encryption::Auto,
         max_body_bytes: 1024 * 1024,
         retention_days: None,
+        metrics: test_metrics(),
     };
 
     let first = post(&receiver, &delivery(1, "2024-01-01 00:00:00")).await;

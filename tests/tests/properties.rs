@@ -15,7 +15,7 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use chargeover_main_contact::auth::TokenKeys;
 use chargeover_main_contact::store::MainContactStore;
-use integration_tests::{hmac_base64, HMAC_SHA512};
+use integration_tests::{hmac_base64, test_metrics, HMAC_SHA512};
 use jiff::tz::TimeZone;
 use lambda_http::http::{HeaderName, HeaderValue};
 use lambda_http::{Body, Request};
@@ -122,8 +122,10 @@ fn chargeover_receiver(store: MemoryStore) -> chargeover_main_contact::Receiver<
         store,
         keys: SecretStore::fixed(keys),
         timezone: TimeZone::get("America/Chicago").unwrap(),
+        encryption: chargeover_main_contact::encryption::Encryption::Auto,
         max_body_bytes: MAX_BODY_BYTES,
         retention_days: None,
+        metrics: test_metrics(),
     }
 }
 
@@ -135,6 +137,7 @@ fn occ_receiver(store: MemoryStore) -> occ_organization::Receiver<MemoryStore> {
         algorithms: Algorithms::ALL,
         max_body_bytes: MAX_BODY_BYTES,
         retention_days: None,
+        metrics: test_metrics(),
     }
 }
 

@@ -15,8 +15,8 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use chargeover_main_contact::auth::{BodyToken, TokenKeys};
 use integration_tests::{
-    api_request, aws_config_for, body_json, fresh_table, hmac_base64, local_aws, HMAC_SHA256,
-    HMAC_SHA512,
+    api_request, body_json, fresh_store, hmac_base64, local_aws, test_metrics, unreachable_store,
+    HMAC_SHA256, HMAC_SHA512,
 };
 use jiff::tz::TimeZone;
 use lambda_http::http::{HeaderMap, HeaderValue};
@@ -26,7 +26,7 @@ use tracing_subscriber::filter::{LevelFilter, Targets};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::Layer;
 use webhook_shared::secret::{SecretStore, SecretValue, WebhookKeys};
-use webhook_shared::table::Table;
+use webhook_shared::storage::Store;
 use webhook_shared::EventId;
 
 const CO_SECRET: &str = "SFkJ3fy02n17YxNXm96tCGUKVTOAIBsH";
@@ -66,26 +66,29 @@ fn fixture(name: &str) -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
-fn chargeover_receiver(table: &Table) -> chargeover_main_contact::Receiver<Table> {
+fn chargeover_receiver(store: &Store) -> chargeover_main_contact::Receiver<Store> {
     let secret = json!({"current": CO_SECRET, "previous": CO_PREVIOUS}).to_string();
     let keys = TokenKeys::from_secret(&SecretValue::parse(&secret).unwrap()).unwrap();
     chargeover_main_contact::Receiver {
-        store: table.clone(),
+        store: store.clone(),
         keys: SecretStore::fixed(keys),
         timezone: TimeZone::get("America/Chicago").unwrap(),
+        encryption: chargeover_main_contact::encryption::Encryption::Auto,
         max_body_bytes: 1024 * 1024,
         retention_days: None,
+        metrics: test_metrics(),
     }
 }
 
-fn occ_receiver(table: &Table) -> occ_organization::Receiver<Table> {
+fn occ_receiver(store: &Store) -> occ_organization::Receiver<Store> {
     let keys = HmacKeys::from_secret(&SecretValue::parse(OCC_KEY_TEXT).unwrap()).unwrap();
     occ_organization::Receiver {
-        store: table.clone(),
+        store: store.clone(),
         keys: SecretStore::fixed(keys),
         algorithms: Algorithms::ALL,
         max_body_bytes: 1024 * 1024,
         retention_days: None,
+        metrics: test_metrics(),
     }
 }
 
@@ -150,11 +153,8 @@ async fn logs_carry_no_secrets_but_every_delivery() {
     let _guard = tracing::subscriber::set_default(tracing_subscriber::registry().with(layer));
 
     let aws = local_aws().await;
-    let table = fresh_table(&aws).await;
-    let down = Table::new(
-        aws_sdk_dynamodb::Client::new(&aws_config_for("http://127.0.0.1:9").await),
-        "webhooks",
-    );
+    let store = fresh_store(&aws).await;
+    let down = unreachable_store().await;
 
     // ChargeOver: every kind of delivery.
     let mut customer = fixture("chargeover-customer.json");
@@ -188,7 +188,7 @@ async fn logs_carry_no_secrets_but_every_delivery() {
         sent(&[key], truncated, 400),
         sent(&[key], &invalid.to_string(), 422),
     ];
-    let receiver = chargeover_receiver(&table);
+    let receiver = chargeover_receiver(&store);
     let mut event_ids = Vec::new();
     for delivery in &chargeover {
         let request = api_request("POST", CO_PATH, &delivery.headers(), &delivery.body);
@@ -229,7 +229,7 @@ async fn logs_carry_no_secrets_but_every_delivery() {
         signed(malformed, SHA512_HEADER, sign512(malformed.as_bytes()), 400),
         signed(&invalid, SHA512_HEADER, sign512(invalid.as_bytes()), 422),
     ];
-    let receiver = occ_receiver(&table);
+    let receiver = occ_receiver(&store);
     for delivery in &occ {
         let request = api_request("POST", OCC_PATH, &delivery.headers(), &delivery.body);
         let response = occ_organization::handle(request, &receiver).await;
@@ -321,8 +321,8 @@ fn changed_at(secret: &str, index: usize) -> Vec<u8> {
 fn chargeover_near_miss_tokens_are_refused() {
     let keys = token_keys();
     let last = CO_SECRET.len() - 1;
-    assert!(keys.authenticate(Some(CO_SECRET.as_bytes()), BodyToken::Absent));
-    assert!(keys.authenticate(None, BodyToken::Text(CO_SECRET)));
+    assert!(keys.authenticate(Some(CO_SECRET.as_bytes()), BodyToken::Absent, false));
+    assert!(keys.authenticate(None, BodyToken::Text(CO_SECRET), false));
 
     let first_wrong = changed_at(CO_SECRET, 0);
     let last_wrong = changed_at(CO_SECRET, last);
@@ -345,18 +345,18 @@ fn chargeover_near_miss_tokens_are_refused() {
     for token in near_misses {
         let shown = String::from_utf8_lossy(token);
         assert!(
-            !keys.authenticate(Some(token), BodyToken::Absent),
+            !keys.authenticate(Some(token), BodyToken::Absent, false),
             "header {shown:?}"
         );
         if let Ok(text) = std::str::from_utf8(token) {
             assert!(
-                !keys.authenticate(None, BodyToken::Text(text)),
+                !keys.authenticate(None, BodyToken::Text(text), false),
                 "body {shown:?}"
             );
             // A right token beside a near miss does not rescue it.
-            assert!(!keys.authenticate(Some(CO_SECRET.as_bytes()), BodyToken::Text(text)));
+            assert!(!keys.authenticate(Some(CO_SECRET.as_bytes()), BodyToken::Text(text), false));
         }
-        assert!(!keys.authenticate(Some(token), BodyToken::Text(CO_SECRET)));
+        assert!(!keys.authenticate(Some(token), BodyToken::Text(CO_SECRET), false));
     }
 }
 
@@ -405,8 +405,8 @@ fn occ_near_miss_signatures_are_refused() {
 #[tokio::test]
 async fn near_misses_are_refused_end_to_end() {
     let _turn = HANDLERS.lock().await;
-    let table = fresh_table(&local_aws().await).await;
-    let receiver = chargeover_receiver(&table);
+    let store = fresh_store(&local_aws().await).await;
+    let receiver = chargeover_receiver(&store);
     let body = json!({"context_str": "customer", "context_id": 413, "event": "super",
         "data": {"customer": {"customer_id": 413}}})
     .to_string();
@@ -434,7 +434,7 @@ async fn near_misses_are_refused_end_to_end() {
         );
     }
 
-    let receiver = occ_receiver(&table);
+    let receiver = occ_receiver(&store);
     let body = json!({"organization": {"id": "or-1"}}).to_string();
     let real = STANDARD.decode(sign512(body.as_bytes())).unwrap();
     let mut first_wrong = real.clone();
@@ -460,5 +460,5 @@ async fn near_misses_are_refused_end_to_end() {
         let response = occ_organization::handle(request, &receiver).await;
         assert_eq!(response.status(), 401, "{} bytes", wrong.len());
     }
-    assert!(integration_tests::all_items(&table).await.is_empty());
+    assert!(integration_tests::all_items(&store).await.is_empty());
 }

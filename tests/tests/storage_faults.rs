@@ -9,18 +9,21 @@ use aws_sdk_dynamodb::config::retry::RetryConfig;
 use aws_sdk_dynamodb::operation::get_item::GetItemOutput;
 use aws_sdk_dynamodb::operation::put_item::PutItemOutput;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsOutput;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemOutput;
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
 use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
 use chargeover_main_contact::auth::TokenKeys;
 use integration_tests::{
-    api_request, body_json, dynamodb_error, hmac_base64, transaction_canceled, HMAC_SHA512,
+    api_request, body_json, dynamodb_error, hmac_base64, test_metrics, transaction_canceled,
+    HMAC_SHA512,
 };
 use jiff::tz::TimeZone;
 use lambda_http::{Context, Request, RequestExt};
 use occ_organization::auth::{Algorithms, HmacKeys};
 use serde_json::Value;
 use webhook_shared::secret::{SecretStore, SecretValue, WebhookKeys};
+use webhook_shared::storage::{Bucket, Store};
 use webhook_shared::table::Table;
 
 const SECRET: &str = "fault-test-secret";
@@ -38,28 +41,50 @@ fn client(rules: &[&Rule]) -> Client {
     })
 }
 
-fn chargeover(client: Client) -> chargeover_main_contact::Receiver<Table> {
+/// A store on the mocked DynamoDB; any S3 call fails (none is expected).
+fn store(client: Client) -> Store {
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::Config::builder()
+            .behavior_version_latest()
+            .region(aws_sdk_s3::config::Region::new("us-east-1"))
+            .endpoint_url("http://127.0.0.1:9")
+            .credentials_provider(aws_sdk_s3::config::Credentials::for_tests())
+            .build(),
+    );
+    Store {
+        table: Table::new(client, "webhooks"),
+        bucket: Bucket {
+            client: s3,
+            name: "unreachable".into(),
+        },
+    }
+}
+
+fn chargeover(client: Client) -> chargeover_main_contact::Receiver<Store> {
     chargeover_main_contact::Receiver {
-        store: Table::new(client, "webhooks"),
+        store: store(client),
         keys: SecretStore::fixed(
             TokenKeys::from_secret(&SecretValue::parse(SECRET).unwrap()).unwrap(),
         ),
         timezone: TimeZone::UTC,
+        encryption: chargeover_main_contact::encryption::Encryption::Auto,
         max_body_bytes: 1024 * 1024,
         retention_days: None,
+        metrics: test_metrics(),
     }
 }
 
-fn occ(client: Client) -> occ_organization::Receiver<Table> {
+fn occ(client: Client) -> occ_organization::Receiver<Store> {
     let key = base64_text(OCC_KEY);
     occ_organization::Receiver {
-        store: Table::new(client, "webhooks"),
+        store: store(client),
         keys: SecretStore::fixed(
             HmacKeys::from_secret(&SecretValue::parse(&key).unwrap()).unwrap(),
         ),
         algorithms: Algorithms::ALL,
         max_body_bytes: 1024 * 1024,
         retention_days: None,
+        metrics: test_metrics(),
     }
 }
 
@@ -289,7 +314,7 @@ async fn failed_conditions_are_duplicate_or_stale() {
 #[tokio::test]
 async fn validation_errors_are_quarantined_and_unknown_reasons_retried_by_the_sender() {
     let invalid = cancelled(&["None", "ValidationError"]);
-    let quarantine = put_ok();
+    let quarantine = mock!(Client::update_item).then_output(|| UpdateItemOutput::builder().build());
     let receiver = chargeover(client(&[&invalid, &quarantine]));
     let (status, problem) =
         answer(chargeover_main_contact::handle(chargeover_request(), &receiver).await);

@@ -15,14 +15,16 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use chargeover_main_contact::auth::TokenKeys;
 use integration_tests::{
-    api_request, body_json, fresh_table, hmac_base64, local_aws, local_secret, recording_clients,
-    CalledActions, HMAC_SHA512,
+    api_request, body_json, fresh_store, hmac_base64, local_aws, local_secret, recording_clients,
+    test_metrics, CalledActions, HMAC_SHA512,
 };
 use occ_organization::auth::{Algorithms, HmacKeys};
 use serde_yaml_ng::value::Tag;
 use serde_yaml_ng::Value;
+use webhook_shared::metrics;
 use webhook_shared::secret::{SecretLocation, SecretStore};
 use webhook_shared::startup::prime;
+use webhook_shared::storage::{Bucket, Kind, Store};
 use webhook_shared::table::{Table, TABLE};
 
 /// One function of the template and what the code says about it.
@@ -33,9 +35,10 @@ struct Function {
     route: &'static str,
     url_output: &'static str,
     key_prefix: &'static str,
+    object_prefix: &'static str,
     /// Variables set on this function besides the global ones, and what each
     /// refers to (a resource or parameter name).
-    env: [(&'static str, &'static str); 2],
+    env: &'static [(&'static str, &'static str)],
 }
 
 const CHARGEOVER: Function = Function {
@@ -45,12 +48,14 @@ const CHARGEOVER: Function = Function {
     route: "/chargeover/customer/main-contact",
     url_output: "ChargeOverWebhookUrl",
     key_prefix: chargeover_main_contact::store::KEY_PREFIX,
-    env: [
+    object_prefix: chargeover_main_contact::store::OBJECT_PREFIX,
+    env: &[
         (
             chargeover_main_contact::config::SECRET_VARS.id,
             "ChargeOverWebhookSecret",
         ),
         ("CHARGEOVER_TIMEZONE", "ChargeOverTimezone"),
+        ("CHARGEOVER_ENCRYPTION", "ChargeOverEncryption"),
     ],
 };
 
@@ -61,7 +66,8 @@ const OCC: Function = Function {
     route: "/occ/organization",
     url_output: "OccWebhookUrl",
     key_prefix: occ_organization::store::KEY_PREFIX,
-    env: [
+    object_prefix: occ_organization::store::OBJECT_PREFIX,
+    env: &[
         (occ_organization::config::SECRET_VARS.id, "OccWebhookSecret"),
         ("OCC_SIGNATURE_ALGORITHMS", "OccSignatureAlgorithms"),
     ],
@@ -70,8 +76,10 @@ const OCC: Function = Function {
 const FUNCTIONS: [Function; 2] = [CHARGEOVER, OCC];
 
 /// Variables both functions get from `Globals` (read by the shared config).
-const GLOBAL_ENV: [(&str, &str); 2] = [
+const GLOBAL_ENV: [(&str, &str); 4] = [
     ("TABLE_NAME", "WebhookTable"),
+    ("PAYLOAD_BUCKET", "PayloadBucket"),
+    ("METRICS_NAMESPACE", "MetricsNamespace"),
     ("EVENT_RETENTION_DAYS", "EventRetentionDays"),
 ];
 
@@ -192,9 +200,257 @@ fn table_matches_the_shared_definition() {
     );
 }
 
+#[test]
+fn payload_bucket_is_private_encrypted_tls_only_and_kept() {
+    let template = template();
+    let bucket = resource(&template, "PayloadBucket");
+    assert_eq!(bucket["Type"].as_str(), Some("AWS::S3::Bucket"));
+    assert_eq!(bucket["DeletionPolicy"].as_str(), Some("Retain"));
+    assert_eq!(bucket["UpdateReplacePolicy"].as_str(), Some("Retain"));
+    let properties = &bucket["Properties"];
+    for block in [
+        "BlockPublicAcls",
+        "BlockPublicPolicy",
+        "IgnorePublicAcls",
+        "RestrictPublicBuckets",
+    ] {
+        assert_eq!(
+            properties["PublicAccessBlockConfiguration"][block].as_bool(),
+            Some(true),
+            "{block}"
+        );
+    }
+    let encryption = &properties["BucketEncryption"]["ServerSideEncryptionConfiguration"][0];
+    assert!(encryption["ServerSideEncryptionByDefault"]["SSEAlgorithm"].is_string());
+
+    let policy = resource(&template, "PayloadBucketPolicy");
+    assert_eq!(
+        reference(&policy["Properties"]["Bucket"]),
+        Some("PayloadBucket")
+    );
+    let deny = &policy["Properties"]["PolicyDocument"]["Statement"][0];
+    assert_eq!(deny["Effect"].as_str(), Some("Deny"));
+    assert_eq!(
+        deny["Condition"]["Bool"]["aws:SecureTransport"].as_str(),
+        Some("false")
+    );
+    assert_eq!(
+        items(&deny["Resource"]).len(),
+        2,
+        "the bucket and its objects"
+    );
+
+    // Event and quarantine documents expire with their items; no rule ever
+    // touches a state document (an item refers to it as long as it lives).
+    let lifecycle = intrinsic(&properties["LifecycleConfiguration"], "If")
+        .and_then(Value::as_sequence)
+        .expect("a lifecycle configuration under the retention condition");
+    assert_eq!(lifecycle[0].as_str(), Some("HasRetention"));
+    let rules = items(&lifecycle[1]["Rules"]);
+    let prefixes: BTreeSet<&str> = rules.iter().filter_map(|r| r["Prefix"].as_str()).collect();
+    let expected: BTreeSet<String> = FUNCTIONS
+        .iter()
+        .flat_map(|f| {
+            [Kind::Event, Kind::Quarantine]
+                .map(|kind| format!("{}{}", f.object_prefix, kind.segment()))
+        })
+        .collect();
+    assert_eq!(
+        prefixes,
+        expected.iter().map(String::as_str).collect::<BTreeSet<_>>()
+    );
+    for rule in rules {
+        assert_eq!(
+            reference(&rule["ExpirationInDays"]),
+            Some("EventRetentionDays")
+        );
+        let prefix = rule["Prefix"].as_str().unwrap_or_default();
+        for function in FUNCTIONS {
+            let state = format!("{}{}", function.object_prefix, Kind::State.segment());
+            assert!(!state.starts_with(prefix), "{prefix} would expire {state}");
+        }
+    }
+    assert_eq!(
+        reference(&template["Outputs"]["PayloadBucketName"]["Value"]),
+        Some("PayloadBucket")
+    );
+}
+
+/// Our metrics as alarms and the dashboard name them: (metric, dimensions).
+fn check_metric(metric: &str, dimensions: &[(String, String)], at: &str) {
+    let (_, _, names) = metrics::METRICS
+        .iter()
+        .find(|(name, _, _)| *name == metric)
+        .unwrap_or_else(|| panic!("{at}: {metric} is not a metric the code emits"));
+    let used: Vec<&str> = dimensions.iter().map(|(name, _)| name.as_str()).collect();
+    assert_eq!(used, *names, "{at}: {metric}'s dimensions");
+    for (name, value) in dimensions {
+        match name.as_str() {
+            metrics::FUNCTION => assert!(
+                FUNCTIONS.iter().any(|f| f.package == value),
+                "{at}: no function {value}"
+            ),
+            metrics::OUTCOME => assert!(
+                metrics::outcomes().any(|outcome| outcome == value),
+                "{at}: no outcome {value}"
+            ),
+            other => panic!("{at}: dimension {other}"),
+        }
+    }
+}
+
+#[test]
+fn alarms_and_dashboard_use_the_metrics_the_code_emits() {
+    let template = template();
+    assert_eq!(
+        template["Parameters"]["MetricsNamespace"]["Default"].as_str(),
+        Some(metrics::DEFAULT_NAMESPACE)
+    );
+    let resources = template["Resources"].as_mapping().expect("resources");
+    let alarms: Vec<(&str, &Value)> = resources
+        .iter()
+        .filter(|(_, r)| r["Type"].as_str() == Some("AWS::CloudWatch::Alarm"))
+        .map(|(name, r)| (name.as_str().unwrap_or_default(), &r["Properties"]))
+        .collect();
+    let mut ours = Vec::new();
+    for (name, alarm) in &alarms {
+        if reference(&alarm["Namespace"]) != Some("MetricsNamespace") {
+            continue;
+        }
+        let dimensions: Vec<(String, String)> = items(&alarm["Dimensions"])
+            .iter()
+            .map(|d| {
+                let value = d["Value"].as_str().unwrap_or_default();
+                (
+                    d["Name"].as_str().unwrap_or_default().to_owned(),
+                    value.to_owned(),
+                )
+            })
+            .collect();
+        let metric = alarm["MetricName"].as_str().unwrap_or_default();
+        check_metric(metric, &dimensions, name);
+        ours.push((metric.to_owned(), dimensions));
+    }
+    let timeout = template["Globals"]["Function"]["Timeout"].as_f64().unwrap();
+    for function in FUNCTIONS {
+        let function_dimension = (metrics::FUNCTION.to_owned(), function.package.to_owned());
+        let has = |metric: &str, outcome: Option<&str>| {
+            ours.iter().any(|(m, dims)| {
+                m == metric
+                    && dims.contains(&function_dimension)
+                    && outcome
+                        .is_none_or(|o| dims.contains(&(metrics::OUTCOME.to_owned(), o.to_owned())))
+            })
+        };
+        assert!(
+            has(metrics::QUARANTINED, None),
+            "{}: quarantine alarm",
+            function.package
+        );
+        assert!(
+            has(metrics::DELIVERIES, Some("unauthorized")),
+            "{}: 401 burst alarm",
+            function.package
+        );
+        assert!(
+            has(metrics::DELIVERIES, Some("applied")),
+            "{}: silence alarm",
+            function.package
+        );
+
+        // AWS's own metrics of the function: errors, throttles, duration.
+        let on_function = |metric: &str| {
+            alarms.iter().find(|(_, a)| {
+                a["Namespace"].as_str() == Some("AWS/Lambda")
+                    && a["MetricName"].as_str() == Some(metric)
+                    && reference(&a["Dimensions"][0]["Value"]) == Some(function.resource)
+            })
+        };
+        assert!(on_function("Errors").is_some() && on_function("Throttles").is_some());
+        let (_, duration) = on_function("Duration").expect("duration alarm");
+        assert_eq!(duration["ExtendedStatistic"].as_str(), Some("p99"));
+        assert_eq!(duration["Threshold"].as_f64(), Some(timeout * 1000.0 * 0.8));
+    }
+    // Silence: off unless its parameter is set, and missing data is silence.
+    for (name, alarm) in &alarms {
+        if name.ends_with("SilenceAlarm") {
+            let resource = &template["Resources"][*name];
+            assert!(
+                resource["Condition"].is_string(),
+                "{name}: only when switched on"
+            );
+            assert_eq!(
+                alarm["TreatMissingData"].as_str(),
+                Some("breaching"),
+                "{name}"
+            );
+            assert_eq!(
+                alarm["ComparisonOperator"].as_str(),
+                Some("LessThanThreshold")
+            );
+        }
+    }
+    let dynamodb = alarms.iter().any(|(_, a)| {
+        items(&a["Metrics"])
+            .iter()
+            .any(|m| m["MetricStat"]["Metric"]["Namespace"].as_str() == Some("AWS/DynamoDB"))
+    });
+    assert!(dynamodb, "a DynamoDB throttling alarm");
+
+    // The dashboard: every metric of ours it shows is one the code emits,
+    // and it shows every outcome of each function.
+    let body = intrinsic(
+        &resource(&template, "WebhookDashboard")["Properties"]["DashboardBody"],
+        "Sub",
+    )
+    .and_then(Value::as_str)
+    .expect("DashboardBody is a !Sub text");
+    let body: serde_json::Value = serde_json::from_str(body).expect("the dashboard is JSON");
+    let mut shown = Vec::new();
+    for widget in body["widgets"].as_array().unwrap() {
+        for row in widget["properties"]["metrics"].as_array().unwrap() {
+            let row: Vec<&str> = row
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|v| v.as_str())
+                .collect();
+            if row[0] != "${MetricsNamespace}" {
+                continue;
+            }
+            let dimensions: Vec<(String, String)> = row[2..]
+                .chunks(2)
+                .map(|pair| (pair[0].to_owned(), pair[1].to_owned()))
+                .collect();
+            check_metric(row[1], &dimensions, "dashboard");
+            shown.push((row[1].to_owned(), dimensions));
+        }
+    }
+    for function in FUNCTIONS {
+        for outcome in metrics::outcomes() {
+            let dims = vec![
+                (metrics::FUNCTION.to_owned(), function.package.to_owned()),
+                (metrics::OUTCOME.to_owned(), outcome.to_owned()),
+            ];
+            assert!(
+                shown.contains(&(metrics::DELIVERIES.to_owned(), dims)),
+                "{outcome}"
+            );
+        }
+        for metric in [metrics::LATENCY, metrics::QUARANTINED] {
+            let dims = vec![(metrics::FUNCTION.to_owned(), function.package.to_owned())];
+            assert!(shown.contains(&(metric.to_owned(), dims)), "{metric}");
+        }
+    }
+    let url =
+        intrinsic(&template["Outputs"]["DashboardUrl"]["Value"], "Sub").and_then(Value::as_str);
+    assert!(url.is_some_and(|url| url.contains("${WebhookDashboard}")));
+}
+
 /// The actions the template grants `function`: DynamoDB actions (on the
-/// table, item actions limited to its key prefix) and Secrets Manager
-/// actions (on its own secret).
+/// table, item actions limited to its key prefix), S3 actions (on its own
+/// object prefix in the payload bucket) and Secrets Manager actions (on its
+/// own secret).
 fn granted(template: &Value, function: &Function) -> BTreeSet<String> {
     let name = function.resource;
     let statements: Vec<&Value> = items(&resource(template, name)["Properties"]["Policies"])
@@ -225,6 +481,13 @@ fn granted(template: &Value, function: &Function) -> BTreeSet<String> {
                     &statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"];
                 assert_eq!(strings(condition), leading_keys, "{name}: {actions:?}");
             }
+        } else if actions.iter().all(|a| a.starts_with("s3:")) {
+            let objects = intrinsic(&statement["Resource"], "Sub").and_then(Value::as_str);
+            assert_eq!(
+                objects,
+                Some(format!("${{PayloadBucket.Arn}}/{}*", function.object_prefix).as_str()),
+                "{name}: its own objects only"
+            );
         } else {
             assert!(
                 actions.iter().all(|a| a.starts_with("secretsmanager:")),
@@ -262,14 +525,21 @@ async fn each_function_is_granted_exactly_what_it_calls() {
 /// What each function calls (ChargeOver's, then OCC's), recorded while it
 /// starts (secret from Secrets Manager, table primed) and serves a delivery
 /// of every kind: applied, duplicate, stale, merged over a stored state,
-/// refused and quarantined.
+/// too large for an item, refused and quarantined.
 async fn called_actions() -> [BTreeSet<String>; 2] {
     let aws = local_aws().await;
-    let table_name = fresh_table(&aws).await.name;
+    let fresh = fresh_store(&aws).await;
     let setup = aws_sdk_secretsmanager::Client::new(&aws);
     let actions = CalledActions::default();
-    let (dynamodb, secrets) = recording_clients(&aws, &actions);
-    let table = Table::new(dynamodb, table_name);
+    let (dynamodb, secrets, s3) = recording_clients(&aws, &actions);
+    let store = Store {
+        table: Table::new(dynamodb, fresh.table.name),
+        bucket: Bucket {
+            client: s3,
+            name: fresh.bucket.name,
+        },
+    };
+    let large = "x".repeat(500_000);
 
     let secret = |name: &str, value: String| {
         let setup = setup.clone();
@@ -291,29 +561,33 @@ async fn called_actions() -> [BTreeSet<String>; 2] {
     let keys = SecretStore::<TokenKeys>::load(&location, || secrets.clone())
         .await
         .expect("secret");
-    prime(&table).await.expect("table");
+    prime(&store.table).await.expect("table");
     let receiver = chargeover_main_contact::Receiver {
-        store: table.clone(),
+        store: store.clone(),
         keys,
         timezone: jiff::tz::TimeZone::UTC,
+        encryption: chargeover_main_contact::encryption::Encryption::Auto,
         max_body_bytes: 1024 * 1024,
         retention_days: None,
+        metrics: test_metrics(),
     };
     let key = local_secret("LOCAL_CHARGEOVER_SECRET");
     let headers = [
         ("content-type", "application/json"),
         ("x-chargeover-key", key.as_str()),
     ];
-    let change = |modified: &str| {
+    let change = |modified: &str, custom: &str| {
         serde_json::json!({"context_str": "customer", "context_id": 7, "event": "super",
-            "data": {"customer": {"customer_id": 7, "mod_datetime": modified}}})
+            "data": {"customer": {"customer_id": 7, "mod_datetime": modified, "custom_30": custom}}})
         .to_string()
     };
     for (body, outcome) in [
-        (change("2024-01-02 00:00:00"), Some("applied")),
-        (change("2024-01-02 00:00:00"), Some("duplicate")),
-        (change("2024-01-01 00:00:00"), Some("stale")),
+        (change("2024-01-02 00:00:00", ""), Some("applied")),
+        (change("2024-01-02 00:00:00", ""), Some("duplicate")),
+        (change("2024-01-01 00:00:00", ""), Some("stale")),
+        (change("2024-01-03 00:00:00", &large), Some("applied")),
         ("{".to_owned(), None),
+        (format!("{{{large}"), None),
     ] {
         let path = "/chargeover/customer/main-contact";
         let response =
@@ -329,36 +603,35 @@ async fn called_actions() -> [BTreeSet<String>; 2] {
     let keys = SecretStore::<HmacKeys>::load(&location, || secrets.clone())
         .await
         .expect("secret");
-    prime(&table).await.expect("table");
+    prime(&store.table).await.expect("table");
     let receiver = occ_organization::Receiver {
-        store: table.clone(),
+        store: store.clone(),
         keys,
         algorithms: Algorithms::ALL,
         max_body_bytes: 1024 * 1024,
         retention_days: None,
+        metrics: test_metrics(),
     };
     let key = STANDARD.decode(key_text).expect("base64 key");
+    let organization = |name: &str, description: &str| {
+        serde_json::json!({"organization": {"id": "or-1", "name": name, "description": description}})
+            .to_string()
+    };
     for (body, outcome) in [
-        (
-            r#"{"organization": {"id": "or-1", "name": "A"}}"#,
-            Some("applied"),
-        ),
-        (
-            r#"{"organization": {"id": "or-1", "name": "B"}}"#,
-            Some("applied"),
-        ),
-        (
-            r#"{"organization": {"id": "or-1", "name": "B"}}"#,
-            Some("duplicate"),
-        ),
-        (r#"{"organization": {"id": 5}}"#, None),
+        (organization("A", ""), Some("applied")),
+        (organization("B", ""), Some("applied")),
+        (organization("B", ""), Some("duplicate")),
+        // Too large for an item, then replaced by another large one.
+        (organization("C", &large), Some("applied")),
+        (organization("D", &large), Some("applied")),
+        (r#"{"organization": {"id": 5}}"#.to_owned(), None),
     ] {
         let signature = hmac_base64(HMAC_SHA512, &key, body.as_bytes());
         let headers = [
             ("content-type", "application/json"),
             ("x-oracle-cc-webhook-signature-sha512", signature.as_str()),
         ];
-        let request = api_request("POST", "/occ/organization", &headers, body);
+        let request = api_request("POST", "/occ/organization", &headers, &body);
         let response = occ_organization::handle(request, &receiver).await;
         assert_eq!(body_json(&response)["outcome"].as_str(), outcome, "{body}");
     }
@@ -470,7 +743,7 @@ fn sets_only_variables_the_code_reads() {
             .collect();
         let expected: BTreeSet<(Option<&str>, Option<&str>)> = GLOBAL_ENV
             .iter()
-            .chain(&function.env)
+            .chain(function.env)
             .map(|&(var, target)| (Some(var), Some(target)))
             .collect();
         assert_eq!(set, expected, "{name}");

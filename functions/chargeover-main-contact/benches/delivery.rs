@@ -19,8 +19,9 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use chargeover_main_contact::auth::{BodyToken, TokenKeys, KEY_HEADER};
-use chargeover_main_contact::handler::accept;
-use chargeover_main_contact::store::transaction;
+use chargeover_main_contact::encryption::Encryption;
+use chargeover_main_contact::handler::{accept, open};
+use chargeover_main_contact::store::{transaction, Claims};
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
@@ -66,14 +67,20 @@ fn fixture() -> Fixture {
     };
     let body = raw_body(&f.request);
     let receipt = Receipt::new(body, Timestamp::now(), None);
-    let delivery = accept(&f.request, body, &f.keys, &f.timezone, &receipt)
+    let opened = open(&f.request, body, &f.keys, Encryption::Auto).unwrap();
+    let delivery = accept(&f.request, &opened, &f.keys, &f.timezone, &receipt)
         .expect("the sample delivery is accepted");
     assert_eq!(delivery.state.customer_id, 413);
     assert!(
         delivery.state.contact.is_some(),
         "the sample carries a user"
     );
-    assert_eq!(transaction(TABLE, &delivery).unwrap().len(), 2);
+    assert_eq!(
+        transaction(TABLE, &delivery, &Claims::default())
+            .unwrap()
+            .len(),
+        2
+    );
     f
 }
 
@@ -90,8 +97,9 @@ fn delivery(c: &mut Criterion) {
         b.iter(|| {
             let body = black_box(body);
             let receipt = Receipt::new(body, Timestamp::now(), None);
-            let delivery = accept(&f.request, body, &f.keys, &f.timezone, &receipt).unwrap();
-            transaction(TABLE, &delivery).unwrap()
+            let opened = open(&f.request, body, &f.keys, Encryption::Auto).unwrap();
+            let delivery = accept(&f.request, &opened, &f.keys, &f.timezone, &receipt).unwrap();
+            transaction(TABLE, &delivery, &Claims::default()).unwrap()
         })
     });
     group.finish();
@@ -125,7 +133,7 @@ fn steps(c: &mut Criterion) {
         let header = f.request.headers().get(KEY_HEADER).map(|v| v.as_bytes());
         b.iter(|| {
             f.keys
-                .authenticate(black_box(header), BodyToken::Text(token))
+                .authenticate(black_box(header), BodyToken::Text(token), false)
         })
     });
     group.bench_function("redact", |b| {
@@ -155,11 +163,15 @@ fn steps(c: &mut Criterion) {
         b.iter(|| black_box(modified).sortable_utc(&f.timezone))
     });
     group.bench_function("accept_only", |b| {
-        b.iter(|| accept(&f.request, black_box(body), &f.keys, &f.timezone, &receipt).unwrap())
+        b.iter(|| {
+            let opened = open(&f.request, black_box(body), &f.keys, Encryption::Auto).unwrap();
+            accept(&f.request, &opened, &f.keys, &f.timezone, &receipt).unwrap()
+        })
     });
     group.bench_function("transaction_only", |b| {
-        let delivery = accept(&f.request, body, &f.keys, &f.timezone, &receipt).unwrap();
-        b.iter(|| transaction(TABLE, black_box(&delivery)).unwrap())
+        let opened = open(&f.request, body, &f.keys, Encryption::Auto).unwrap();
+        let delivery = accept(&f.request, &opened, &f.keys, &f.timezone, &receipt).unwrap();
+        b.iter(|| transaction(TABLE, black_box(&delivery), &Claims::default()).unwrap())
     });
     group.finish();
 }

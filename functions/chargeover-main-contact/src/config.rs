@@ -1,7 +1,10 @@
 //! This function's settings, read once at start-up.
 
 use jiff::tz::TimeZone;
-use webhook_shared::config::{var, CommonConfig, ConfigError, SecretVars};
+use webhook_shared::config::{parse_or, var, CommonConfig, ConfigError, SecretVars};
+
+use crate::auth::TokenKeys;
+use crate::encryption::Encryption;
 
 pub const SECRET_VARS: SecretVars = SecretVars {
     id: "CHARGEOVER_WEBHOOK_SECRET_ID",
@@ -16,6 +19,8 @@ pub struct Config {
     pub common: CommonConfig,
     /// The zone of datetimes that carry no offset (`CHARGEOVER_TIMEZONE`).
     pub timezone: TimeZone,
+    /// Whether encrypted bodies are expected (`CHARGEOVER_ENCRYPTION`).
+    pub encryption: Encryption,
 }
 
 impl Config {
@@ -28,7 +33,22 @@ impl Config {
         Ok(Config {
             common: CommonConfig::from_env(env, SECRET_VARS)?,
             timezone,
+            encryption: parse_or(env, "CHARGEOVER_ENCRYPTION", Encryption::Auto)?,
         })
+    }
+}
+
+impl Config {
+    /// Refuses `required` encryption when no accepted secret can be an AES
+    /// key (16, 24 or 32 bytes): every delivery would be refused.
+    pub fn check_encryption(&self, keys: &TokenKeys) -> Result<(), ConfigError> {
+        if self.encryption == Encryption::Required && keys.ciphers().is_empty() {
+            return Err(ConfigError::Invalid {
+                name: "CHARGEOVER_ENCRYPTION",
+                reason: "required, but the secret is not an AES key (16, 24 or 32 bytes)".into(),
+            });
+        }
+        Ok(())
     }
 }
 
@@ -40,6 +60,7 @@ mod tests {
     fn timezone_default_and_override() {
         let base = |name: &str| match name {
             "TABLE_NAME" => Some("t".to_string()),
+            "PAYLOAD_BUCKET" => Some("b".to_string()),
             "CHARGEOVER_WEBHOOK_SECRET" => Some("s".to_string()),
             _ => None,
         };

@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod config;
+pub mod encryption;
 pub mod handler;
 pub mod store;
 

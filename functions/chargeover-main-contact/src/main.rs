@@ -3,6 +3,7 @@ use std::convert::Infallible;
 use chargeover_main_contact::config::Config;
 use chargeover_main_contact::{handle, Receiver};
 use lambda_http::{service_fn, Error};
+use webhook_shared::metrics::Metrics;
 use webhook_shared::startup::{connect, or_refuse_to_start};
 
 /// A delivery is hundreds of small allocations; mimalloc makes them cheap.
@@ -14,14 +15,17 @@ async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
 
     let config = or_refuse_to_start(Config::from_env(&|name| std::env::var(name).ok()));
-    let (table, keys) = or_refuse_to_start(connect(&config.common).await);
+    let (store, keys) = or_refuse_to_start(connect(&config.common).await);
+    or_refuse_to_start(config.check_encryption(&*keys.keys().await));
 
     let receiver = Receiver {
-        store: table,
+        store,
         keys,
         timezone: config.timezone,
+        encryption: config.encryption,
         max_body_bytes: config.common.max_body_bytes,
         retention_days: config.common.event_retention_days,
+        metrics: Metrics::stdout(&config.common.metrics_namespace, env!("CARGO_PKG_NAME")),
     };
     lambda_http::run(service_fn(|request| async {
         Ok::<_, Infallible>(handle(request, &receiver).await)

@@ -1,6 +1,7 @@
 //! Writes a validated change: the event record and the `MAIN_CONTACT` state
 //! item in one transaction, the state guarded by the source's modification
-//! time so late deliveries never overwrite newer data.
+//! time so late deliveries never overwrite newer data. Attributes too large
+//! for an item are written to S3 first (claim check).
 
 use std::future::Future;
 
@@ -9,13 +10,16 @@ use webhook_shared::attribute::{n, s};
 use webhook_shared::deadline::Deadline;
 use webhook_shared::receipt::Receipt;
 use webhook_shared::storage::{
-    event_item, is_transaction_conflict, Busy, Retries, StoreError, Transacted,
+    event_item, is_transaction_conflict, Busy, Changes, Claim, Form, Kind, Large, Placed, Retries,
+    Store, StoreError, Transacted, CLAIM_SUFFIX,
 };
 use webhook_shared::table::{Table, PK, SK};
 use webhook_shared::Outcome;
 
 /// Every key this function writes starts with this (its IAM `dynamodb:LeadingKeys`).
 pub const KEY_PREFIX: &str = "CHARGEOVER#";
+/// Every S3 object this function writes starts with this (its IAM resource).
+pub const OBJECT_PREFIX: &str = "chargeover/";
 
 pub const STATE_SK: &str = "MAIN_CONTACT";
 pub const REJECTED_PK: &str = "CHARGEOVER#REJECTED";
@@ -52,6 +56,15 @@ pub struct MainContactState<'a> {
     pub source: Option<&'a str>,
 }
 
+/// The delivery's large attributes that went to S3: none for a delivery of
+/// normal size.
+#[derive(Debug, Default)]
+pub struct Claims {
+    pub payload: Option<Claim>,
+    pub customer: Option<Claim>,
+    pub contact: Option<Claim>,
+}
+
 /// Records deliveries of main-contact changes.
 pub trait MainContactStore {
     /// Writes `delivery`, trying again while DynamoDB is busy and `deadline`
@@ -63,22 +76,24 @@ pub trait MainContactStore {
     ) -> impl Future<Output = Result<Outcome, StoreError>> + Send;
 }
 
-impl MainContactStore for Table {
+impl MainContactStore for Store {
     async fn record(
         &self,
         delivery: &Delivery<'_>,
         deadline: &Deadline,
     ) -> Result<Outcome, StoreError> {
+        let claims = claim_large(self, delivery).await?;
         let mut retries = Retries::within(deadline);
         loop {
-            match self.transact(transaction(&self.name, delivery)?).await? {
+            let writes = transaction(&self.table.name, delivery, &claims)?;
+            match self.table.transact(writes).await? {
                 Transacted::Applied => return Ok(Outcome::Applied),
                 Transacted::ConditionFailed(failed) if failed.first() == Some(&true) => {
                     return Ok(Outcome::Duplicate)
                 }
                 // The stored change is newer.
                 Transacted::ConditionFailed(_) => {
-                    return record_stale(self, delivery, retries).await
+                    return record_stale(&self.table, delivery, &claims, retries).await
                 }
                 Transacted::Busy(busy) => retries.pause(busy).await?,
             }
@@ -86,20 +101,56 @@ impl MainContactStore for Table {
     }
 }
 
+/// What an event item holds besides its payload, and a state item besides
+/// its customer and contact, at most.
+const OTHER_ATTRIBUTES: usize = 1024;
+
+/// Writes to S3 whatever would make an item too large.
+async fn claim_large(store: &Store, delivery: &Delivery<'_>) -> Result<Claims, StoreError> {
+    let payload = Large {
+        name: "payload",
+        value: &delivery.payload,
+        form: Form::Json,
+    };
+    let payload = store
+        .bucket
+        .claim_large(OBJECT_PREFIX, Kind::Event, OTHER_ATTRIBUTES, &[payload])
+        .await?
+        .pop()
+        .flatten();
+    let mut state = vec![Large {
+        name: "customer",
+        value: &delivery.state.customer,
+        form: Form::Json,
+    }];
+    state.extend(delivery.state.contact.as_ref().map(|contact| Large {
+        name: "contact",
+        value: contact,
+        form: Form::Json,
+    }));
+    let mut state = store
+        .bucket
+        .claim_large(OBJECT_PREFIX, Kind::State, OTHER_ATTRIBUTES, &state)
+        .await?
+        .into_iter();
+    Ok(Claims {
+        payload,
+        customer: state.next().flatten(),
+        contact: state.next().flatten(),
+    })
+}
+
 /// Newer state is stored: keep the event, with outcome `stale`, alone.
 async fn record_stale(
     table: &Table,
     delivery: &Delivery<'_>,
+    claims: &Claims,
     mut retries: Retries<'_>,
 ) -> Result<Outcome, StoreError> {
     let pk = customer_pk(delivery.state.customer_id);
     loop {
-        let item = event_item(
-            &pk,
-            delivery.receipt,
-            Outcome::Stale,
-            delivery.payload.clone(),
-        );
+        let payload = Placed::new(&delivery.payload, claims.payload.as_ref());
+        let item = event_item(&pk, delivery.receipt, Outcome::Stale, &payload);
         let result = table
             .client
             .put_item()
@@ -124,24 +175,27 @@ async fn record_stale(
 }
 
 /// The delivery's two writes, in order: the event record if new, and the
-/// state if not older. No I/O (the benches measure it).
+/// state if not older; claimed attributes by their claim. No I/O (the
+/// benches measure it).
 pub fn transaction(
     table: &str,
     delivery: &Delivery<'_>,
+    claims: &Claims,
 ) -> Result<Vec<TransactWriteItem>, StoreError> {
     let pk = customer_pk(delivery.state.customer_id);
+    let payload = Placed::new(&delivery.payload, claims.payload.as_ref());
     let event = Put::builder()
         .table_name(table)
         .set_item(Some(event_item(
             &pk,
             delivery.receipt,
             Outcome::Applied,
-            delivery.payload.clone(),
+            &payload,
         )))
         .condition_expression(format!("attribute_not_exists({PK})"))
         .build()
         .map_err(build_error)?;
-    let state = state_update(table, &pk, delivery.receipt, &delivery.state)?;
+    let state = state_update(table, &pk, delivery, claims)?;
     Ok(vec![
         TransactWriteItem::builder().put(event).build(),
         TransactWriteItem::builder().update(state).build(),
@@ -153,60 +207,78 @@ pub fn transaction(
 fn state_update(
     table: &str,
     pk: &str,
-    receipt: &Receipt,
-    state: &MainContactState<'_>,
+    delivery: &Delivery<'_>,
+    claims: &Claims,
 ) -> Result<Update, StoreError> {
-    let attributes = [
-        ("customer_id", Some(n(state.customer_id))),
-        ("customer", Some(state.customer.clone())),
-        ("contact", state.contact.clone()),
-        ("superuser_id", state.superuser_id.map(n)),
-        (
-            "source_modified_at",
-            state.source_modified_at.clone().map(s),
-        ),
-        ("source", state.source.map(s)),
-        ("event_id", Some(s(receipt.event_id.as_str()))),
-        ("received_at", Some(s(&receipt.received_at))),
-    ];
-    let mut set = vec!["#version = if_not_exists(#version, :zero) + :one".to_string()];
-    let mut remove = Vec::new();
-    // Every name goes through a placeholder: some (`source`) are reserved words.
-    let mut update = Update::builder()
-        .table_name(table)
-        .key(PK, s(pk))
-        .key(SK, s(STATE_SK))
-        .expression_attribute_names("#version", "version")
-        .expression_attribute_values(":zero", n(0))
-        .expression_attribute_values(":one", n(1));
-    for (name, value) in attributes {
-        update = update.expression_attribute_names(format!("#{name}"), name);
-        match value {
-            Some(value) => {
-                set.push(format!("#{name} = :{name}"));
-                update = update.expression_attribute_values(format!(":{name}"), value);
-            }
-            None => remove.push(format!("#{name}")),
-        }
-    }
-    let mut expression = format!("SET {}", set.join(", "));
-    if !remove.is_empty() {
-        expression.push_str(&format!(" REMOVE {}", remove.join(", ")));
-    }
-    update = update.update_expression(expression);
-    if let Some(modified) = &state.source_modified_at {
+    let (state, receipt) = (&delivery.state, delivery.receipt);
+    let mut changes = Changes::default();
+    changes.set("customer_id", n(state.customer_id));
+    set_placed(
+        &mut changes,
+        "customer",
+        Some(&state.customer),
+        claims.customer.as_ref(),
+    );
+    set_placed(
+        &mut changes,
+        "contact",
+        state.contact.as_ref(),
+        claims.contact.as_ref(),
+    );
+    changes.set_or_remove("superuser_id", state.superuser_id.map(n));
+    changes.set_or_remove(
+        "source_modified_at",
+        state.source_modified_at.clone().map(s),
+    );
+    changes.set_or_remove("source", state.source.map(s));
+    changes.set("event_id", s(receipt.event_id.as_str()));
+    changes.set("received_at", s(&receipt.received_at));
+    changes.add("version", n(1));
+    let condition = state.source_modified_at.as_ref().map(|modified| {
         // Not older than the stored change; a state without a time (or none)
         // takes it. Earlier versions stored whole seconds (`...:22Z`): a
         // change in that same second is not known to be older, so it applies.
-        update = update
-            .condition_expression(
-                "attribute_not_exists(#source_modified_at) \
-                 OR #source_modified_at <= :source_modified_at \
-                 OR #source_modified_at = :whole_second",
-            )
-            .expression_attribute_values(":whole_second", s(whole_second(modified)));
+        let name = changes.name("source_modified_at");
+        let incoming = changes.value(s(modified));
+        let whole_second = changes.value(s(whole_second(modified)));
+        format!("attribute_not_exists({name}) OR {name} <= {incoming} OR {name} = {whole_second}")
+    });
+    let (expression, names, values) = changes.into_parts();
+    Update::builder()
+        .table_name(table)
+        .key(PK, s(pk))
+        .key(SK, s(STATE_SK))
+        .update_expression(expression)
+        .set_condition_expression(condition)
+        .set_expression_attribute_names(Some(names))
+        .set_expression_attribute_values(values)
+        .build()
+        .map_err(build_error)
+}
+
+/// `name` (inline) or `name_s3` (claimed), the other one removed; both
+/// removed when there is no value.
+fn set_placed(
+    changes: &mut Changes,
+    name: &str,
+    value: Option<&AttributeValue>,
+    claim: Option<&Claim>,
+) {
+    let claimed = format!("{name}{CLAIM_SUFFIX}");
+    match (value, claim) {
+        (Some(_), Some(claim)) => {
+            changes.set(&claimed, claim.to_attribute());
+            changes.remove(name);
+        }
+        (Some(value), None) => {
+            changes.set(name, value.clone());
+            changes.remove(&claimed);
+        }
+        (None, _) => {
+            changes.remove(name);
+            changes.remove(&claimed);
+        }
     }
-    update.build().map_err(build_error)
 }
 
 /// `2017-10-05T22:51:22.500000000Z` as earlier versions stored it:

@@ -26,7 +26,7 @@ use lambda_http::Request;
 use occ_organization::auth::{Algorithms, HmacKeys};
 use occ_organization::handler::accept;
 use occ_organization::merge::{merge, MergedOrganization};
-use occ_organization::store::transaction;
+use occ_organization::store::{transaction, Claims};
 use serde_json::{json, Value};
 use webhook_shared::json;
 use webhook_shared::model::occ::OrganizationChange;
@@ -138,9 +138,15 @@ fn fixture() -> Fixture {
     assert_eq!(organization["members"].as_l().unwrap().len(), MEMBERS);
     let stored = merge(MergedOrganization::default(), delivery.organization.clone());
     assert_eq!(
-        transaction(TABLE, &delivery, stored.clone(), 1)
-            .unwrap()
-            .len(),
+        transaction(
+            TABLE,
+            &delivery,
+            merge(stored.clone(), delivery.organization.clone()),
+            1,
+            &Claims::default()
+        )
+        .unwrap()
+        .len(),
         2
     );
     Fixture {
@@ -171,7 +177,14 @@ fn delivery(c: &mut Criterion) {
                 let receipt = Receipt::new(body, Timestamp::now(), None);
                 let delivery =
                     accept(&f.request, body, &f.keys, Algorithms::ALL, &receipt).unwrap();
-                transaction(TABLE, &delivery, stored, 1).unwrap()
+                transaction(
+                    TABLE,
+                    &delivery,
+                    merge(stored, delivery.organization.clone()),
+                    1,
+                    &Claims::default(),
+                )
+                .unwrap()
             },
             BatchSize::PerIteration,
         )
@@ -248,7 +261,16 @@ fn steps(c: &mut Criterion) {
                     accept(&f.request, body, &f.keys, Algorithms::ALL, &receipt).unwrap();
                 (f.stored.clone(), delivery)
             },
-            |(stored, delivery)| transaction(TABLE, &delivery, stored, 1).unwrap(),
+            |(stored, delivery)| {
+                transaction(
+                    TABLE,
+                    &delivery,
+                    merge(stored, delivery.organization.clone()),
+                    1,
+                    &Claims::default(),
+                )
+                .unwrap()
+            },
             BatchSize::PerIteration,
         )
     });

@@ -3,22 +3,23 @@
 
 use std::time::Instant;
 
+use aws_sdk_dynamodb::types::AttributeValue;
 use jiff::Timestamp;
 use lambda_http::{Body, Request, Response};
 use webhook_shared::deadline::Deadline;
 use webhook_shared::json;
+use webhook_shared::metrics::Metrics;
 use webhook_shared::model::occ::OrganizationChange;
-use webhook_shared::model::unstorable_numbers;
 use webhook_shared::receipt::Receipt;
-use webhook_shared::redact::redact;
-use webhook_shared::request::preflight;
+use webhook_shared::redact::storable;
+use webhook_shared::request::{preflight, JSON};
 use webhook_shared::response::respond;
 use webhook_shared::secret::{SecretStore, WebhookKeys};
 use webhook_shared::storage::{quarantine_refused, written, QuarantineStore};
 use webhook_shared::{Outcome, Rejection};
 
 use crate::auth::{Algorithms, HmacKeys};
-use crate::store::{Delivery, OrganizationStore, REJECTED_PK};
+use crate::store::{Delivery, OrganizationStore, OBJECT_PREFIX, REJECTED_PK};
 
 /// Everything a delivery needs, built once at start-up.
 pub struct Receiver<S> {
@@ -27,6 +28,7 @@ pub struct Receiver<S> {
     pub algorithms: Algorithms,
     pub max_body_bytes: usize,
     pub retention_days: Option<u32>,
+    pub metrics: Metrics,
 }
 
 /// What the log line of a delivery says.
@@ -43,15 +45,18 @@ where
     let started = Instant::now();
     let mut report = Report::default();
     let result = process(&request, receiver, &mut report).await;
+    let quarantined = matches!(&result, Err(rejection) if rejection.is_quarantined());
     let (response, outcome) = respond(result, report.event_id.as_deref());
+    let latency = started.elapsed();
     tracing::info!(
         event_id = report.event_id.as_deref(),
         organization_id = report.organization_id.as_deref(),
         outcome,
         status = response.status().as_u16(),
-        latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+        latency_ms = latency.as_secs_f64() * 1000.0,
         "occ delivery"
     );
+    receiver.metrics.delivery(outcome, quarantined, latency);
     response
 }
 
@@ -64,7 +69,7 @@ where
     S: OrganizationStore + QuarantineStore,
 {
     let deadline = Deadline::of(request);
-    let body = preflight(request, receiver.max_body_bytes)?;
+    let body = preflight(request, receiver.max_body_bytes, &[JSON])?;
     let receipt = Receipt::new(body, Timestamp::now(), receiver.retention_days);
     report.event_id = Some(receipt.event_id.to_string());
     let keys = receiver.keys.keys().await;
@@ -77,7 +82,16 @@ where
         Err(rejection) => Err(rejection),
     };
     let texts = keys.secret_texts();
-    quarantine_refused(result, &receiver.store, REJECTED_PK, &receipt, body, &texts).await
+    quarantine_refused(
+        result,
+        &receiver.store,
+        REJECTED_PK,
+        OBJECT_PREFIX,
+        &receipt,
+        body,
+        &texts,
+    )
+    .await
 }
 
 /// Everything a delivery costs before any I/O: verify the signature over the
@@ -93,12 +107,15 @@ pub fn accept<'a>(
     if !keys.verify(request.headers(), body, algorithms) {
         return Err(Rejection::Unauthorized);
     }
-    let mut payload = json::parse(body).map_err(|e| Rejection::MalformedJson(e.to_string()))?;
-    redact(&mut payload);
-    let unstorable = unstorable_numbers(&payload);
-    if !unstorable.is_empty() {
-        return Err(Rejection::InvalidPayload(unstorable));
-    }
+    let payload = json::parse(body).map_err(|e| Rejection::MalformedJson(e.to_string()))?;
+    delivery(payload, receipt)
+}
+
+/// An authenticated body, parsed, made a delivery: secrets removed, checked
+/// against the model, the organization's stored form built. What a replay of
+/// a quarantined delivery runs too (`webhook-admin`).
+pub fn delivery(payload: AttributeValue, receipt: &Receipt) -> Result<Delivery<'_>, Rejection> {
+    let payload = storable(payload)?;
     let change = OrganizationChange::read(&payload).map_err(Rejection::InvalidPayload)?;
     let organization_id = change.organization_id.to_owned();
     let organization = change.organization.to_members();

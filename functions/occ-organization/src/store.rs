@@ -2,6 +2,9 @@
 //! writes the event record and the merged state in one transaction guarded
 //! by the state's `version`. A concurrent writer makes the condition fail;
 //! then the state is read and merged again, so no delivery's change is lost.
+//! An organization too large for an item lives in S3 (claim check): read
+//! from there, merged, and written back under its new content's key; the
+//! object it replaces is deleted once the new state has committed.
 
 use std::collections::BTreeSet;
 use std::future::Future;
@@ -10,14 +13,19 @@ use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use webhook_shared::attribute::{n, s, Members};
 use webhook_shared::deadline::Deadline;
 use webhook_shared::receipt::Receipt;
-use webhook_shared::storage::{event_item, Busy, Item, Retries, StoreError, Transacted};
-use webhook_shared::table::{Table, PK, SK};
+use webhook_shared::storage::{
+    event_item, Busy, Claim, Form, Item, Kind, Large, Placed, Retries, Store, StoreError,
+    Transacted,
+};
+use webhook_shared::table::{PK, SK};
 use webhook_shared::Outcome;
 
 use crate::merge::{merge, MergedOrganization};
 
 /// Every key this function writes starts with this (its IAM `dynamodb:LeadingKeys`).
 pub const KEY_PREFIX: &str = "OCC#";
+/// Every S3 object this function writes starts with this (its IAM resource).
+pub const OBJECT_PREFIX: &str = "occ/";
 
 pub const STATE_SK: &str = "ORGANIZATION";
 pub const REJECTED_PK: &str = "OCC#REJECTED";
@@ -37,6 +45,22 @@ pub struct Delivery<'a> {
     pub payload: AttributeValue,
 }
 
+/// The stored state as read: the organization, its version (0: none yet),
+/// and the claim its document is under when it lives in S3.
+#[derive(Debug, Default)]
+pub struct Stored {
+    pub organization: MergedOrganization,
+    pub version: u64,
+    pub claim: Option<Claim>,
+}
+
+/// The delivery's documents that went to S3: none at normal sizes.
+#[derive(Debug, Default)]
+pub struct Claims {
+    pub payload: Option<Claim>,
+    pub organization: Option<Claim>,
+}
+
 /// Records organization deliveries.
 pub trait OrganizationStore {
     /// Merges `delivery` into the stored organization and writes it, reading
@@ -49,21 +73,51 @@ pub trait OrganizationStore {
     ) -> impl Future<Output = Result<Outcome, StoreError>> + Send;
 }
 
-impl OrganizationStore for Table {
+/// What an event item holds besides its payload, and a state item besides
+/// its organization, at most (`truncated_properties` aside, counted below).
+const OTHER_ATTRIBUTES: usize = 1024;
+
+impl OrganizationStore for Store {
     async fn record(
         &self,
         delivery: &Delivery<'_>,
         deadline: &Deadline,
     ) -> Result<Outcome, StoreError> {
         let pk = organization_pk(&delivery.organization_id);
+        let payload = Large {
+            name: "payload",
+            value: &delivery.payload,
+            form: Form::Json,
+        };
+        let payload = self
+            .bucket
+            .claim_large(OBJECT_PREFIX, Kind::Event, OTHER_ATTRIBUTES, &[payload])
+            .await?
+            .pop()
+            .flatten();
         let mut retries = Retries::within(deadline);
         loop {
-            let (stored, version) = read_state(self, &pk).await?;
-            match self
-                .transact(transaction(&self.name, delivery, stored, version)?)
-                .await?
-            {
-                Transacted::Applied => return Ok(Outcome::Applied),
+            let Some(stored) = read_state(self, &pk).await? else {
+                // Its document was replaced since the item was read.
+                retries.pause(Busy::StateChanged).await?;
+                continue;
+            };
+            let mut merged = merge(stored.organization, delivery.organization.clone());
+            let claims = Claims {
+                payload: payload.clone(),
+                organization: claim_organization(self, &mut merged).await?,
+            };
+            let replaced = stored
+                .claim
+                .filter(|old| Some(old) != claims.organization.as_ref());
+            let writes = transaction(&self.table.name, delivery, merged, stored.version, &claims)?;
+            match self.table.transact(writes).await? {
+                Transacted::Applied => {
+                    if let Some(replaced) = replaced {
+                        delete_replaced(self, &replaced).await;
+                    }
+                    return Ok(Outcome::Applied);
+                }
                 Transacted::ConditionFailed(failed) if failed.first() == Some(&true) => {
                     return Ok(Outcome::Duplicate)
                 }
@@ -75,24 +129,60 @@ impl OrganizationStore for Table {
     }
 }
 
+/// Writes the merged organization to S3 if the state item would not fit.
+async fn claim_organization(
+    store: &Store,
+    merged: &mut MergedOrganization,
+) -> Result<Option<Claim>, StoreError> {
+    // Lent as the attribute it is written as, then given back.
+    let organization = AttributeValue::M(std::mem::take(&mut merged.organization));
+    let truncated: usize = merged
+        .truncated_properties
+        .iter()
+        .map(|p| p.len() + 1)
+        .sum();
+    let large = Large {
+        name: "organization",
+        value: &organization,
+        form: Form::Json,
+    };
+    let claim = store
+        .bucket
+        .claim_large(
+            OBJECT_PREFIX,
+            Kind::State,
+            OTHER_ATTRIBUTES + truncated,
+            &[large],
+        )
+        .await;
+    if let AttributeValue::M(members) = organization {
+        merged.organization = members;
+    }
+    Ok(claim?.pop().flatten())
+}
+
+/// The object a committed state no longer refers to: deleted, best effort
+/// (`webhook-admin gc` sweeps what a failure here leaves).
+async fn delete_replaced(store: &Store, replaced: &Claim) {
+    if let Err(error) = store.bucket.delete(replaced).await {
+        tracing::warn!(key = replaced.key, %error, "replaced state document not deleted");
+    }
+}
+
 /// The delivery merged into the stored organization (at `version`, 0 for
 /// none), as its two writes: the event record if new, and the merged state if
 /// the stored one is still at `version`. No I/O (the benches measure it).
 pub fn transaction(
     table: &str,
     delivery: &Delivery<'_>,
-    stored: MergedOrganization,
+    merged: MergedOrganization,
     version: u64,
+    claims: &Claims,
 ) -> Result<Vec<TransactWriteItem>, StoreError> {
     let pk = organization_pk(&delivery.organization_id);
-    let event = event_item(
-        &pk,
-        delivery.receipt,
-        Outcome::Applied,
-        delivery.payload.clone(),
-    );
-    let merged = merge(stored, delivery.organization.clone());
-    let state = state_item(&pk, delivery, merged, version + 1);
+    let payload = Placed::new(&delivery.payload, claims.payload.as_ref());
+    let event = event_item(&pk, delivery.receipt, Outcome::Applied, &payload);
+    let state = state_item(&pk, delivery, merged, version + 1, claims);
     let guard = match version {
         0 => Put::builder().condition_expression(format!("attribute_not_exists({PK})")),
         _ => Put::builder()
@@ -123,12 +213,14 @@ fn put(
     Ok(TransactWriteItem::builder().put(put).build())
 }
 
-/// The stored organization and its version (0 when there is none yet).
-async fn read_state(table: &Table, pk: &str) -> Result<(MergedOrganization, u64), StoreError> {
-    let output = table
+/// The stored state; `None` when the document its item names is gone (a
+/// concurrent delivery replaced it after the item was read: read again).
+async fn read_state(store: &Store, pk: &str) -> Result<Option<Stored>, StoreError> {
+    let output = store
+        .table
         .client
         .get_item()
-        .table_name(&table.name)
+        .table_name(&store.table.name)
         .key(PK, s(pk))
         .key(SK, s(STATE_SK))
         .consistent_read(true)
@@ -136,7 +228,7 @@ async fn read_state(table: &Table, pk: &str) -> Result<(MergedOrganization, u64)
         .await
         .map_err(StoreError::from_sdk)?;
     let Some(mut item) = output.item else {
-        return Ok((MergedOrganization::default(), 0));
+        return Ok(Some(Stored::default()));
     };
     let version = match item.get("version") {
         Some(AttributeValue::N(number)) => number
@@ -146,10 +238,22 @@ async fn read_state(table: &Table, pk: &str) -> Result<(MergedOrganization, u64)
             .ok_or_else(|| corrupt_state(pk, "version"))?,
         _ => return Err(corrupt_state(pk, "version")),
     };
-    let organization = match item.remove("organization") {
-        Some(AttributeValue::M(members)) => members,
-        None => Members::new(),
-        Some(_) => return Err(corrupt_state(pk, "organization")),
+    let (organization, claim) = match (item.remove("organization"), item.remove("organization_s3"))
+    {
+        (Some(AttributeValue::M(members)), None) => (members, None),
+        (None, None) => (Members::new(), None),
+        (None, Some(reference)) => {
+            let claim = Claim::from_attribute(&reference)
+                .ok_or_else(|| corrupt_state(pk, "organization_s3"))?;
+            let Some(document) = store.bucket.get(&claim).await? else {
+                return Ok(None);
+            };
+            match webhook_shared::json::parse(&document) {
+                Ok(AttributeValue::M(members)) => (members, Some(claim)),
+                _ => return Err(corrupt_state(pk, "organization_s3")),
+            }
+        }
+        _ => return Err(corrupt_state(pk, "organization")),
     };
     let truncated_properties = match item.remove("truncated_properties") {
         Some(AttributeValue::L(names)) => names
@@ -162,13 +266,14 @@ async fn read_state(table: &Table, pk: &str) -> Result<(MergedOrganization, u64)
         None => BTreeSet::new(),
         Some(_) => return Err(corrupt_state(pk, "truncated_properties")),
     };
-    Ok((
-        MergedOrganization {
+    Ok(Some(Stored {
+        organization: MergedOrganization {
             organization,
             truncated_properties,
         },
         version,
-    ))
+        claim,
+    }))
 }
 
 /// A stored state this function did not write (or a hand edit): a 503 and
@@ -180,7 +285,13 @@ fn corrupt_state(pk: &str, attribute: &'static str) -> StoreError {
     }
 }
 
-fn state_item(pk: &str, delivery: &Delivery<'_>, merged: MergedOrganization, version: u64) -> Item {
+fn state_item(
+    pk: &str,
+    delivery: &Delivery<'_>,
+    merged: MergedOrganization,
+    version: u64,
+    claims: &Claims,
+) -> Item {
     let mut item = Item::with_capacity(8);
     item.insert(PK.into(), s(pk));
     item.insert(SK.into(), s(STATE_SK));
@@ -188,10 +299,11 @@ fn state_item(pk: &str, delivery: &Delivery<'_>, merged: MergedOrganization, ver
         "organization_id".into(),
         s(delivery.organization_id.as_str()),
     );
-    item.insert(
-        "organization".into(),
-        AttributeValue::M(merged.organization),
-    );
+    let organization = match &claims.organization {
+        Some(claim) => Placed::Claimed(claim.clone()),
+        None => Placed::Inline(AttributeValue::M(merged.organization)),
+    };
+    organization.insert_into(&mut item, "organization");
     if !merged.truncated_properties.is_empty() {
         item.insert(
             "truncated_properties".into(),

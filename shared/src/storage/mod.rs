@@ -1,7 +1,9 @@
-//! What both functions write to DynamoDB the same way: the event record,
-//! quarantine items, transactions and their retries, and how a failed write
-//! is answered.
+//! What both functions write the same way: the event record, quarantine
+//! items, transactions and their retries, documents too large for an item
+//! (S3), and how a failed write is answered.
 
+mod changes;
+mod claim;
 mod items;
 mod quarantine;
 mod retry;
@@ -13,9 +15,28 @@ use thiserror::Error;
 use crate::model::FieldError;
 use crate::receipt::Receipt;
 use crate::response::{Outcome, Rejection};
+use crate::table::Table;
 
+/// Where a function keeps what it receives: the table, and the bucket for
+/// documents too large for an item.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pub table: Table,
+    pub bucket: Bucket,
+}
+
+impl AsRef<Table> for Store {
+    fn as_ref(&self) -> &Table {
+        &self.table
+    }
+}
+
+pub use changes::Changes;
+pub use claim::{
+    attribute_size, item_size, Bucket, Claim, Form, Kind, Large, Placed, CLAIM_SUFFIX, ITEM_BUDGET,
+};
 pub use items::{event_item, Item};
-pub use quarantine::{quarantine_refused, QuarantineItem, QuarantineStore};
+pub use quarantine::{quarantine_refused, quarantine_sk, QuarantineItem, QuarantineStore};
 pub use retry::{Busy, Retries, ATTEMPT_RESERVE};
 pub use transaction::{is_transaction_conflict, Transacted};
 
@@ -37,6 +58,10 @@ pub enum StoreError {
     /// needs a person, and is never overwritten.
     #[error("corrupt state: {pk} has an unreadable `{attribute}` attribute")]
     CorruptState { pk: String, attribute: &'static str },
+    /// An object an item refers to is missing or not what the item says
+    /// (length, digest, JSON).
+    #[error("corrupt state: S3 object {key} is missing or does not match its reference")]
+    CorruptObject { key: String },
 }
 
 impl StoreError {
@@ -68,7 +93,8 @@ impl From<StoreError> for Rejection {
             }]),
             StoreError::Unavailable(_)
             | StoreError::OutOfTime { .. }
-            | StoreError::CorruptState { .. } => Rejection::StorageUnavailable,
+            | StoreError::CorruptState { .. }
+            | StoreError::CorruptObject { .. } => Rejection::StorageUnavailable,
         }
     }
 }
@@ -81,7 +107,7 @@ pub fn written(
 ) -> Result<Outcome, Rejection> {
     result.map_err(|error| {
         match &error {
-            StoreError::CorruptState { .. } => {
+            StoreError::CorruptState { .. } | StoreError::CorruptObject { .. } => {
                 tracing::error!(event_id = %receipt.event_id, %error, "corrupt state: the stored item needs a person")
             }
             _ => tracing::warn!(event_id = %receipt.event_id, %error, "write failed"),

@@ -1,14 +1,21 @@
 //! Authenticated deliveries refused for their content (400/422) are kept, so
-//! nothing is lost: the raw body with every secret masked, and the problem.
+//! nothing is lost: the whole raw body with every secret masked, and the
+//! problem, in one item per distinct delivery (`QUARANTINE#<event_id>`). The
+//! sender's retries of the same bytes count in `attempts` and
+//! `last_received_at` rather than adding items. A large body goes to S3.
 
 use std::future::Future;
+
+use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::attribute::{n, s};
 use crate::receipt::Receipt;
 use crate::redact::mask_raw_body;
 use crate::response::{Outcome, Rejection};
-use crate::storage::{Item, StoreError};
-use crate::table::{Table, PK, SK, TTL};
+use crate::storage::changes::Changes;
+use crate::storage::claim::{Form, Kind, Large, Placed, CLAIM_SUFFIX};
+use crate::storage::{Item, Store, StoreError};
+use crate::table::{PK, SK, TTL};
 
 /// Keeps authenticated deliveries that were refused for their content.
 pub trait QuarantineStore {
@@ -18,12 +25,63 @@ pub trait QuarantineStore {
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
-impl QuarantineStore for Table {
+/// An authenticated delivery refused for its content, kept so nothing is lost.
+#[derive(Debug)]
+pub struct QuarantineItem<'a> {
+    /// `CHARGEOVER#REJECTED` or `OCC#REJECTED`.
+    pub pk: &'static str,
+    /// The function's S3 key prefix, for a body too large for the item.
+    pub object_prefix: &'static str,
+    pub receipt: &'a Receipt,
+    pub rejection: &'a Rejection,
+    /// The whole raw body with secrets masked.
+    pub masked_body: String,
+}
+
+/// The sort key of a delivery's quarantine item.
+pub fn quarantine_sk(event_id: &str) -> String {
+    format!("QUARANTINE#{event_id}")
+}
+
+impl QuarantineStore for Store {
     async fn quarantine(&self, item: &QuarantineItem<'_>) -> Result<(), StoreError> {
-        self.client
-            .put_item()
-            .table_name(&self.name)
-            .set_item(Some(item.to_item()))
+        let body = AttributeValue::S(item.masked_body.clone());
+        let problem = AttributeValue::S(item.rejection.problem().to_json());
+        let large = [
+            Large {
+                name: "body",
+                value: &body,
+                form: Form::Text,
+            },
+            Large {
+                name: "problem",
+                value: &problem,
+                form: Form::Text,
+            },
+        ];
+        let claims = self
+            .bucket
+            .claim_large(
+                item.object_prefix,
+                Kind::Quarantine,
+                OTHER_ATTRIBUTES,
+                &large,
+            )
+            .await?;
+        let placed: Vec<Placed> = large
+            .iter()
+            .zip(&claims)
+            .map(|(attribute, claim)| Placed::new(attribute.value, claim.as_ref()))
+            .collect();
+        let (expression, names, values) = item.changes(&placed).into_parts();
+        self.table
+            .client
+            .update_item()
+            .table_name(&self.table.name)
+            .set_key(Some(item.key()))
+            .update_expression(expression)
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(values)
             .send()
             .await
             .map_err(StoreError::from_sdk)?;
@@ -31,38 +89,48 @@ impl QuarantineStore for Table {
     }
 }
 
-/// An authenticated delivery refused for its content, kept so nothing is lost.
-#[derive(Debug)]
-pub struct QuarantineItem<'a> {
-    /// `CHARGEOVER#REJECTED` or `OCC#REJECTED`.
-    pub pk: &'static str,
-    pub receipt: &'a Receipt,
-    pub rejection: &'a Rejection,
-    /// The raw body with secrets masked, cut to [`QUARANTINE_BODY_LIMIT`].
-    pub masked_body: String,
-}
-
-/// The most of a raw body a quarantine item keeps.
-pub const QUARANTINE_BODY_LIMIT: usize = 64 * 1024;
+/// What a quarantine item holds besides its body and problem, at most.
+const OTHER_ATTRIBUTES: usize = 1024;
 
 impl QuarantineItem<'_> {
-    pub fn to_item(&self) -> Item {
+    pub fn key(&self) -> Item {
+        Item::from([
+            (PK.to_owned(), s(self.pk)),
+            (
+                SK.to_owned(),
+                s(quarantine_sk(self.receipt.event_id.as_str())),
+            ),
+        ])
+    }
+
+    /// Set on the first attempt, counted on every one. `placed` holds `body`
+    /// and `problem`, inline or claimed.
+    pub fn changes(&self, placed: &[Placed]) -> Changes {
         let receipt = self.receipt;
-        let mut item = Item::with_capacity(8);
-        item.insert(PK.into(), s(self.pk));
-        item.insert(
-            SK.into(),
-            s(format!("{}#{}", receipt.received_at, receipt.event_id)),
-        );
-        item.insert("event_id".into(), s(receipt.event_id.as_str()));
-        item.insert("received_at".into(), s(&receipt.received_at));
-        item.insert("status".into(), n(self.rejection.status().as_u16()));
-        item.insert("problem".into(), s(self.rejection.problem().to_json()));
-        item.insert("body".into(), s(&self.masked_body));
-        if let Some(expires_at) = receipt.expires_at {
-            item.insert(TTL.into(), n(expires_at));
+        let mut changes = Changes::default();
+        changes.set("event_id", s(receipt.event_id.as_str()));
+        changes.set_once("received_at", s(&receipt.received_at));
+        changes.set("last_received_at", s(&receipt.received_at));
+        changes.set("status", n(self.rejection.status().as_u16()));
+        for (name, placed) in ["body", "problem"].into_iter().zip(placed) {
+            let (member, value) = placed.member(name);
+            changes.set(&member, value);
+            changes.remove(&other_member(name, &member));
         }
-        item
+        if let Some(expires_at) = receipt.expires_at {
+            changes.set(TTL, n(expires_at));
+        }
+        changes.add("attempts", n(1));
+        changes
+    }
+}
+
+/// Of `name` and `name_s3`, the one that is not `member`.
+fn other_member(name: &str, member: &str) -> String {
+    if member == name {
+        format!("{name}{CLAIM_SUFFIX}")
+    } else {
+        name.to_owned()
     }
 }
 
@@ -74,6 +142,7 @@ pub async fn quarantine_refused(
     result: Result<Outcome, Rejection>,
     store: &impl QuarantineStore,
     pk: &'static str,
+    object_prefix: &'static str,
     receipt: &Receipt,
     body: &[u8],
     secret_texts: &[&[u8]],
@@ -84,9 +153,10 @@ pub async fn quarantine_refused(
     };
     let item = QuarantineItem {
         pk,
+        object_prefix,
         receipt,
         rejection: &rejection,
-        masked_body: mask_raw_body(body, secret_texts, QUARANTINE_BODY_LIMIT),
+        masked_body: mask_raw_body(body, secret_texts),
     };
     match store.quarantine(&item).await {
         Ok(()) => Err(rejection),
@@ -94,38 +164,5 @@ pub async fn quarantine_refused(
             tracing::error!(event_id = %receipt.event_id, %error, "quarantine write failed");
             Err(Rejection::StorageUnavailable)
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use aws_sdk_dynamodb::types::AttributeValue;
-    use jiff::Timestamp;
-
-    #[test]
-    fn quarantine_item_shape() {
-        let now: Timestamp = "2024-05-01T12:00:00Z".parse().unwrap();
-        let receipt = Receipt::new(b"abc", now, Some(1));
-        let rejection = Rejection::MalformedJson("EOF while parsing".into());
-        let item = QuarantineItem {
-            pk: "OCC#REJECTED",
-            receipt: &receipt,
-            rejection: &rejection,
-            masked_body: "{".into(),
-        }
-        .to_item();
-        assert_eq!(
-            item["sk"],
-            s("2024-05-01T12:00:00.000Z#ba7816bf8f01cfea414140de5dae2223")
-        );
-        assert_eq!(item["status"], n(400));
-        assert_eq!(item["expires_at"], n(now.as_second() + 86_400));
-        let AttributeValue::S(problem) = &item["problem"] else {
-            panic!()
-        };
-        let problem: serde_json::Value = serde_json::from_str(problem).unwrap();
-        assert_eq!(problem["status"], 400);
-        assert_eq!(problem["errors"][0]["pointer"], "");
     }
 }

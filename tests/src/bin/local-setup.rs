@@ -1,6 +1,6 @@
-//! `make run` helper: creates the table (from the shared definition) and the
-//! two webhook secrets (the local development values of scripts/local.env)
-//! on the local moto server. Safe to run again.
+//! `make run` helper: creates the table (from the shared definition), the
+//! payload bucket and the two webhook secrets (the local development values
+//! of scripts/local.env) on the local moto server. Safe to run again.
 
 use integration_tests::{aws_config_for, local_secret, moto_endpoint};
 use webhook_shared::table::TABLE;
@@ -20,6 +20,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         TABLE.create(&dynamodb, &table_name).await?;
     }
     println!("table {table_name} ready");
+
+    let bucket = std::env::var("PAYLOAD_BUCKET")?;
+    let s3 = aws_sdk_s3::Client::new(&aws);
+    if s3.head_bucket().bucket(&bucket).send().await.is_err() {
+        s3.create_bucket().bucket(&bucket).send().await?;
+    }
+    println!("bucket {bucket} ready");
 
     let secrets = aws_sdk_secretsmanager::Client::new(&aws);
     for (id_var, value_name) in [

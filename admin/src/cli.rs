@@ -1,0 +1,153 @@
+//! The command line: every command, with an example in its `--help`.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "webhook-admin",
+    version,
+    about = "See and repair what the webhook receivers did: current state, \
+             delivery history, quarantined deliveries and their replay",
+    after_help = "Targets: --stack NAME reads the table and bucket from a deployed \
+stack's outputs; --table/--bucket name them. AWS credentials, region and \
+endpoints come from the usual chain (AWS_PROFILE, AWS_REGION, \
+AWS_ENDPOINT_URL, ...), so the same commands work against `make run`'s \
+local stack.\n\nExit codes: 0 done; 1 AWS or stored data failed; 2 usage; \
+3 not found; 4 a replayed delivery is still refused."
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub target: Target,
+    /// Print JSON instead of tables.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct Target {
+    /// The deployed stack to read the table, bucket and settings from.
+    #[arg(long, global = true, env = "WEBHOOK_STACK")]
+    pub stack: Option<String>,
+    /// The DynamoDB table (the stack's TableName output; wins over --stack).
+    #[arg(long, global = true, env = "TABLE_NAME")]
+    pub table: Option<String>,
+    /// The S3 bucket of large documents (the stack's PayloadBucketName
+    /// output; wins over --stack).
+    #[arg(long, global = true, env = "PAYLOAD_BUCKET")]
+    pub bucket: Option<String>,
+    /// IANA zone of ChargeOver datetimes without offset, for replays (with
+    /// --stack: the stack's ChargeOverTimezone parameter).
+    #[arg(long, global = true, env = "CHARGEOVER_TIMEZONE")]
+    pub chargeover_timezone: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// The current state of a ChargeOver customer or an OCC organization.
+    #[command(
+        after_help = "Examples:\n  webhook-admin --stack webhooks state chargeover 413\n  \
+webhook-admin --stack webhooks --json state occ or-300007"
+    )]
+    State {
+        #[command(subcommand)]
+        entity: Entity,
+    },
+    /// Every delivery recorded for a customer or organization, in the order received.
+    #[command(
+        after_help = "Examples:\n  webhook-admin --stack webhooks history chargeover 413\n  \
+webhook-admin --stack webhooks --json history occ or-300007"
+    )]
+    History {
+        #[command(subcommand)]
+        entity: Entity,
+    },
+    /// Deliveries that authenticated but were refused (400/422).
+    Quarantine {
+        #[command(subcommand)]
+        command: QuarantineCommand,
+    },
+    /// S3 documents no item refers to any more (dry run unless --delete).
+    #[command(after_help = "Examples:\n  webhook-admin --stack webhooks gc\n  \
+webhook-admin --stack webhooks gc --delete")]
+    Gc {
+        /// Delete them (without it, only list them).
+        #[arg(long)]
+        delete: bool,
+    },
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum Entity {
+    /// A ChargeOver customer, by customer id.
+    Chargeover { customer_id: u64 },
+    /// An OCC organization, by organization id.
+    Occ { organization_id: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum QuarantineCommand {
+    /// Quarantined deliveries, oldest first; replayed ones only with --all.
+    #[command(
+        after_help = "Examples:\n  webhook-admin --stack webhooks quarantine list\n  \
+webhook-admin --stack webhooks quarantine list --source occ --since 7d --all"
+    )]
+    List {
+        /// Only this sender's.
+        #[arg(long, value_enum)]
+        source: Option<Source>,
+        /// Only those received within this long (e.g. 30m, 12h, 7d).
+        #[arg(long, value_parser = crate::quarantine::parse_since)]
+        since: Option<jiff::SignedDuration>,
+        /// Include deliveries already replayed successfully.
+        #[arg(long)]
+        all: bool,
+    },
+    /// One quarantined delivery: its problem, body (secrets masked) and attempts.
+    #[command(after_help = "Example:\n  webhook-admin --stack webhooks quarantine show 0f3c2a...")]
+    Show { event_id: String },
+    /// Runs quarantined deliveries through the functions' validation, merge
+    /// and write again, under their original event ids.
+    #[command(
+        after_help = "Examples:\n  webhook-admin --stack webhooks quarantine replay 0f3c2a... 9b1e77...\n  \
+webhook-admin --stack webhooks quarantine replay --all --dry-run"
+    )]
+    Replay {
+        /// The deliveries to replay.
+        #[arg(required_unless_present = "all", conflicts_with = "all")]
+        event_ids: Vec<String>,
+        /// Every delivery not yet replayed successfully.
+        #[arg(long)]
+        all: bool,
+        /// Check only: validate, write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+/// The sender a quarantined delivery came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Source {
+    Chargeover,
+    Occ,
+}
+
+impl Source {
+    pub const ALL: [Source; 2] = [Source::Chargeover, Source::Occ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Chargeover => "chargeover",
+            Source::Occ => "occ",
+        }
+    }
+
+    /// The partition of its quarantine items.
+    pub fn rejected_pk(self) -> &'static str {
+        match self {
+            Source::Chargeover => chargeover_main_contact::store::REJECTED_PK,
+            Source::Occ => occ_organization::store::REJECTED_PK,
+        }
+    }
+}

@@ -1,0 +1,381 @@
+//! Claim check: DynamoDB holds at most 400 KB an item, but nothing
+//! authenticated is refused or cut for its size. When an item would not fit,
+//! its large attributes are written to S3 first, each as an object whose key
+//! is derived from its content (a retry writes the same object), and the item
+//! holds `<attribute>_s3` = {bucket, key, bytes, sha256} in their place.
+//! Normal-size items make no S3 call at all.
+//!
+//! Keys: `<function>/<kind>/<sha256 of the content>.<json|txt>`. Event and
+//! quarantine objects may expire with their items (a lifecycle rule per
+//! prefix); state objects live as long as an item refers to them.
+
+use aws_lc_rs::digest::{digest, SHA256};
+use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_s3::error::DisplayErrorContext;
+use aws_sdk_s3::operation::get_object::GetObjectError;
+use aws_sdk_s3::primitives::ByteStream;
+
+use crate::attribute::{n, s, Members};
+use crate::document::to_json;
+use crate::storage::{Item, StoreError};
+
+/// The most an item is let grow to before its large attributes go to S3:
+/// DynamoDB's limit is 400 KB; the rest is margin for the estimate below.
+pub const ITEM_BUDGET: usize = 350 * 1024;
+
+/// What an attribute claimed to S3 is called in its item.
+pub const CLAIM_SUFFIX: &str = "_s3";
+
+/// The kinds of documents, each under its own key prefix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// An event record's `payload` (may expire with it).
+    Event,
+    /// A state's document (`organization`, `customer`, `contact`): kept.
+    State,
+    /// A quarantined delivery's `body` or `problem` (may expire with it).
+    Quarantine,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 3] = [Kind::Event, Kind::State, Kind::Quarantine];
+
+    /// The key segment after the function's prefix.
+    pub fn segment(self) -> &'static str {
+        match self {
+            Kind::Event => "events/",
+            Kind::State => "state/",
+            Kind::Quarantine => "quarantine/",
+        }
+    }
+}
+
+/// How an attribute is written as an object: JSON (`application/json`), or
+/// a text attribute's bytes as they are (a quarantined raw body).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Form {
+    Json,
+    Text,
+}
+
+/// The S3 bucket documents too large for an item go to (`PAYLOAD_BUCKET`).
+#[derive(Debug, Clone)]
+pub struct Bucket {
+    pub client: aws_sdk_s3::Client,
+    pub name: String,
+}
+
+/// Where an attribute's value is, in place of the value: `<attribute>_s3`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claim {
+    pub bucket: String,
+    pub key: String,
+    /// The object's length.
+    pub bytes: u64,
+    /// Lowercase hex SHA-256 of the object's bytes.
+    pub sha256: String,
+}
+
+impl Claim {
+    pub fn to_attribute(&self) -> AttributeValue {
+        AttributeValue::M(Members::from([
+            ("bucket".to_owned(), s(&self.bucket)),
+            ("key".to_owned(), s(&self.key)),
+            ("bytes".to_owned(), n(self.bytes)),
+            ("sha256".to_owned(), s(&self.sha256)),
+        ]))
+    }
+
+    pub fn from_attribute(value: &AttributeValue) -> Option<Self> {
+        let members = value.as_m().ok()?;
+        let text = |name: &str| members.get(name)?.as_s().ok().cloned();
+        Some(Claim {
+            bucket: text("bucket")?,
+            key: text("key")?,
+            bytes: members.get("bytes")?.as_n().ok()?.parse().ok()?,
+            sha256: text("sha256")?,
+        })
+    }
+
+    /// How the object is read back: JSON unless it was written as text.
+    pub fn form(&self) -> Form {
+        if self.key.ends_with(".txt") {
+            Form::Text
+        } else {
+            Form::Json
+        }
+    }
+}
+
+/// An attribute as its item holds it: the value, or a claim on the object
+/// it was written to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Placed {
+    Inline(AttributeValue),
+    Claimed(Claim),
+}
+
+impl Placed {
+    /// `value` as its item holds it: claimed when `claim` says so.
+    pub fn new(value: &AttributeValue, claim: Option<&Claim>) -> Self {
+        match claim {
+            Some(claim) => Placed::Claimed(claim.clone()),
+            None => Placed::Inline(value.clone()),
+        }
+    }
+
+    /// The member the item holds for attribute `name`: `name`, or `name_s3`.
+    pub fn member(&self, name: &str) -> (String, AttributeValue) {
+        match self {
+            Placed::Inline(value) => (name.to_owned(), value.clone()),
+            Placed::Claimed(claim) => (format!("{name}{CLAIM_SUFFIX}"), claim.to_attribute()),
+        }
+    }
+
+    /// Sets `name` or `name_s3` in `item`.
+    pub fn insert_into(&self, item: &mut Item, name: &str) {
+        let (key, value) = self.member(name);
+        item.insert(key, value);
+    }
+}
+
+/// One attribute that may be claimed: its name, value and object form.
+#[derive(Debug, Clone, Copy)]
+pub struct Large<'a> {
+    pub name: &'static str,
+    pub value: &'a AttributeValue,
+    pub form: Form,
+}
+
+impl Bucket {
+    /// Claims what must leave an item whose other attributes take `others`
+    /// bytes: nothing while the item fits (no S3 call), else the largest of
+    /// `large` written to S3 (under `prefix` and the kind's segment) until it
+    /// does. A claim per attribute, in the order given.
+    pub async fn claim_large(
+        &self,
+        prefix: &str,
+        kind: Kind,
+        others: usize,
+        large: &[Large<'_>],
+    ) -> Result<Vec<Option<Claim>>, StoreError> {
+        let sizes: Vec<usize> = large
+            .iter()
+            .map(|attribute| attribute.name.len() + attribute_size(attribute.value))
+            .collect();
+        let mut total = others + sizes.iter().sum::<usize>();
+        let mut claims = vec![None; large.len()];
+        let mut by_size: Vec<usize> = (0..large.len()).collect();
+        by_size.sort_by_key(|&index| std::cmp::Reverse(sizes[index]));
+        for index in by_size {
+            if total <= ITEM_BUDGET {
+                break;
+            }
+            let attribute = large[index];
+            let content = match (attribute.form, attribute.value) {
+                (Form::Text, AttributeValue::S(text)) => text.as_bytes().to_vec(),
+                _ => to_json(attribute.value),
+            };
+            claims[index] = Some(self.put(prefix, kind, attribute.form, content).await?);
+            total = total - sizes[index] + CLAIM_SIZE;
+        }
+        Ok(claims)
+    }
+
+    /// Writes `content` under a key derived from it.
+    pub async fn put(
+        &self,
+        prefix: &str,
+        kind: Kind,
+        form: Form,
+        content: Vec<u8>,
+    ) -> Result<Claim, StoreError> {
+        let sha256 = sha256_hex(&content);
+        let (extension, content_type) = match form {
+            Form::Json => ("json", "application/json"),
+            Form::Text => ("txt", "text/plain; charset=utf-8"),
+        };
+        let claim = Claim {
+            bucket: self.name.clone(),
+            key: format!("{prefix}{}{sha256}.{extension}", kind.segment()),
+            bytes: content.len() as u64,
+            sha256,
+        };
+        self.client
+            .put_object()
+            .bucket(&claim.bucket)
+            .key(&claim.key)
+            .content_type(content_type)
+            .body(ByteStream::from(content))
+            .send()
+            .await
+            .map_err(|e| unavailable("PutObject", &claim, &DisplayErrorContext(&e)))?;
+        Ok(claim)
+    }
+
+    /// The object `claim` refers to, checked against its length and digest;
+    /// `None` when it does not exist (any more).
+    pub async fn get(&self, claim: &Claim) -> Result<Option<Vec<u8>>, StoreError> {
+        let output = match self
+            .client
+            .get_object()
+            .bucket(&claim.bucket)
+            .key(&claim.key)
+            .send()
+            .await
+        {
+            Ok(output) => output,
+            Err(error)
+                if matches!(error.as_service_error(), Some(GetObjectError::NoSuchKey(_))) =>
+            {
+                return Ok(None)
+            }
+            Err(error) => {
+                return Err(unavailable(
+                    "GetObject",
+                    claim,
+                    &DisplayErrorContext(&error),
+                ))
+            }
+        };
+        let bytes = output
+            .body
+            .collect()
+            .await
+            .map_err(|e| unavailable("GetObject", claim, &e))?
+            .into_bytes()
+            .to_vec();
+        if bytes.len() as u64 != claim.bytes || sha256_hex(&bytes) != claim.sha256 {
+            return Err(StoreError::CorruptObject {
+                key: claim.key.clone(),
+            });
+        }
+        Ok(Some(bytes))
+    }
+
+    /// Deletes the object `claim` refers to.
+    pub async fn delete(&self, claim: &Claim) -> Result<(), StoreError> {
+        self.client
+            .delete_object()
+            .bucket(&claim.bucket)
+            .key(&claim.key)
+            .send()
+            .await
+            .map_err(|e| unavailable("DeleteObject", claim, &DisplayErrorContext(&e)))?;
+        Ok(())
+    }
+
+    /// `item` with each `<attribute>_s3` replaced by the attribute it stands
+    /// for, read from S3 (what readers of the table do).
+    pub async fn resolve(&self, item: &mut Item) -> Result<(), StoreError> {
+        let claimed: Vec<String> = item
+            .keys()
+            .filter(|key| key.ends_with(CLAIM_SUFFIX))
+            .cloned()
+            .collect();
+        for key in claimed {
+            let Some(claim) = item.get(&key).and_then(Claim::from_attribute) else {
+                continue;
+            };
+            let bytes = self
+                .get(&claim)
+                .await?
+                .ok_or_else(|| StoreError::CorruptObject {
+                    key: claim.key.clone(),
+                })?;
+            let value = match claim.form() {
+                Form::Text => AttributeValue::S(String::from_utf8_lossy(&bytes).into_owned()),
+                Form::Json => {
+                    crate::json::parse(&bytes).map_err(|_| StoreError::CorruptObject {
+                        key: claim.key.clone(),
+                    })?
+                }
+            };
+            item.remove(&key);
+            item.insert(key.trim_end_matches(CLAIM_SUFFIX).to_owned(), value);
+        }
+        Ok(())
+    }
+}
+
+/// The most a claim takes in its item (name, bucket, key, length, digest).
+const CLAIM_SIZE: usize = 512;
+
+fn unavailable(operation: &str, claim: &Claim, error: &dyn std::fmt::Display) -> StoreError {
+    StoreError::Unavailable(format!("S3 {operation} {}: {error}", claim.key))
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    digest(&SHA256, bytes)
+        .as_ref()
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
+/// An upper bound of what DynamoDB counts for an item: attribute names and
+/// values in bytes, numbers at their text's length (DynamoDB stores at most
+/// one byte per two digits, plus one), 3 bytes per list or map and 1 per
+/// element (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/CapacityUnitCalculations.html).
+pub fn item_size(item: &Item) -> usize {
+    item.iter()
+        .map(|(name, value)| name.len() + attribute_size(value))
+        .sum()
+}
+
+pub fn attribute_size(value: &AttributeValue) -> usize {
+    match value {
+        AttributeValue::S(text) => text.len(),
+        AttributeValue::N(number) => number.len().max(2),
+        AttributeValue::B(bytes) => bytes.as_ref().len(),
+        AttributeValue::L(items) => {
+            3 + items
+                .iter()
+                .map(|item| 1 + attribute_size(item))
+                .sum::<usize>()
+        }
+        AttributeValue::M(members) => {
+            3 + members
+                .iter()
+                .map(|(name, member)| 1 + name.len() + attribute_size(member))
+                .sum::<usize>()
+        }
+        AttributeValue::Ss(texts) => texts.iter().map(String::len).sum(),
+        AttributeValue::Ns(numbers) => numbers.iter().map(String::len).sum(),
+        AttributeValue::Bs(blobs) => blobs.iter().map(|b| b.as_ref().len()).sum(),
+        _ => 1,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_bound_what_dynamodb_counts() {
+        let value = crate::json::parse(br#"{"ab": ["xyz", 12345, true, null], "c": {}}"#).unwrap();
+        // M: 3 + (1 + 2 + L) + (1 + 1 + M{}); L: 3 + (1+3) + (1+5) + (1+1) + (1+1).
+        assert_eq!(attribute_size(&value), 3 + (1 + 2 + 17) + (1 + 1 + 3));
+        let item = Item::from([("payload".to_owned(), value)]);
+        assert_eq!(item_size(&item), 7 + 28);
+    }
+
+    #[test]
+    fn claims_round_trip_as_attributes() {
+        let claim = Claim {
+            bucket: "b".into(),
+            key: "occ/state/ab.json".into(),
+            bytes: 12,
+            sha256: "ab".into(),
+        };
+        assert_eq!(
+            Claim::from_attribute(&claim.to_attribute()),
+            Some(claim.clone())
+        );
+        assert_eq!(
+            Placed::Claimed(claim.clone()).member("organization").0,
+            "organization_s3"
+        );
+        assert_eq!(claim.form(), Form::Json);
+    }
+}
