@@ -107,7 +107,10 @@ pub async fn list(
             number(&q.item, "attempts").to_owned(),
             text(&q.item, "last_received_at").to_owned(),
             replay_summary(q.replay_outcome()),
-            problem_summary(text(&q.item, "problem")),
+            match q.item.get("problem_s3") {
+                Some(_) => "(in S3: quarantine show)".to_owned(),
+                None => problem_summary(text(&q.item, "problem")),
+            },
         ]);
     }
     Ok(Shown {
@@ -283,11 +286,13 @@ async fn replay_one(
         Ok(payload) => match q.source {
             Source::Chargeover => {
                 use chargeover_main_contact::store::MainContactStore;
+                // The source header the delivery came with, kept by the quarantine.
+                let source = Some(text(&q.item, "source")).filter(|s| !s.is_empty());
                 match chargeover_main_contact::handler::delivery(
                     payload,
                     &target.chargeover_timezone,
                     &receipt,
-                    None,
+                    source,
                 ) {
                     Ok(_) if dry_run => return Ok(Replayed::WouldRecord),
                     Ok(delivery) => recorded(store.record(&delivery, &deadline).await)?,

@@ -3,8 +3,8 @@
 
 use aws_sdk_dynamodb::error::DisplayErrorContext;
 use aws_sdk_dynamodb::types::AttributeValue;
-use webhook_shared::storage::{Item, Store};
-use webhook_shared::table::{PK, SK};
+use webhook_shared::storage::{Item, Store, StoreError};
+use webhook_shared::table::{PK, SK, TTL};
 
 use crate::Failure;
 
@@ -23,7 +23,7 @@ pub async fn get(store: &Store, pk: &str, sk: &str) -> Result<Option<Item>, Fail
         .map_err(|e| Failure::Aws(DisplayErrorContext(&e).to_string()))?;
     match output.item {
         Some(mut item) => {
-            store.bucket.resolve(&mut item).await?;
+            resolve(store, &mut item).await?;
             Ok(Some(item))
         }
         None => Ok(None),
@@ -36,7 +36,7 @@ pub async fn query(
     store: &Store,
     pk: &str,
     prefix: &str,
-    resolve: bool,
+    resolve_claims: bool,
 ) -> Result<Vec<Item>, Failure> {
     let mut items = Vec::new();
     let mut start = None;
@@ -64,8 +64,8 @@ pub async fn query(
             .map_err(|e| Failure::Aws(DisplayErrorContext(&e).to_string()))?;
         for item in page.items() {
             let mut item = item.clone();
-            if resolve {
-                store.bucket.resolve(&mut item).await?;
+            if resolve_claims {
+                resolve(store, &mut item).await?;
             }
             items.push(item);
         }
@@ -97,6 +97,22 @@ pub async fn scan(store: &Store) -> Result<Vec<Item>, Failure> {
             _ => return Ok(items),
         }
     }
+}
+
+/// `item` with its documents read from the bucket. An item past its
+/// `expires_at` may have lost its objects first (S3 expires them on the day,
+/// DynamoDB deletes the item up to two days later): it is shown as stored.
+async fn resolve(store: &Store, item: &mut Item) -> Result<(), Failure> {
+    match store.bucket.resolve(item).await {
+        Ok(()) => Ok(()),
+        Err(StoreError::CorruptObject { .. }) if expired(item) => Ok(()),
+        Err(error) => Err(error.into()),
+    }
+}
+
+fn expired(item: &Item) -> bool {
+    let now = jiff::Timestamp::now().as_second();
+    number(item, TTL).parse::<i64>().is_ok_and(|at| at <= now)
 }
 
 /// A text attribute of `item`, or "".

@@ -158,6 +158,39 @@ async fn replay_applies_a_legacy_quarantine_item_once_then_the_retry_is_a_duplic
     );
 }
 
+/// A ChargeOver delivery replayed keeps the source header it came with.
+#[tokio::test]
+async fn a_replayed_chargeover_delivery_keeps_its_source() {
+    let store = fresh_store(&local_aws().await).await;
+    let body = json!({"context_str": "customer", "context_id": 5, "event": "super",
+                      "data": {"customer": {"customer_id": 5, "company": "Replayed"}}})
+    .to_string();
+    let event_id = EventId::of(body.as_bytes()).to_string();
+    store
+        .table
+        .client
+        .put_item()
+        .table_name(&store.table.name)
+        .item("pk", AttributeValue::S("CHARGEOVER#REJECTED".into()))
+        .item("sk", AttributeValue::S(format!("QUARANTINE#{event_id}")))
+        .item("event_id", AttributeValue::S(event_id.clone()))
+        .item(
+            "received_at",
+            AttributeValue::S("2026-11-02T10:00:00.000Z".into()),
+        )
+        .item("status", AttributeValue::N("422".into()))
+        .item("body", AttributeValue::S(body))
+        .item("source", AttributeValue::S("example.chargeover.com".into()))
+        .send()
+        .await
+        .unwrap();
+    let replayed = admin_json(&store, &["quarantine", "replay", &event_id]);
+    assert_eq!(replayed[0]["replay"], "applied");
+    let state = admin_json(&store, &["state", "chargeover", "5"]);
+    assert_eq!(state["source"], "example.chargeover.com");
+    assert_eq!(state["customer"]["company"], "Replayed");
+}
+
 #[tokio::test]
 async fn a_body_still_invalid_records_its_problem_and_nothing_else() {
     let store = fresh_store(&local_aws().await).await;

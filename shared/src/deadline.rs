@@ -8,8 +8,14 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use lambda_http::{Request, RequestExt};
 use tokio::time::Instant;
 
-/// Without an invocation context (tests, benches), the time a delivery gets.
+/// Without an invocation context (tests, benches), or with a deadline that
+/// is no time at all, the time a delivery gets.
 pub const WITHOUT_CONTEXT: Duration = Duration::from_secs(10);
+
+/// A deadline further in the past than this is a placeholder, not a time:
+/// Lambda never hands out an invocation past its deadline, but `cargo lambda
+/// watch` sends `600000` (ten minutes after 1970).
+const PLACEHOLDER_BEFORE: u128 = 60_000;
 
 /// Kept back from the deadline to build and send the answer.
 pub const ANSWER_MARGIN: Duration = Duration::from_millis(500);
@@ -27,7 +33,11 @@ impl Deadline {
         let now_ms = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |since| since.as_millis());
-        let left = u128::from(context.deadline).saturating_sub(now_ms);
+        let deadline = u128::from(context.deadline);
+        if deadline + PLACEHOLDER_BEFORE < now_ms {
+            return Deadline::after(WITHOUT_CONTEXT);
+        }
+        let left = deadline.saturating_sub(now_ms);
         Deadline::after(Duration::from_millis(
             u64::try_from(left).unwrap_or(u64::MAX),
         ))
@@ -76,6 +86,15 @@ mod tests {
         );
         let without = Deadline::of(&Request::default()).remaining();
         assert!(without > Duration::from_secs(9), "{without:?}");
+    }
+
+    /// `cargo lambda watch` sends `600000` as the deadline.
+    #[tokio::test]
+    async fn an_emulators_placeholder_is_no_deadline() {
+        let mut context = Context::default();
+        context.deadline = 600_000;
+        let left = Deadline::of(&Request::default().with_lambda_context(context)).remaining();
+        assert!(left > Duration::from_secs(9), "{left:?}");
     }
 
     #[tokio::test(start_paused = true)]

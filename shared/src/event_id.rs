@@ -11,13 +11,7 @@ pub struct EventId(String);
 
 impl EventId {
     pub fn of(body: &[u8]) -> Self {
-        let digest = digest(&SHA256, body);
-        let mut hex = String::with_capacity(32);
-        for byte in &digest.as_ref()[..16] {
-            hex.push(char::from(HEX[usize::from(byte >> 4)]));
-            hex.push(char::from(HEX[usize::from(byte & 0x0f)]));
-        }
-        EventId(hex)
+        EventId(hex(&digest(&SHA256, body).as_ref()[..16]))
     }
 
     pub fn as_str(&self) -> &str {
@@ -33,6 +27,16 @@ impl EventId {
 }
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// Lowercase hex of `bytes`.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    let mut text = String::with_capacity(2 * bytes.len());
+    for byte in bytes {
+        text.push(char::from(HEX[usize::from(byte >> 4)]));
+        text.push(char::from(HEX[usize::from(byte & 0x0f)]));
+    }
+    text
+}
 
 impl fmt::Display for EventId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -15,8 +15,10 @@ use std::str::FromStr;
 use aws_lc_rs::cipher::{
     EncryptingKey, EncryptionContext, UnboundCipherKey, AES_128, AES_192, AES_256,
 };
+use aws_sdk_dynamodb::types::AttributeValue;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
+use webhook_shared::json;
 
 /// `CHARGEOVER_ENCRYPTION`: whether encrypted bodies are expected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -116,9 +118,9 @@ pub fn looks_encrypted(body: &[u8]) -> bool {
 }
 
 /// The plaintext of an encrypted body: base64 of IV ‖ ciphertext, decrypted
-/// with the first key and feedback width that give text starting like a JSON
-/// object (`{` then `"` or white space); the caller parses it. `None` when
-/// none does.
+/// with the first key and feedback width that give a JSON object. `None`
+/// when none does: the body is not authenticated (a wrong key gives noise,
+/// which only by chance starts like JSON, and never parses as a whole).
 pub fn decrypt(body: &[u8], keys: &[Aes]) -> Option<Vec<u8>> {
     let text: Vec<u8> = body
         .iter()
@@ -139,7 +141,9 @@ pub fn decrypt(body: &[u8], keys: &[Aes]) -> Option<Vec<u8>> {
             }
             let mut plaintext = ciphertext.to_vec();
             key.apply(iv, &mut plaintext, feedback);
-            return Some(plaintext);
+            if matches!(json::parse(&plaintext), Ok(AttributeValue::M(_))) {
+                return Some(plaintext);
+            }
         }
     }
     None
@@ -223,6 +227,26 @@ mod tests {
             }
         }
         assert!(Aes::new(b"too short").is_none());
+    }
+
+    /// Noise that happens to decrypt to `{"` is still not a delivery.
+    #[test]
+    fn a_plaintext_that_only_starts_like_json_is_refused() {
+        let key = Aes::new(VECTOR_KEY).unwrap();
+        let iv = [9u8; 16];
+        for plaintext in [
+            &b"{\"a\x00\xff garbage"[..],
+            b"{ not json",
+            b"[\"an array\"]",
+        ] {
+            let mut sealed = plaintext.to_vec();
+            key.apply(&iv, &mut sealed, Feedback::Byte);
+            let body = STANDARD.encode([&iv[..], &sealed].concat());
+            assert_eq!(
+                decrypt(body.as_bytes(), &[Aes::new(VECTOR_KEY).unwrap()]),
+                None
+            );
+        }
     }
 
     #[test]

@@ -17,12 +17,12 @@ use webhook_shared::redact::storable;
 use webhook_shared::request::{has_content_type, header_str, preflight, JSON};
 use webhook_shared::response::respond;
 use webhook_shared::secret::{SecretStore, WebhookKeys};
-use webhook_shared::storage::{quarantine_refused, written, QuarantineStore};
+use webhook_shared::storage::{quarantine_refused, within, written, QuarantineStore, Refusal};
 use webhook_shared::{Outcome, Rejection};
 
 use crate::auth::{BodyToken, TokenKeys, KEY_HEADER};
 use crate::encryption::{decrypt, looks_encrypted, Encryption};
-use crate::store::{Delivery, MainContactState, MainContactStore, OBJECT_PREFIX, REJECTED_PK};
+use crate::store::{Delivery, MainContactState, MainContactStore, QUARANTINE};
 
 pub const SOURCE_HEADER: &str = "x-chargeover-source";
 
@@ -94,21 +94,19 @@ where
             for (field, value) in &delivery.unknown_choices {
                 tracing::warn!(event_id = %receipt.event_id, field, value, "value outside the documented set kept");
             }
-            written(receiver.store.record(&delivery, &deadline).await, &receipt)
+            let recorded = within(&deadline, receiver.store.record(&delivery, &deadline));
+            written(recorded.await, &receipt)
         }
         Err(rejection) => Err(rejection),
     };
     let texts = keys.secret_texts();
-    quarantine_refused(
-        result,
-        &receiver.store,
-        REJECTED_PK,
-        OBJECT_PREFIX,
-        &receipt,
-        &opened.body,
-        &texts,
-    )
-    .await
+    let refusal = Refusal {
+        receipt: &receipt,
+        body: &opened.body,
+        secret_texts: &texts,
+        source: header_str(request, SOURCE_HEADER),
+    };
+    quarantine_refused(result, &receiver.store, QUARANTINE, refusal, &deadline).await
 }
 
 /// A body ready to read: decrypted if it came encrypted (with the secret,

@@ -10,8 +10,8 @@ use webhook_shared::attribute::{n, s};
 use webhook_shared::deadline::Deadline;
 use webhook_shared::receipt::Receipt;
 use webhook_shared::storage::{
-    event_item, is_transaction_conflict, Busy, Changes, Claim, Form, Kind, Large, Placed, Retries,
-    Store, StoreError, Transacted, CLAIM_SUFFIX,
+    event_item, is_transaction_conflict, Busy, Changes, Claim, Form, Kind, Large, Placed,
+    QuarantinePlace, Retries, Store, StoreError, Transacted, ITEM_OVERHEAD,
 };
 use webhook_shared::table::{Table, PK, SK};
 use webhook_shared::Outcome;
@@ -23,6 +23,11 @@ pub const OBJECT_PREFIX: &str = "chargeover/";
 
 pub const STATE_SK: &str = "MAIN_CONTACT";
 pub const REJECTED_PK: &str = "CHARGEOVER#REJECTED";
+/// Where refused deliveries are kept.
+pub const QUARANTINE: QuarantinePlace = QuarantinePlace {
+    pk: REJECTED_PK,
+    object_prefix: OBJECT_PREFIX,
+};
 
 pub fn customer_pk(customer_id: u64) -> String {
     format!("CHARGEOVER#CUSTOMER#{customer_id}")
@@ -101,23 +106,14 @@ impl MainContactStore for Store {
     }
 }
 
-/// What an event item holds besides its payload, and a state item besides
-/// its customer and contact, at most.
-const OTHER_ATTRIBUTES: usize = 1024;
-
-/// Writes to S3 whatever would make an item too large.
+/// Writes to S3 whatever would make an item too large. A replaced state's
+/// documents are left for `webhook-admin gc`: which ones they are is not
+/// known without reading the state first, a round trip on every delivery.
 async fn claim_large(store: &Store, delivery: &Delivery<'_>) -> Result<Claims, StoreError> {
-    let payload = Large {
-        name: "payload",
-        value: &delivery.payload,
-        form: Form::Json,
-    };
     let payload = store
         .bucket
-        .claim_large(OBJECT_PREFIX, Kind::Event, OTHER_ATTRIBUTES, &[payload])
-        .await?
-        .pop()
-        .flatten();
+        .claim_payload(OBJECT_PREFIX, &delivery.payload)
+        .await?;
     let mut state = vec![Large {
         name: "customer",
         value: &delivery.state.customer,
@@ -130,7 +126,7 @@ async fn claim_large(store: &Store, delivery: &Delivery<'_>) -> Result<Claims, S
     }));
     let mut state = store
         .bucket
-        .claim_large(OBJECT_PREFIX, Kind::State, OTHER_ATTRIBUTES, &state)
+        .claim_large(OBJECT_PREFIX, Kind::State, ITEM_OVERHEAD, &state, "")
         .await?
         .into_iter();
     Ok(Claims {
@@ -213,18 +209,11 @@ fn state_update(
     let (state, receipt) = (&delivery.state, delivery.receipt);
     let mut changes = Changes::default();
     changes.set("customer_id", n(state.customer_id));
-    set_placed(
-        &mut changes,
-        "customer",
-        Some(&state.customer),
-        claims.customer.as_ref(),
-    );
-    set_placed(
-        &mut changes,
-        "contact",
-        state.contact.as_ref(),
-        claims.contact.as_ref(),
-    );
+    let customer = Placed::new(&state.customer, claims.customer.as_ref());
+    changes.set_placed("customer", Some(&customer));
+    let contact =
+        (state.contact.as_ref()).map(|contact| Placed::new(contact, claims.contact.as_ref()));
+    changes.set_placed("contact", contact.as_ref());
     changes.set_or_remove("superuser_id", state.superuser_id.map(n));
     changes.set_or_remove(
         "source_modified_at",
@@ -254,31 +243,6 @@ fn state_update(
         .set_expression_attribute_values(values)
         .build()
         .map_err(build_error)
-}
-
-/// `name` (inline) or `name_s3` (claimed), the other one removed; both
-/// removed when there is no value.
-fn set_placed(
-    changes: &mut Changes,
-    name: &str,
-    value: Option<&AttributeValue>,
-    claim: Option<&Claim>,
-) {
-    let claimed = format!("{name}{CLAIM_SUFFIX}");
-    match (value, claim) {
-        (Some(_), Some(claim)) => {
-            changes.set(&claimed, claim.to_attribute());
-            changes.remove(name);
-        }
-        (Some(value), None) => {
-            changes.set(name, value.clone());
-            changes.remove(&claimed);
-        }
-        (None, _) => {
-            changes.remove(name);
-            changes.remove(&claimed);
-        }
-    }
 }
 
 /// `2017-10-05T22:51:22.500000000Z` as earlier versions stored it:

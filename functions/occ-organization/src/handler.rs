@@ -15,11 +15,11 @@ use webhook_shared::redact::storable;
 use webhook_shared::request::{preflight, JSON};
 use webhook_shared::response::respond;
 use webhook_shared::secret::{SecretStore, WebhookKeys};
-use webhook_shared::storage::{quarantine_refused, written, QuarantineStore};
+use webhook_shared::storage::{quarantine_refused, within, written, QuarantineStore, Refusal};
 use webhook_shared::{Outcome, Rejection};
 
 use crate::auth::{Algorithms, HmacKeys};
-use crate::store::{Delivery, OrganizationStore, OBJECT_PREFIX, REJECTED_PK};
+use crate::store::{Delivery, OrganizationStore, QUARANTINE};
 
 /// Everything a delivery needs, built once at start-up.
 pub struct Receiver<S> {
@@ -77,21 +77,19 @@ where
     let result = match accept(request, body, &keys, receiver.algorithms, &receipt) {
         Ok(delivery) => {
             report.organization_id = Some(delivery.organization_id.clone());
-            written(receiver.store.record(&delivery, &deadline).await, &receipt)
+            let recorded = within(&deadline, receiver.store.record(&delivery, &deadline));
+            written(recorded.await, &receipt)
         }
         Err(rejection) => Err(rejection),
     };
     let texts = keys.secret_texts();
-    quarantine_refused(
-        result,
-        &receiver.store,
-        REJECTED_PK,
-        OBJECT_PREFIX,
-        &receipt,
+    let refusal = Refusal {
+        receipt: &receipt,
         body,
-        &texts,
-    )
-    .await
+        secret_texts: &texts,
+        source: None,
+    };
+    quarantine_refused(result, &receiver.store, QUARANTINE, refusal, &deadline).await
 }
 
 /// Everything a delivery costs before any I/O: verify the signature over the

@@ -14,8 +14,8 @@ use webhook_shared::attribute::{n, s, Members};
 use webhook_shared::deadline::Deadline;
 use webhook_shared::receipt::Receipt;
 use webhook_shared::storage::{
-    event_item, Busy, Claim, Form, Item, Kind, Large, Placed, Retries, Store, StoreError,
-    Transacted,
+    event_item, Busy, Claim, Form, Item, Kind, Large, Placed, QuarantinePlace, Retries, Store,
+    StoreError, Transacted, ITEM_OVERHEAD,
 };
 use webhook_shared::table::{PK, SK};
 use webhook_shared::Outcome;
@@ -29,6 +29,11 @@ pub const OBJECT_PREFIX: &str = "occ/";
 
 pub const STATE_SK: &str = "ORGANIZATION";
 pub const REJECTED_PK: &str = "OCC#REJECTED";
+/// Where refused deliveries are kept.
+pub const QUARANTINE: QuarantinePlace = QuarantinePlace {
+    pk: REJECTED_PK,
+    object_prefix: OBJECT_PREFIX,
+};
 
 pub fn organization_pk(organization_id: &str) -> String {
     format!("OCC#ORGANIZATION#{organization_id}")
@@ -73,10 +78,6 @@ pub trait OrganizationStore {
     ) -> impl Future<Output = Result<Outcome, StoreError>> + Send;
 }
 
-/// What an event item holds besides its payload, and a state item besides
-/// its organization, at most (`truncated_properties` aside, counted below).
-const OTHER_ATTRIBUTES: usize = 1024;
-
 impl OrganizationStore for Store {
     async fn record(
         &self,
@@ -84,33 +85,35 @@ impl OrganizationStore for Store {
         deadline: &Deadline,
     ) -> Result<Outcome, StoreError> {
         let pk = organization_pk(&delivery.organization_id);
-        let payload = Large {
-            name: "payload",
-            value: &delivery.payload,
-            form: Form::Json,
-        };
         let payload = self
             .bucket
-            .claim_large(OBJECT_PREFIX, Kind::Event, OTHER_ATTRIBUTES, &[payload])
-            .await?
-            .pop()
-            .flatten();
+            .claim_payload(OBJECT_PREFIX, &delivery.payload)
+            .await?;
         let mut retries = Retries::within(deadline);
+        let mut gone: Option<Claim> = None;
         loop {
-            let Some(stored) = read_state(self, &pk).await? else {
-                // Its document was replaced since the item was read.
-                retries.pause(Busy::StateChanged).await?;
-                continue;
+            let stored = match read_state(self, &pk).await? {
+                Read::State(stored) => stored,
+                // The same document missing twice is not a race: the item
+                // refers to an object that is not there.
+                Read::DocumentGone(claim) if gone.as_ref() == Some(&claim) => {
+                    return Err(StoreError::CorruptObject { key: claim.key })
+                }
+                // Replaced since the item was read: read again.
+                Read::DocumentGone(claim) => {
+                    gone = Some(claim);
+                    retries.pause(Busy::StateChanged).await?;
+                    continue;
+                }
             };
+            let version = stored.version;
             let mut merged = merge(stored.organization, delivery.organization.clone());
             let claims = Claims {
                 payload: payload.clone(),
-                organization: claim_organization(self, &mut merged).await?,
+                organization: claim_organization(self, &mut merged, version + 1).await?,
             };
-            let replaced = stored
-                .claim
-                .filter(|old| Some(old) != claims.organization.as_ref());
-            let writes = transaction(&self.table.name, delivery, merged, stored.version, &claims)?;
+            let replaced = stored.claim;
+            let writes = transaction(&self.table.name, delivery, merged, version, &claims)?;
             match self.table.transact(writes).await? {
                 Transacted::Applied => {
                     if let Some(replaced) = replaced {
@@ -129,10 +132,13 @@ impl OrganizationStore for Store {
     }
 }
 
-/// Writes the merged organization to S3 if the state item would not fit.
+/// Writes the merged organization to S3 if the state item would not fit,
+/// under a key naming the `version` it will be (so the document of the
+/// version it replaces, deleted after the commit, is never this one).
 async fn claim_organization(
     store: &Store,
     merged: &mut MergedOrganization,
+    version: u64,
 ) -> Result<Option<Claim>, StoreError> {
     // Lent as the attribute it is written as, then given back.
     let organization = AttributeValue::M(std::mem::take(&mut merged.organization));
@@ -146,19 +152,21 @@ async fn claim_organization(
         value: &organization,
         form: Form::Json,
     };
+    let suffix = format!("-v{version}");
     let claim = store
         .bucket
         .claim_large(
             OBJECT_PREFIX,
             Kind::State,
-            OTHER_ATTRIBUTES + truncated,
+            ITEM_OVERHEAD + truncated,
             &[large],
+            &suffix,
         )
         .await;
     if let AttributeValue::M(members) = organization {
         merged.organization = members;
     }
-    Ok(claim?.pop().flatten())
+    Ok(claim?.into_iter().next().flatten())
 }
 
 /// The object a committed state no longer refers to: deleted, best effort
@@ -213,9 +221,17 @@ fn put(
     Ok(TransactWriteItem::builder().put(put).build())
 }
 
-/// The stored state; `None` when the document its item names is gone (a
-/// concurrent delivery replaced it after the item was read: read again).
-async fn read_state(store: &Store, pk: &str) -> Result<Option<Stored>, StoreError> {
+/// What reading the state found.
+enum Read {
+    State(Stored),
+    /// The item refers to a document that is not in the bucket: a concurrent
+    /// delivery replaced the state after the item was read (or, if it stays
+    /// so, the item is corrupt).
+    DocumentGone(Claim),
+}
+
+/// The stored state, its document read from S3 when claimed.
+async fn read_state(store: &Store, pk: &str) -> Result<Read, StoreError> {
     let output = store
         .table
         .client
@@ -228,7 +244,7 @@ async fn read_state(store: &Store, pk: &str) -> Result<Option<Stored>, StoreErro
         .await
         .map_err(StoreError::from_sdk)?;
     let Some(mut item) = output.item else {
-        return Ok(Some(Stored::default()));
+        return Ok(Read::State(Stored::default()));
     };
     let version = match item.get("version") {
         Some(AttributeValue::N(number)) => number
@@ -246,7 +262,7 @@ async fn read_state(store: &Store, pk: &str) -> Result<Option<Stored>, StoreErro
             let claim = Claim::from_attribute(&reference)
                 .ok_or_else(|| corrupt_state(pk, "organization_s3"))?;
             let Some(document) = store.bucket.get(&claim).await? else {
-                return Ok(None);
+                return Ok(Read::DocumentGone(claim));
             };
             match webhook_shared::json::parse(&document) {
                 Ok(AttributeValue::M(members)) => (members, Some(claim)),
@@ -266,7 +282,7 @@ async fn read_state(store: &Store, pk: &str) -> Result<Option<Stored>, StoreErro
         None => BTreeSet::new(),
         Some(_) => return Err(corrupt_state(pk, "truncated_properties")),
     };
-    Ok(Some(Stored {
+    Ok(Read::State(Stored {
         organization: MergedOrganization {
             organization,
             truncated_properties,

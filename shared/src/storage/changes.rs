@@ -6,6 +6,8 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
+use crate::storage::claim::{Placed, CLAIM_SUFFIX};
+
 #[derive(Debug, Default)]
 pub struct Changes {
     set: Vec<String>,
@@ -34,6 +36,26 @@ impl Changes {
         match value {
             Some(value) => self.set(name, value),
             None => self.remove(name),
+        }
+    }
+
+    /// Attribute `name` as `placed`: `name` when inline, `name_s3` when
+    /// claimed, the other form removed; both removed when there is none.
+    pub fn set_placed(&mut self, name: &str, placed: Option<&Placed>) {
+        let claimed = format!("{name}{CLAIM_SUFFIX}");
+        match placed {
+            Some(Placed::Inline(value)) => {
+                self.set(name, value.clone());
+                self.remove(&claimed);
+            }
+            Some(Placed::Claimed(claim)) => {
+                self.set(&claimed, claim.to_attribute());
+                self.remove(name);
+            }
+            None => {
+                self.remove(name);
+                self.remove(&claimed);
+            }
         }
     }
 

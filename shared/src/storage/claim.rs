@@ -5,9 +5,12 @@
 //! holds `<attribute>_s3` = {bucket, key, bytes, sha256} in their place.
 //! Normal-size items make no S3 call at all.
 //!
-//! Keys: `<function>/<kind>/<sha256 of the content>.<json|txt>`. Event and
-//! quarantine objects may expire with their items (a lifecycle rule per
-//! prefix); state objects live as long as an item refers to them.
+//! Keys: `<function>/<kind>/<sha256 of the content>[-v<version>].<json|txt>`.
+//! Event and quarantine objects may expire with their items (a lifecycle rule
+//! per prefix); state objects live as long as an item refers to them, and
+//! carry the version of the state they belong to where the function deletes
+//! the one a new state replaces (the same content at two versions is two
+//! objects, so deleting the old one never takes the new one's).
 
 use aws_lc_rs::digest::{digest, SHA256};
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -22,6 +25,10 @@ use crate::storage::{Item, StoreError};
 /// The most an item is let grow to before its large attributes go to S3:
 /// DynamoDB's limit is 400 KB; the rest is margin for the estimate below.
 pub const ITEM_BUDGET: usize = 350 * 1024;
+
+/// What an item holds besides its large attributes, at most: keys, ids,
+/// times, version, a claim or two.
+pub const ITEM_OVERHEAD: usize = 1024;
 
 /// What an attribute claimed to S3 is called in its item.
 pub const CLAIM_SUFFIX: &str = "_s3";
@@ -38,8 +45,6 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 3] = [Kind::Event, Kind::State, Kind::Quarantine];
-
     /// The key segment after the function's prefix.
     pub fn segment(self) -> &'static str {
         match self {
@@ -148,16 +153,35 @@ pub struct Large<'a> {
 }
 
 impl Bucket {
+    /// The event record's `payload`, claimed when the event item would not fit.
+    pub async fn claim_payload(
+        &self,
+        prefix: &str,
+        payload: &AttributeValue,
+    ) -> Result<Option<Claim>, StoreError> {
+        let large = Large {
+            name: "payload",
+            value: payload,
+            form: Form::Json,
+        };
+        let claims = self
+            .claim_large(prefix, Kind::Event, ITEM_OVERHEAD, &[large], "")
+            .await?;
+        Ok(claims.into_iter().next().flatten())
+    }
+
     /// Claims what must leave an item whose other attributes take `others`
     /// bytes: nothing while the item fits (no S3 call), else the largest of
-    /// `large` written to S3 (under `prefix` and the kind's segment) until it
-    /// does. A claim per attribute, in the order given.
+    /// `large` written to S3 (under `prefix` and the kind's segment, the
+    /// content's digest then `suffix` naming the key) until it does. A claim
+    /// per attribute, in the order given.
     pub async fn claim_large(
         &self,
         prefix: &str,
         kind: Kind,
         others: usize,
         large: &[Large<'_>],
+        suffix: &str,
     ) -> Result<Vec<Option<Claim>>, StoreError> {
         let sizes: Vec<usize> = large
             .iter()
@@ -176,17 +200,18 @@ impl Bucket {
                 (Form::Text, AttributeValue::S(text)) => text.as_bytes().to_vec(),
                 _ => to_json(attribute.value),
             };
-            claims[index] = Some(self.put(prefix, kind, attribute.form, content).await?);
+            let key = format!("{prefix}{}", kind.segment());
+            claims[index] = Some(self.put(&key, suffix, attribute.form, content).await?);
             total = total - sizes[index] + CLAIM_SIZE;
         }
         Ok(claims)
     }
 
-    /// Writes `content` under a key derived from it.
-    pub async fn put(
+    /// Writes `content` under `prefix`, its digest, `suffix`.
+    async fn put(
         &self,
         prefix: &str,
-        kind: Kind,
+        suffix: &str,
         form: Form,
         content: Vec<u8>,
     ) -> Result<Claim, StoreError> {
@@ -197,7 +222,7 @@ impl Bucket {
         };
         let claim = Claim {
             bucket: self.name.clone(),
-            key: format!("{prefix}{}{sha256}.{extension}", kind.segment()),
+            key: format!("{prefix}{sha256}{suffix}.{extension}"),
             bytes: content.len() as u64,
             sha256,
         };
@@ -306,23 +331,14 @@ fn unavailable(operation: &str, claim: &Claim, error: &dyn std::fmt::Display) ->
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
-    digest(&SHA256, bytes)
-        .as_ref()
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
+    crate::event_id::hex(digest(&SHA256, bytes).as_ref())
 }
 
-/// An upper bound of what DynamoDB counts for an item: attribute names and
-/// values in bytes, numbers at their text's length (DynamoDB stores at most
-/// one byte per two digits, plus one), 3 bytes per list or map and 1 per
-/// element (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/CapacityUnitCalculations.html).
-pub fn item_size(item: &Item) -> usize {
-    item.iter()
-        .map(|(name, value)| name.len() + attribute_size(value))
-        .sum()
-}
-
+/// An upper bound of what DynamoDB counts for an attribute's value: text
+/// and bytes as they are, numbers at their text's length (DynamoDB stores at
+/// most one byte per two digits, plus one), 3 bytes per list or map and 1 per
+/// element, member names included
+/// (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/CapacityUnitCalculations.html).
 pub fn attribute_size(value: &AttributeValue) -> usize {
     match value {
         AttributeValue::S(text) => text.len(),
@@ -356,8 +372,6 @@ mod tests {
         let value = crate::json::parse(br#"{"ab": ["xyz", 12345, true, null], "c": {}}"#).unwrap();
         // M: 3 + (1 + 2 + L) + (1 + 1 + M{}); L: 3 + (1+3) + (1+5) + (1+1) + (1+1).
         assert_eq!(attribute_size(&value), 3 + (1 + 2 + 17) + (1 + 1 + 3));
-        let item = Item::from([("payload".to_owned(), value)]);
-        assert_eq!(item_size(&item), 7 + 28);
     }
 
     #[test]

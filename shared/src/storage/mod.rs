@@ -12,6 +12,9 @@ mod transaction;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use thiserror::Error;
 
+use std::future::Future;
+
+use crate::deadline::Deadline;
 use crate::model::FieldError;
 use crate::receipt::Receipt;
 use crate::response::{Outcome, Rejection};
@@ -33,10 +36,13 @@ impl AsRef<Table> for Store {
 
 pub use changes::Changes;
 pub use claim::{
-    attribute_size, item_size, Bucket, Claim, Form, Kind, Large, Placed, CLAIM_SUFFIX, ITEM_BUDGET,
+    attribute_size, Bucket, Claim, Form, Kind, Large, Placed, CLAIM_SUFFIX, ITEM_BUDGET,
+    ITEM_OVERHEAD,
 };
 pub use items::{event_item, Item};
-pub use quarantine::{quarantine_refused, quarantine_sk, QuarantineItem, QuarantineStore};
+pub use quarantine::{
+    quarantine_refused, quarantine_sk, QuarantineItem, QuarantinePlace, QuarantineStore, Refusal,
+};
 pub use retry::{Busy, Retries, ATTEMPT_RESERVE};
 pub use transaction::{is_transaction_conflict, Transacted};
 
@@ -54,6 +60,9 @@ pub enum StoreError {
     /// another attempt.
     #[error("gave up after {attempts} attempts ({}): out of time", busy.as_str())]
     OutOfTime { attempts: u32, busy: Busy },
+    /// The invocation's deadline came before DynamoDB or S3 answered.
+    #[error("the invocation's time ran out before the write completed")]
+    DeadlineReached,
     /// A stored item this code cannot read (a hand edit, another writer): it
     /// needs a person, and is never overwritten.
     #[error("corrupt state: {pk} has an unreadable `{attribute}` attribute")]
@@ -87,16 +96,30 @@ impl StoreError {
 impl From<StoreError> for Rejection {
     fn from(error: StoreError) -> Self {
         match error {
-            StoreError::Unstorable(reason) => Rejection::InvalidPayload(vec![FieldError {
+            // DynamoDB's own words are logged (`written`), not sent back.
+            StoreError::Unstorable(_) => Rejection::InvalidPayload(vec![FieldError {
                 pointer: String::new(),
-                detail: format!("cannot be stored: {reason}"),
+                detail: "cannot be stored: DynamoDB refused the item".into(),
             }]),
             StoreError::Unavailable(_)
             | StoreError::OutOfTime { .. }
+            | StoreError::DeadlineReached
             | StoreError::CorruptState { .. }
             | StoreError::CorruptObject { .. } => Rejection::StorageUnavailable,
         }
     }
+}
+
+/// `write`, cut short if the invocation's deadline comes first: a sender
+/// gets a 503 and retries, rather than the function being stopped mid-way.
+pub async fn within<T>(
+    deadline: &Deadline,
+    write: impl Future<Output = Result<T, StoreError>>,
+) -> Result<T, StoreError> {
+    deadline
+        .bound(write)
+        .await
+        .unwrap_or(Err(StoreError::DeadlineReached))
 }
 
 /// A write's result as the answer. A failure is logged with its cause for the

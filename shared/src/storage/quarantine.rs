@@ -9,12 +9,13 @@ use std::future::Future;
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::attribute::{n, s};
+use crate::deadline::Deadline;
 use crate::receipt::Receipt;
 use crate::redact::mask_raw_body;
 use crate::response::{Outcome, Rejection};
 use crate::storage::changes::Changes;
-use crate::storage::claim::{Form, Kind, Large, Placed, CLAIM_SUFFIX};
-use crate::storage::{Item, Store, StoreError};
+use crate::storage::claim::{Form, Kind, Large, Placed, ITEM_OVERHEAD};
+use crate::storage::{within, Item, Store, StoreError};
 use crate::table::{PK, SK, TTL};
 
 /// Keeps authenticated deliveries that were refused for their content.
@@ -25,17 +26,36 @@ pub trait QuarantineStore {
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
-/// An authenticated delivery refused for its content, kept so nothing is lost.
-#[derive(Debug)]
-pub struct QuarantineItem<'a> {
+/// Where a function keeps the deliveries it refused.
+#[derive(Debug, Clone, Copy)]
+pub struct QuarantinePlace {
     /// `CHARGEOVER#REJECTED` or `OCC#REJECTED`.
     pub pk: &'static str,
     /// The function's S3 key prefix, for a body too large for the item.
     pub object_prefix: &'static str,
+}
+
+/// An authenticated delivery refused for its content, kept so nothing is lost.
+#[derive(Debug)]
+pub struct QuarantineItem<'a> {
+    pub place: QuarantinePlace,
     pub receipt: &'a Receipt,
     pub rejection: &'a Rejection,
     /// The whole raw body with secrets masked.
     pub masked_body: String,
+    /// ChargeOver's `X-ChargeOver-Source`, when sent: a replay keeps it.
+    pub source: Option<&'a str>,
+}
+
+/// What a refused delivery is kept with.
+#[derive(Debug, Clone, Copy)]
+pub struct Refusal<'a> {
+    pub receipt: &'a Receipt,
+    /// The body as the function read it (decrypted, for an encrypted one).
+    pub body: &'a [u8],
+    /// The texts to mask in it.
+    pub secret_texts: &'a [&'a [u8]],
+    pub source: Option<&'a str>,
 }
 
 /// The sort key of a delivery's quarantine item.
@@ -62,10 +82,11 @@ impl QuarantineStore for Store {
         let claims = self
             .bucket
             .claim_large(
-                item.object_prefix,
+                item.place.object_prefix,
                 Kind::Quarantine,
-                OTHER_ATTRIBUTES,
+                ITEM_OVERHEAD,
                 &large,
+                "",
             )
             .await?;
         let placed: Vec<Placed> = large
@@ -89,13 +110,10 @@ impl QuarantineStore for Store {
     }
 }
 
-/// What a quarantine item holds besides its body and problem, at most.
-const OTHER_ATTRIBUTES: usize = 1024;
-
 impl QuarantineItem<'_> {
     pub fn key(&self) -> Item {
         Item::from([
-            (PK.to_owned(), s(self.pk)),
+            (PK.to_owned(), s(self.place.pk)),
             (
                 SK.to_owned(),
                 s(quarantine_sk(self.receipt.event_id.as_str())),
@@ -113,9 +131,10 @@ impl QuarantineItem<'_> {
         changes.set("last_received_at", s(&receipt.received_at));
         changes.set("status", n(self.rejection.status().as_u16()));
         for (name, placed) in ["body", "problem"].into_iter().zip(placed) {
-            let (member, value) = placed.member(name);
-            changes.set(&member, value);
-            changes.remove(&other_member(name, &member));
+            changes.set_placed(name, Some(placed));
+        }
+        if let Some(source) = self.source {
+            changes.set("source", s(source));
         }
         if let Some(expires_at) = receipt.expires_at {
             changes.set(TTL, n(expires_at));
@@ -125,40 +144,30 @@ impl QuarantineItem<'_> {
     }
 }
 
-/// Of `name` and `name_s3`, the one that is not `member`.
-fn other_member(name: &str, member: &str) -> String {
-    if member == name {
-        format!("{name}{CLAIM_SUFFIX}")
-    } else {
-        name.to_owned()
-    }
-}
-
 /// Keeps a delivery that authenticated but was refused for its content
 /// (400/422) in quarantine, with every secret text masked, and passes any other
-/// result through. If the quarantine cannot be written, the answer becomes a
-/// 503 so the sender retries and the delivery is not lost.
+/// result through. If the quarantine cannot be written (in time), the answer
+/// becomes a 503 so the sender retries and the delivery is not lost.
 pub async fn quarantine_refused(
     result: Result<Outcome, Rejection>,
     store: &impl QuarantineStore,
-    pk: &'static str,
-    object_prefix: &'static str,
-    receipt: &Receipt,
-    body: &[u8],
-    secret_texts: &[&[u8]],
+    place: QuarantinePlace,
+    refusal: Refusal<'_>,
+    deadline: &Deadline,
 ) -> Result<Outcome, Rejection> {
     let rejection = match result {
         Err(rejection) if rejection.is_quarantined() => rejection,
         other => return other,
     };
+    let receipt = refusal.receipt;
     let item = QuarantineItem {
-        pk,
-        object_prefix,
+        place,
         receipt,
         rejection: &rejection,
-        masked_body: mask_raw_body(body, secret_texts),
+        masked_body: mask_raw_body(refusal.body, refusal.secret_texts),
+        source: refusal.source,
     };
-    match store.quarantine(&item).await {
+    match within(deadline, store.quarantine(&item)).await {
         Ok(()) => Err(rejection),
         Err(error) => {
             tracing::error!(event_id = %receipt.event_id, %error, "quarantine write failed");
