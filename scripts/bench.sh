@@ -7,7 +7,10 @@
 #   3. the x86_64 release binaries against a local Lambda Runtime API
 #      (scripts/runtime_api.py) and a local moto: init (process start -> first
 #      GET /runtime/invocation/next), first and warm invocation latency, peak RSS,
-#      and init CPU time (scripts/init_cpu.py).
+#      and init CPU time (scripts/init_cpu.py); and two floors in the same run, so
+#      that the functions' own warm cost is a difference: a no-op function through
+#      the same Runtime API (bench-noop) and the same storage calls from a warm
+#      client (backend-floor).
 # Everything runs on 127.0.0.1 and is stopped on the way out.
 #
 #   scripts/bench.sh                 # all three
@@ -145,8 +148,9 @@ fi
 if wants runtime; then
   say "runtime: cargo build --release --locked -p chargeover-main-contact -p occ-organization"
   cargo build --release --locked -p chargeover-main-contact -p occ-organization
-  say "building the local setup tool (cargo build --locked -p integration-tests --bin local-setup)"
+  say "building the local setup tool and the floors (cargo build --locked -p integration-tests)"
   cargo build --locked -q -p integration-tests --bin local-setup
+  cargo build --release --locked -q -p integration-tests --bin bench-noop --bin backend-floor
 
   moto_port="${MOTO_PORT:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')}"
   scripts/moto.sh start "$moto_port"
@@ -174,6 +178,14 @@ if wants runtime; then
       exit 1
     fi
     runtime_pid=""
+    say "runtime floor: a no-op function (bench-noop) through the same Runtime API"
+    scripts/runtime_api.py --function "$function" --binary "$CARGO_TARGET_DIR/release/bench-noop" \
+      --starts "$starts" --warm "$warm" >"$work/$function-noop.json" &
+    runtime_pid=$!
+    wait "$runtime_pid" || { runtime_pid=""; cat "$work/$function-noop.json" >&2; exit 1; }
+    runtime_pid=""
+    say "backend floor: $function's storage calls from a warm client (backend-floor)"
+    "$CARGO_TARGET_DIR/release/backend-floor" "$function" "$warm" >"$work/$function-floor.json"
     say "runtime: $function, init CPU time (as deployed, and loading the system's root certificates too)"
     scripts/init_cpu.py --binary "$CARGO_TARGET_DIR/release/$function" >"$work/$function-init-cpu.json"
   done
@@ -217,6 +229,21 @@ for f in rows:
           f" load average before/after: {f['loadavg_before']:.2f} / {f['loadavg_after']:.2f}")
 print("  (every invocation a distinct body and a real write, for a new customer/organization; own includes"
       " the Python emulator and proxy overhead)")
+print()
+print("Warm overhead against two floors measured in this run, all straight to moto (medians;"
+      " targets: overhead <= 1 ms ChargeOver, <= 2 ms OCC; first <= 1.3x warm):")
+print("  runtime floor = bench-noop through the same Runtime API; backend floor = the function's"
+      " storage calls from a warm client (backend-floor)")
+print(f"  {'function':<25}{'warm':>9}{'runtime floor':>15}{'backend floor':>15}{'overhead':>10}"
+      f"{'first':>9}{'first/warm':>12}{'noop init':>11}")
+for f in rows:
+    noop = json.loads((work / f"{f['function']}-noop.json").read_text())
+    floor = json.loads((work / f"{f['function']}-floor.json").read_text())
+    warm, runtime_floor = f["warm_direct_ms"]["median"], noop["warm_direct_ms"]["median"]
+    overhead = warm - runtime_floor - floor["median_ms"]
+    first = f["first_direct_ms"]["median"]
+    print(f"  {f['function']:<25}{warm:>6.2f} ms{runtime_floor:>12.2f} ms{floor['median_ms']:>12.2f} ms"
+          f"{overhead:>7.2f} ms{first:>6.2f} ms{first / warm:>11.2f}x{noop['init_direct_ms']['median']:>8.1f} ms")
 PY
 fi
 

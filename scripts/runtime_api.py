@@ -14,7 +14,9 @@ figure is also split into "backend" (time spent waiting for moto, which is
 slow and grows with the table) and "own" (everything else: the function, the
 SDK, the HTTP stack and this emulator). The proxy is one more Python hop on
 every request, so init is also measured over --starts more cold starts that
-talk to moto directly ("init direct"), the path a local run takes.
+talk to moto directly ("init direct"), the path a local run takes; the last
+of them goes on with --warm invocations ("first direct", "warm direct"), the
+figures that `make bench` compares with its floors.
 
 Every invocation carries a distinct body (a real write, not a duplicate) built
 from the sample events in events/ and authenticated like them: for ChargeOver
@@ -467,7 +469,7 @@ def main():
 
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     run = int(time.time() * 1000) % 10_000_000
-    count = 2 * args.starts + args.warm
+    count = 2 * (args.starts + args.warm)
     if args.function == "chargeover-main-contact":
         events = list(chargeover_events(count, run, args.pattern))
     else:
@@ -504,10 +506,13 @@ def main():
         with open(log_path, "wb") as output:
             for index in range(args.starts - 1):
                 starts.append(start_and_invoke(args, events[index:index + 1], timers, base_env, output))
-            last = start_and_invoke(args, events[args.starts - 1:-args.starts], timers, base_env, output)
+            last = start_and_invoke(args, events[args.starts - 1:args.starts + args.warm],
+                                    timers, base_env, output)
             starts.append(last)
+            rest = events[args.starts + args.warm:]
             direct = [start_and_invoke(args, [event], {}, direct_env, output)
-                      for event in events[-args.starts:]]
+                      for event in rest[:args.starts - 1]]
+            direct.append(start_and_invoke(args, rest[args.starts - 1:], {}, direct_env, output))
         total, own = last["total"], last["own"]
         # The log holds one line per delivery: the proxied starts, then the direct ones.
         handler = handler_latencies(log_path)[args.starts - 1:args.starts - 1 + len(total)]
@@ -527,6 +532,8 @@ def main():
             "warm_own_ms": summary(own[1:]),
             "first_over_warm": statistics.median(firsts) / statistics.median(total[1:]),
             "first_over_warm_own": statistics.median(firsts_own) / statistics.median(own[1:]),
+            "first_direct_ms": summary([s["total"][0] for s in direct]),
+            "warm_direct_ms": summary(direct[-1]["total"][1:]),
             "handler_first_ms": handler[0] if len(handler) == len(total) else None,
             "handler_warm_median_ms":
                 statistics.median(handler[1:]) if len(handler) == len(total) else None,
