@@ -126,7 +126,7 @@ if wants package; then
     cargo lambda build --release --x86-64 --output-format zip "${packages[@]}"
   fi
   {
-    echo "Lambda package ($arch, cargo lambda build --release --output-format zip; target: zip < 4 MB)"
+    echo "Lambda package ($arch, cargo lambda build --release --output-format zip; target: zip < 5 MB since the S3 client, issue 13)"
     for function in "${functions[@]}"; do
       dir="$CARGO_TARGET_DIR/lambda/$function"
       zip_bytes=$(stat -c %s "$dir/bootstrap.zip")
@@ -138,7 +138,7 @@ name, binary, archive = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 mib = 1024 * 1024
 verdict = lambda limit: "yes" if archive < limit else "NO"
 print(f"  {name:<26}bootstrap {binary / mib:5.2f} MiB ({binary} B)   bootstrap.zip {archive / mib:5.2f} MiB ({archive} B)"
-      f"   < 4 MiB: {verdict(4 * mib)}, < 4 MB (10^6): {verdict(4 * 10**6)}")
+      f"   < 5 MB (10^6): {verdict(5 * 10**6)}")
 PY
     done
   } >>"$summary"

@@ -43,10 +43,12 @@ pub const METRICS: [(&str, &str, &[&str]); 3] = [
 /// Where the metrics of a function go.
 #[derive(Debug, Clone)]
 pub struct Metrics {
-    pub namespace: String,
     /// The `Function` dimension: the function's crate name.
-    pub function: &'static str,
-    pub sink: Sink,
+    function: &'static str,
+    sink: Sink,
+    /// The `_aws.CloudWatchMetrics` array: the same on every line, so built
+    /// once, at start-up.
+    directives: String,
 }
 
 /// Stdout in Lambda; a buffer in tests.
@@ -57,19 +59,32 @@ pub enum Sink {
 }
 
 impl Metrics {
+    pub fn new(namespace: &str, function: &'static str, sink: Sink) -> Self {
+        let directives: Vec<serde_json::Value> = METRICS
+            .iter()
+            .map(|(name, unit, dimensions)| {
+                json!({
+                    "Namespace": namespace,
+                    "Dimensions": [dimensions],
+                    "Metrics": [{"Name": name, "Unit": unit}],
+                })
+            })
+            .collect();
+        Metrics {
+            function,
+            sink,
+            directives: serde_json::Value::from(directives).to_string(),
+        }
+    }
+
     /// A function's metrics, to stdout.
     pub fn stdout(namespace: &str, function: &'static str) -> Self {
-        Metrics {
-            namespace: namespace.to_owned(),
-            function,
-            sink: Sink::Stdout,
-        }
+        Metrics::new(namespace, function, Sink::Stdout)
     }
 
     /// One delivery's metrics, as one line.
     pub fn delivery(&self, outcome: &str, quarantined: bool, latency: Duration) {
-        let mut line = self.document(outcome, quarantined, latency).to_string();
-        line.push('\n');
+        let line = self.line(outcome, quarantined, latency);
         match &self.sink {
             // One write, so the line is one log event.
             Sink::Stdout => {
@@ -83,34 +98,20 @@ impl Metrics {
         }
     }
 
-    /// The EMF document: the directive, then the values at the root.
-    pub fn document(
-        &self,
-        outcome: &str,
-        quarantined: bool,
-        latency: Duration,
-    ) -> serde_json::Value {
-        let directives: Vec<serde_json::Value> = METRICS
-            .iter()
-            .map(|(name, unit, dimensions)| {
-                json!({
-                    "Namespace": self.namespace,
-                    "Dimensions": [dimensions],
-                    "Metrics": [{"Name": name, "Unit": unit}],
-                })
-            })
-            .collect();
-        json!({
-            "_aws": {
-                "Timestamp": jiff::Timestamp::now().as_millisecond(),
-                "CloudWatchMetrics": directives,
-            },
-            FUNCTION: self.function,
-            OUTCOME: outcome,
-            DELIVERIES: 1,
-            QUARANTINED: u8::from(quarantined),
-            LATENCY: latency.as_secs_f64() * 1000.0,
-        })
+    /// The EMF document, newline-terminated: the directive, then the values
+    /// at the root.
+    pub fn line(&self, outcome: &str, quarantined: bool, latency: Duration) -> String {
+        let text = |value: &str| serde_json::Value::from(value).to_string();
+        format!(
+            "{{\"_aws\":{{\"Timestamp\":{},\"CloudWatchMetrics\":{}}},\
+             \"{FUNCTION}\":{},\"{OUTCOME}\":{},\"{DELIVERIES}\":1,\"{QUARANTINED}\":{},\"{LATENCY}\":{}}}\n",
+            jiff::Timestamp::now().as_millisecond(),
+            self.directives,
+            text(self.function),
+            text(outcome),
+            u8::from(quarantined),
+            latency.as_secs_f64() * 1000.0,
+        )
     }
 }
 
@@ -121,11 +122,7 @@ mod tests {
     #[test]
     fn one_line_per_delivery_with_every_metric() {
         let buffer = Arc::new(Mutex::new(Vec::new()));
-        let metrics = Metrics {
-            namespace: "Test".into(),
-            function: "occ-organization",
-            sink: Sink::Memory(buffer.clone()),
-        };
+        let metrics = Metrics::new("Test", "occ-organization", Sink::Memory(buffer.clone()));
         metrics.delivery("invalid-payload", true, Duration::from_micros(1500));
         let text = String::from_utf8(buffer.lock().unwrap().clone()).unwrap();
         assert_eq!(text.matches('\n').count(), 1);

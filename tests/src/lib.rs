@@ -389,11 +389,11 @@ pub fn dynamodb_error(error_type: &str, message: &str) -> String {
 
 /// Metrics into a buffer nobody reads (tests that look at them make their own).
 pub fn test_metrics() -> webhook_shared::metrics::Metrics {
-    webhook_shared::metrics::Metrics {
-        namespace: webhook_shared::metrics::DEFAULT_NAMESPACE.into(),
-        function: "test",
-        sink: webhook_shared::metrics::Sink::Memory(Default::default()),
-    }
+    webhook_shared::metrics::Metrics::new(
+        webhook_shared::metrics::DEFAULT_NAMESPACE,
+        "test",
+        webhook_shared::metrics::Sink::Memory(Default::default()),
+    )
 }
 
 /// The ChargeOver function's receiver on `store`, with `secret`, as deployed

@@ -28,11 +28,11 @@ fn receiver(
         encryption: chargeover_main_contact::encryption::Encryption::Auto,
         max_body_bytes: 4096,
         retention_days: None,
-        metrics: Metrics {
-            namespace: "WebhookReceiversTest".into(),
-            function: "chargeover-main-contact",
-            sink: Sink::Memory(buffer.clone()),
-        },
+        metrics: Metrics::new(
+            "WebhookReceiversTest",
+            "chargeover-main-contact",
+            Sink::Memory(buffer.clone()),
+        ),
     }
 }
 

@@ -7,7 +7,8 @@
 //!   chargeover/accept_and_build_write    Receipt (SHA-256 event id) + accept + transaction
 //!                                        (parse, authenticate, redact, validate, stored forms)
 //!
-//! `chargeover_steps/*` break `accept_and_build_write` into its parts (see
+//! `chargeover_steps/*` break `accept_and_build_write` into its parts, and
+//! time the metrics line the handler writes beside it (see
 //! docs/PERFORMANCE.md). Run: `cargo bench -p chargeover-main-contact --bench delivery`.
 
 /// The function's allocator (see main.rs): the baseline parse uses it too.
@@ -29,6 +30,7 @@ use lambda_http::Request;
 use serde_json::Value;
 use webhook_shared::attribute::ToAttribute;
 use webhook_shared::json;
+use webhook_shared::metrics::Metrics;
 use webhook_shared::model::chargeover::MainContactChange;
 use webhook_shared::receipt::Receipt;
 use webhook_shared::redact::redact;
@@ -124,6 +126,13 @@ fn steps(c: &mut Criterion) {
     });
     group.bench_function("parse_to_attributes", |b| {
         b.iter(|| json::parse(black_box(body)).unwrap())
+    });
+    // Not part of `accept_and_build_write`: the handler writes it after the
+    // answer is decided. Its cost beside the delivery's (issue 15).
+    group.bench_function("emf_metrics_line", |b| {
+        let metrics = Metrics::stdout("WebhookReceivers", "chargeover-main-contact");
+        let latency = Duration::from_micros(1500);
+        b.iter(|| metrics.line(black_box("applied"), false, latency))
     });
     group.bench_function("authenticate_tokens", |b| {
         let AttributeValue::M(members) = &parsed else {

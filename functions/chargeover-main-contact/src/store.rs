@@ -146,7 +146,7 @@ async fn record_stale(
     let pk = customer_pk(delivery.state.customer_id);
     loop {
         let payload = Placed::new(&delivery.payload, claims.payload.as_ref());
-        let item = event_item(&pk, delivery.receipt, Outcome::Stale, &payload);
+        let item = event_item(&pk, delivery.receipt, Outcome::Stale, payload);
         let result = table
             .client
             .put_item()
@@ -186,7 +186,7 @@ pub fn transaction(
             &pk,
             delivery.receipt,
             Outcome::Applied,
-            &payload,
+            payload,
         )))
         .condition_expression(format!("attribute_not_exists({PK})"))
         .build()
@@ -210,10 +210,10 @@ fn state_update(
     let mut changes = Changes::default();
     changes.set("customer_id", n(state.customer_id));
     let customer = Placed::new(&state.customer, claims.customer.as_ref());
-    changes.set_placed("customer", Some(&customer));
+    changes.set_placed("customer", Some(customer));
     let contact =
         (state.contact.as_ref()).map(|contact| Placed::new(contact, claims.contact.as_ref()));
-    changes.set_placed("contact", contact.as_ref());
+    changes.set_placed("contact", contact);
     changes.set_or_remove("superuser_id", state.superuser_id.map(n));
     changes.set_or_remove(
         "source_modified_at",

@@ -189,7 +189,7 @@ pub fn transaction(
 ) -> Result<Vec<TransactWriteItem>, StoreError> {
     let pk = organization_pk(&delivery.organization_id);
     let payload = Placed::new(&delivery.payload, claims.payload.as_ref());
-    let event = event_item(&pk, delivery.receipt, Outcome::Applied, &payload);
+    let event = event_item(&pk, delivery.receipt, Outcome::Applied, payload);
     let state = state_item(&pk, delivery, merged, version + 1, claims);
     let guard = match version {
         0 => Put::builder().condition_expression(format!("attribute_not_exists({PK})")),

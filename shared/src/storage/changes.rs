@@ -41,11 +41,11 @@ impl Changes {
 
     /// Attribute `name` as `placed`: `name` when inline, `name_s3` when
     /// claimed, the other form removed; both removed when there is none.
-    pub fn set_placed(&mut self, name: &str, placed: Option<&Placed>) {
+    pub fn set_placed(&mut self, name: &str, placed: Option<Placed>) {
         let claimed = format!("{name}{CLAIM_SUFFIX}");
         match placed {
             Some(Placed::Inline(value)) => {
-                self.set(name, value.clone());
+                self.set(name, value);
                 self.remove(&claimed);
             }
             Some(Placed::Claimed(claim)) => {

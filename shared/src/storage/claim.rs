@@ -130,15 +130,15 @@ impl Placed {
     }
 
     /// The member the item holds for attribute `name`: `name`, or `name_s3`.
-    pub fn member(&self, name: &str) -> (String, AttributeValue) {
+    pub fn member(self, name: &str) -> (String, AttributeValue) {
         match self {
-            Placed::Inline(value) => (name.to_owned(), value.clone()),
+            Placed::Inline(value) => (name.to_owned(), value),
             Placed::Claimed(claim) => (format!("{name}{CLAIM_SUFFIX}"), claim.to_attribute()),
         }
     }
 
     /// Sets `name` or `name_s3` in `item`.
-    pub fn insert_into(&self, item: &mut Item, name: &str) {
+    pub fn insert_into(self, item: &mut Item, name: &str) {
         let (key, value) = self.member(name);
         item.insert(key, value);
     }

@@ -11,7 +11,7 @@ pub type Item = Members;
 
 /// The immutable record of one delivery: `EVENT#<event_id>` under the entity.
 /// `payload` is the redacted body as an M attribute, or its claim.
-pub fn event_item(pk: &str, receipt: &Receipt, outcome: Outcome, payload: &Placed) -> Item {
+pub fn event_item(pk: &str, receipt: &Receipt, outcome: Outcome, payload: Placed) -> Item {
     let mut item = Item::with_capacity(8);
     item.insert(PK.into(), s(pk));
     item.insert(SK.into(), s(format!("EVENT#{}", receipt.event_id)));
@@ -39,14 +39,14 @@ mod tests {
             "CHARGEOVER#CUSTOMER#1",
             &receipt,
             Outcome::Stale,
-            &Placed::Inline(payload.clone()),
+            Placed::Inline(payload.clone()),
         );
         assert_eq!(item["sk"], s("EVENT#ba7816bf8f01cfea414140de5dae2223"));
         assert_eq!(item["outcome"], s("stale"));
         assert_eq!(item["payload"], payload);
         assert!(!item.contains_key("expires_at"));
         let kept = Receipt::new(b"abc", now, Some(1));
-        let item = event_item("X", &kept, Outcome::Applied, &Placed::Inline(payload));
+        let item = event_item("X", &kept, Outcome::Applied, Placed::Inline(payload));
         assert_eq!(item["expires_at"], n(now.as_second() + 86_400));
     }
 }

@@ -94,7 +94,7 @@ impl QuarantineStore for Store {
             .zip(&claims)
             .map(|(attribute, claim)| Placed::new(attribute.value, claim.as_ref()))
             .collect();
-        let (expression, names, values) = item.changes(&placed).into_parts();
+        let (expression, names, values) = item.changes(placed).into_parts();
         self.table
             .client
             .update_item()
@@ -123,7 +123,7 @@ impl QuarantineItem<'_> {
 
     /// Set on the first attempt, counted on every one. `placed` holds `body`
     /// and `problem`, inline or claimed.
-    pub fn changes(&self, placed: &[Placed]) -> Changes {
+    pub fn changes(&self, placed: Vec<Placed>) -> Changes {
         let receipt = self.receipt;
         let mut changes = Changes::default();
         changes.set("event_id", s(receipt.event_id.as_str()));
