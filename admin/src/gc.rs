@@ -8,7 +8,6 @@
 use std::collections::BTreeSet;
 
 use aws_sdk_dynamodb::error::DisplayErrorContext;
-use indicatif::{ProgressBar, ProgressStyle};
 use jiff::{SignedDuration, Timestamp};
 use serde_json::json;
 use webhook_shared::storage::{Claim, Store, CLAIM_SUFFIX};
@@ -52,14 +51,7 @@ pub async fn gc(store: &Store, delete: bool, progress: bool) -> Result<Shown, Fa
             }
         }
     }
-    let bar = if progress && delete {
-        ProgressBar::new(garbage.len() as u64).with_style(
-            ProgressStyle::with_template("{bar:40} {pos}/{len} deleted")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        )
-    } else {
-        ProgressBar::hidden()
-    };
+    let bar = crate::output::progress(garbage.len(), progress && delete, "deleted");
     if delete {
         for (key, _) in &garbage {
             store

@@ -3,6 +3,7 @@
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use comfy_table::{presets::UTF8_FULL_CONDENSED, ContentArrangement, Table};
+use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::Value;
 use webhook_shared::document::to_json;
 use webhook_shared::storage::Item;
@@ -67,4 +68,16 @@ pub fn attributes_table(item: &Value) -> String {
         }
     }
     table.to_string()
+}
+
+/// A progress bar over `len` steps, `message` after the count (`{elapsed}`
+/// allowed); hidden unless `shown`.
+pub fn progress(len: usize, shown: bool, message: &str) -> ProgressBar {
+    if !shown {
+        return ProgressBar::hidden();
+    }
+    let template = format!("{{bar:40}} {{pos}}/{{len}} {message}");
+    ProgressBar::new(len as u64).with_style(
+        ProgressStyle::with_template(&template).unwrap_or_else(|_| ProgressStyle::default_bar()),
+    )
 }

@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::error::DisplayErrorContext;
 use aws_sdk_dynamodb::types::AttributeValue;
-use indicatif::{ProgressBar, ProgressStyle};
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{json, Value};
 use webhook_shared::deadline::Deadline;
@@ -196,14 +195,7 @@ pub async fn replay(
         }
         chosen
     };
-    let bar = if progress && all {
-        ProgressBar::new(chosen.len() as u64).with_style(
-            ProgressStyle::with_template("{bar:40} {pos}/{len} replayed ({elapsed})")
-                .unwrap_or_else(|_| ProgressStyle::default_bar()),
-        )
-    } else {
-        ProgressBar::hidden()
-    };
+    let bar = crate::output::progress(chosen.len(), progress && all, "replayed ({elapsed})");
     let mut results = Vec::new();
     for q in &chosen {
         let replayed = replay_one(target, q, dry_run).await?;
