@@ -321,18 +321,29 @@ def vm_status(pid):
     try:
         for line in pathlib.Path(f"/proc/{pid}/status").read_text().splitlines():
             key, _, value = line.partition(":")
-            if key in ("VmHWM", "VmRSS"):
+            if key in ("VmHWM", "VmRSS", "RssAnon", "RssFile"):
                 values[key] = int(value.split()[0])  # kB
     except OSError:
         pass
     return values
 
 
-def handler_latencies(log_path):
-    """The `latency_ms` of each delivery's log line (the handler's own clock,
-    request in -> response out, DynamoDB calls included)."""
+def cpu_ms(pid):
+    """CPU time of the process so far, all its threads (schedstat: nanoseconds
+    on a CPU, not the 10 ms ticks of /proc/<pid>/stat); None once it is gone."""
+    try:
+        tasks = list(pathlib.Path(f"/proc/{pid}/task").iterdir())
+        return sum(int((task / "schedstat").read_text().split()[0]) for task in tasks) / 1e6
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def delivery_log(log_path, field):
+    """`field` of each delivery's log line, in order: `latency_ms` (the
+    handler's own clock, request in -> response out, AWS calls included) or
+    `aws_wait_ms` (the part of it spent waiting for AWS responses)."""
     text = pathlib.Path(log_path).read_text(errors="replace")
-    return [float(m) for m in re.findall(r'latency_ms[=":\s]+([0-9.]+)', text)]
+    return [float(m) for m in re.findall(rf'\b{field}[=":\s]+([0-9.]+)', text)]
 
 
 def check_response(kind, body):
@@ -395,7 +406,9 @@ def start_and_invoke(args, events, timers, base_env, output):
         init_ms = (runtime.first_next_at - started) * 1000
         init_backend_ms = backend_ms(started, runtime.first_next_at)
         rss_after_init = vm_status(process.pid).get("VmRSS")
-        total, own = [], []
+        init_cpu = cpu_ms(process.pid)
+        total, own, cpu = [], [], []
+        cpu_before = init_cpu
         for index, event in enumerate(events):
             request_id = str(uuid.uuid4())
             runtime.pending.put((request_id, json.dumps(event).encode()))
@@ -414,6 +427,12 @@ def start_and_invoke(args, events, timers, base_env, output):
             handed = runtime.handed_out[request_id]
             total.append((at - handed) * 1000)
             own.append(total[-1] - backend_ms(handed, at))
+            # From one response to the next: the response's POST, the next
+            # poll, and the whole invocation in between.
+            cpu_after = cpu_ms(process.pid)
+            if cpu_before is not None and cpu_after is not None:
+                cpu.append(cpu_after - cpu_before)
+            cpu_before = cpu_after
         status = vm_status(process.pid)
         if process.poll() is not None:
             raise Failed(f"the function exited ({process.returncode})")
@@ -424,8 +443,12 @@ def start_and_invoke(args, events, timers, base_env, output):
             "rss_after_init_kb": rss_after_init,
             "total": total,
             "own": own,
+            "init_cpu_ms": init_cpu,
+            "cpu": cpu,
             "peak_rss_kb": status.get("VmHWM"),
             "rss_kb": status.get("VmRSS"),
+            "rss_anon_kb": status.get("RssAnon"),
+            "rss_file_kb": status.get("RssFile"),
         }
     finally:
         if process is not None and process.poll() is None:
@@ -515,7 +538,18 @@ def main():
             direct.append(start_and_invoke(args, rest[args.starts - 1:], {}, direct_env, output))
         total, own = last["total"], last["own"]
         # The log holds one line per delivery: the proxied starts, then the direct ones.
-        handler = handler_latencies(log_path)[args.starts - 1:args.starts - 1 + len(total)]
+        handler = delivery_log(log_path, "latency_ms")[args.starts - 1:args.starts - 1 + len(total)]
+        # The direct starts' deliveries are the log's last ones: each one's
+        # own time is its total less its wait for AWS, as it measured it.
+        # A function that logs no deliveries (bench-noop) makes no AWS calls.
+        waits = delivery_log(log_path, "aws_wait_ms")[-(args.starts + args.warm):] or \
+            [0.0] * (args.starts + args.warm)
+        if len(waits) != args.starts + args.warm:
+            raise Failed(f"{len(waits)} aws_wait_ms in the function's log, "
+                         f"expected at least {args.starts + args.warm}")
+        direct_firsts_own = [s["total"][0] - w for s, w in zip(direct, waits[:args.starts - 1])]
+        direct_firsts_own.append(direct[-1]["total"][0] - waits[args.starts - 1])
+        direct_warm_own = [t - w for t, w in zip(direct[-1]["total"][1:], waits[args.starts:])]
         firsts = [s["total"][0] for s in starts]
         firsts_own = [s["own"][0] for s in starts]
         figures.update({
@@ -534,11 +568,21 @@ def main():
             "first_over_warm_own": statistics.median(firsts_own) / statistics.median(own[1:]),
             "first_direct_ms": summary([s["total"][0] for s in direct]),
             "warm_direct_ms": summary(direct[-1]["total"][1:]),
+            "first_direct_own_ms": summary(direct_firsts_own),
+            "warm_direct_own_ms": summary(direct_warm_own),
+            "warm_direct_aws_wait_ms": summary(waits[args.starts:]),
+            "first_cpu_ms": summary([s["cpu"][0] for s in direct if s["cpu"]]),
+            "warm_cpu_ms": summary(direct[-1]["cpu"][1:]),
+            "init_cpu_ms": summary([s["init_cpu_ms"] for s in direct if s["init_cpu_ms"] is not None]),
             "handler_first_ms": handler[0] if len(handler) == len(total) else None,
             "handler_warm_median_ms":
                 statistics.median(handler[1:]) if len(handler) == len(total) else None,
             "peak_rss_kb": max(s["peak_rss_kb"] or 0 for s in starts),
             "rss_kb": last["rss_kb"],
+            # Of the last direct start, after its warm invocations: heap and
+            # stacks (anon) and the binary's pages read in (file).
+            "rss_anon_kb": direct[-1]["rss_anon_kb"],
+            "rss_file_kb": direct[-1]["rss_file_kb"],
             "loadavg_after": os.getloadavg()[0],
             "init_runs_ms": [round(s["init_ms"], 3) for s in starts],
             "latencies_ms": [round(x, 3) for x in total],

@@ -2,6 +2,7 @@
 //! event id, redaction, secrets, configuration, storage and HTTP responses.
 
 pub mod attribute;
+pub mod aws_wait;
 pub mod config;
 pub mod deadline;
 pub mod document;

@@ -4,12 +4,18 @@
 
 use std::time::Duration;
 
+use aws_config::environment::{
+    EnvironmentVariableCredentialsProvider, EnvironmentVariableRegionProvider,
+};
+use aws_config::meta::region::ProvideRegion;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::BehaviorVersion;
+use aws_sdk_dynamodb::config::ProvideCredentials;
 use aws_sdk_dynamodb::config::SharedHttpClient;
 use aws_sdk_dynamodb::error::DisplayErrorContext;
 use thiserror::Error;
 
+use crate::aws_wait;
 use crate::config::{CommonConfig, ConfigError};
 use crate::secret::{LoadError, SecretStore, WebhookKeys};
 use crate::storage::{Bucket, Store};
@@ -39,8 +45,14 @@ pub fn or_refuse_to_start<T, E: Into<StartError>>(result: Result<T, E>) -> T {
 
 /// SDK settings for a function with a 14-second sender timeout: fail fast
 /// enough that the sender gets a 503 (and retries) rather than a timeout.
+///
+/// On Lambda the runtime puts the function's region and credentials in the
+/// environment, where the SDK's default chains look first. Taken from there,
+/// the rest of those chains (profile files, IMDS clients, an STS client for
+/// web identity) is never built: a seventh of init's CPU (docs/PERFORMANCE.md).
+/// Without them in the environment (a profile on a laptop) the chains apply.
 pub async fn load_aws_config(http_client: SharedHttpClient) -> aws_config::SdkConfig {
-    aws_config::defaults(BehaviorVersion::latest())
+    let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .http_client(http_client)
         .timeout_config(
             TimeoutConfig::builder()
@@ -48,9 +60,15 @@ pub async fn load_aws_config(http_client: SharedHttpClient) -> aws_config::SdkCo
                 .operation_attempt_timeout(Duration::from_secs(3))
                 .operation_timeout(Duration::from_secs(8))
                 .build(),
-        )
-        .load()
-        .await
+        );
+    if let Some(region) = EnvironmentVariableRegionProvider::new().region().await {
+        loader = loader.region(region);
+    }
+    let credentials = EnvironmentVariableCredentialsProvider::new();
+    if credentials.provide_credentials().await.is_ok() {
+        loader = loader.credentials_provider(credentials);
+    }
+    loader.load().await
 }
 
 /// The store (table and bucket) and the function's keys, ready to serve.
@@ -60,15 +78,16 @@ pub async fn connect<K: WebhookKeys>(
     let http =
         crate::https::https_client(config.trust_system_roots).map_err(StartError::HttpClient)?;
     let aws = load_aws_config(http).await;
-    let table = Table::new(aws_sdk_dynamodb::Client::new(&aws), &config.table_name);
+    // Every client times its requests for the delivery's `aws_wait_ms`.
+    let table = Table::new(aws_wait::dynamodb(&aws), &config.table_name);
     // No round trip: a delivery of normal size never calls S3.
     let bucket = Bucket {
-        client: aws_sdk_s3::Client::new(&aws),
+        client: aws_wait::s3(&aws),
         name: config.payload_bucket.clone(),
     };
     // Both are round trips; made together, init waits for the longer one only.
     let (keys, primed) = tokio::join!(
-        SecretStore::load(&config.secret, || aws_sdk_secretsmanager::Client::new(&aws)),
+        SecretStore::load(&config.secret, || aws_wait::secrets_manager(&aws)),
         prime(&table)
     );
     primed?;

@@ -8,6 +8,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use jiff::{tz::TimeZone, Timestamp};
 use lambda_http::{Body, Request, Response};
 use webhook_shared::attribute::ToAttribute;
+use webhook_shared::aws_wait;
 use webhook_shared::deadline::Deadline;
 use webhook_shared::json;
 use webhook_shared::metrics::Metrics;
@@ -50,7 +51,7 @@ where
 {
     let started = Instant::now();
     let mut report = Report::default();
-    let result = process(&request, receiver, &mut report).await;
+    let (result, waited) = aws_wait::measured(process(&request, receiver, &mut report)).await;
     let quarantined = matches!(&result, Err(rejection) if rejection.is_quarantined());
     let (response, outcome) = respond(result, report.event_id.as_deref());
     let latency = started.elapsed();
@@ -60,6 +61,7 @@ where
         outcome,
         status = response.status().as_u16(),
         latency_ms = latency.as_secs_f64() * 1000.0,
+        aws_wait_ms = waited.as_secs_f64() * 1000.0,
         "chargeover delivery"
     );
     receiver.metrics.delivery(outcome, quarantined, latency);

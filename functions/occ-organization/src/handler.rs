@@ -6,6 +6,7 @@ use std::time::Instant;
 use aws_sdk_dynamodb::types::AttributeValue;
 use jiff::Timestamp;
 use lambda_http::{Body, Request, Response};
+use webhook_shared::aws_wait;
 use webhook_shared::deadline::Deadline;
 use webhook_shared::json;
 use webhook_shared::metrics::Metrics;
@@ -44,7 +45,7 @@ where
 {
     let started = Instant::now();
     let mut report = Report::default();
-    let result = process(&request, receiver, &mut report).await;
+    let (result, waited) = aws_wait::measured(process(&request, receiver, &mut report)).await;
     let quarantined = matches!(&result, Err(rejection) if rejection.is_quarantined());
     let (response, outcome) = respond(result, report.event_id.as_deref());
     let latency = started.elapsed();
@@ -54,6 +55,7 @@ where
         outcome,
         status = response.status().as_u16(),
         latency_ms = latency.as_secs_f64() * 1000.0,
+        aws_wait_ms = waited.as_secs_f64() * 1000.0,
         "occ delivery"
     );
     receiver.metrics.delivery(outcome, quarantined, latency);

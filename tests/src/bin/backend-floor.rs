@@ -1,22 +1,28 @@
-//! `make bench`'s backend floor: the storage calls of a delivery, sent by the
-//! function's own store code from a warm client, with nothing else around them.
+//! `make bench`'s backend floor: the storage requests of a delivery, sent by
+//! the SDK from a warm client, with nothing else around them.
 //!
 //!   backend-floor <chargeover-main-contact|occ-organization> [deliveries]
 //!
 //! Start-up is the function's (its configuration from the environment, its
 //! SDK settings, the table primed). Each delivery is the sample event's body
 //! for a new customer or organization (as `scripts/runtime_api.py` sends
-//! them), built before the clock starts; only `record` is timed. Prints one
-//! JSON object: the milliseconds of each call after the first, and their median.
+//! them), built into its requests by the store's own code before the clock
+//! starts: the event record and the state, and for OCC the state read too.
+//! Only sending them is timed: wall time, the part of it spent waiting for
+//! AWS (`aws_wait`, as the functions log it), and this process's CPU time
+//! (all of it the SDK's: the runtime has one thread). Prints one JSON
+//! object: the milliseconds of each delivery after the first, and medians.
 
 use std::time::Instant;
 
 use serde_json::{json, Value};
-use webhook_shared::deadline::{Deadline, WITHOUT_CONTEXT};
+use webhook_shared::attribute::s;
+use webhook_shared::aws_wait::measured;
+use webhook_shared::json as body_json;
 use webhook_shared::receipt::Receipt;
 use webhook_shared::startup::{connect, or_refuse_to_start};
-use webhook_shared::storage::Store;
-use webhook_shared::{json as body_json, Outcome};
+use webhook_shared::storage::{Store, StoreError, Transacted};
+use webhook_shared::table::{PK, SK};
 
 const USAGE: &str = "usage: backend-floor <chargeover-main-contact|occ-organization> [deliveries]";
 
@@ -30,26 +36,53 @@ async fn main() -> Result<(), String> {
     };
     let floor = Floor::start(&function).await?;
     let run = jiff::Timestamp::now().as_millisecond() % 10_000_000;
-    let mut times = Vec::with_capacity(count);
+    let (mut times, mut waits, mut cpu) = (Vec::new(), Vec::new(), Vec::new());
     for i in 0..=count {
         let body = floor.sample_body(run * 1000 + i64::try_from(i).map_err(|e| e.to_string())?)?;
-        let elapsed = floor
+        let cpu_before = cpu_ms()?;
+        let (elapsed, waited) = floor
             .record(&body)
             .await
             .map_err(|e| format!("delivery {i}: {e}"))?;
         // The first call after start-up is not a warm one.
         if i > 0 {
             times.push(elapsed);
+            waits.push(waited);
+            cpu.push(cpu_ms()? - cpu_before);
         }
     }
-    let mut sorted = times.clone();
-    sorted.sort_by(f64::total_cmp);
-    let median = sorted[sorted.len() / 2];
+    let client: Vec<f64> = times.iter().zip(&waits).map(|(t, w)| t - w).collect();
     println!(
         "{}",
-        json!({"function": function, "record_ms": times, "median_ms": median})
+        json!({"function": function, "record_ms": times, "median_ms": median(&times),
+               "aws_wait_ms": waits, "median_aws_wait_ms": median(&waits),
+               "median_client_ms": median(&client),
+               "record_cpu_ms": cpu, "median_cpu_ms": median(&cpu)})
     );
     Ok(())
+}
+
+fn median(values: &[f64]) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    sorted[sorted.len() / 2]
+}
+
+/// CPU time of this process so far, all its threads, in milliseconds (the
+/// kernel's schedstat: nanoseconds on a CPU, as `scripts/runtime_api.py`
+/// reads it for the functions).
+fn cpu_ms() -> Result<f64, String> {
+    let mut nanoseconds = 0u64;
+    for task in std::fs::read_dir("/proc/self/task").map_err(|e| e.to_string())? {
+        let path = task.map_err(|e| e.to_string())?.path().join("schedstat");
+        let text = std::fs::read_to_string(&path).map_err(|e| e.to_string())?;
+        let on_cpu = text
+            .split_whitespace()
+            .next()
+            .and_then(|n| n.parse::<u64>().ok());
+        nanoseconds += on_cpu.ok_or_else(|| format!("{}: unreadable", path.display()))?;
+    }
+    Ok(nanoseconds as f64 / 1e6)
 }
 
 /// A function's store, started as the function starts it.
@@ -78,30 +111,54 @@ impl Floor {
         }
     }
 
-    /// Records `body` as a delivery: milliseconds spent in `record`.
-    async fn record(&self, body: &str) -> Result<f64, String> {
+    /// Sends `body`'s storage requests, built first as the store builds them
+    /// for a new customer or organization (no merge, nothing in S3): the
+    /// milliseconds the sending took, and how many of them waiting for AWS.
+    async fn record(&self, body: &str) -> Result<(f64, f64), String> {
         let receipt = Receipt::new(body.as_bytes(), jiff::Timestamp::now(), None);
         let payload = body_json::parse(body.as_bytes()).map_err(|e| e.to_string())?;
-        let deadline = Deadline::after(WITHOUT_CONTEXT);
-        let (started, outcome) = match self {
+        let (started, (sent, waited)) = match self {
             Floor::Chargeover(store, config) => {
-                use chargeover_main_contact::{handler::delivery, store::MainContactStore};
+                use chargeover_main_contact::handler::delivery;
+                use chargeover_main_contact::store::{transaction, Claims};
                 let delivery = delivery(payload, &config.timezone, &receipt, None)
                     .map_err(|e| e.to_string())?;
+                let writes = transaction(&store.table.name, &delivery, &Claims::default())
+                    .map_err(|e| e.to_string())?;
                 let started = Instant::now();
-                (started, store.record(&delivery, &deadline).await)
+                (started, measured(store.table.transact(writes)).await)
             }
             Floor::Occ(store) => {
-                use occ_organization::{handler::delivery, store::OrganizationStore};
+                use occ_organization::handler::delivery;
+                use occ_organization::merge::{merge, MergedOrganization};
+                use occ_organization::store::{organization_pk, transaction, Claims, STATE_SK};
                 let delivery = delivery(payload, &receipt).map_err(|e| e.to_string())?;
+                let pk = organization_pk(&delivery.organization_id);
+                let merged = merge(MergedOrganization::default(), delivery.organization.clone());
+                let writes =
+                    transaction(&store.table.name, &delivery, merged, 0, &Claims::default())
+                        .map_err(|e| e.to_string())?;
+                // The state read, as the store sends it.
+                let read = (store.table.client.get_item())
+                    .table_name(&store.table.name)
+                    .key(PK, s(&pk))
+                    .key(SK, s(STATE_SK))
+                    .consistent_read(true);
                 let started = Instant::now();
-                (started, store.record(&delivery, &deadline).await)
+                let sent = measured(async {
+                    read.send().await.map_err(StoreError::from_sdk)?;
+                    store.table.transact(writes).await
+                });
+                (started, sent.await)
             }
         };
         let elapsed = started.elapsed().as_secs_f64() * 1000.0;
-        match outcome {
-            Ok(Outcome::Applied) => Ok(elapsed),
-            Ok(other) => Err(format!("{other:?}, not applied")),
+        match sent {
+            Ok(Transacted::Applied) => Ok((elapsed, waited.as_secs_f64() * 1000.0)),
+            Ok(Transacted::ConditionFailed(failed)) => {
+                Err(format!("conditions failed: {failed:?}"))
+            }
+            Ok(Transacted::Busy(busy)) => Err(format!("busy: {busy:?}")),
             Err(error) => Err(error.to_string()),
         }
     }
