@@ -9,8 +9,9 @@
 #      GET /runtime/invocation/next), first and warm invocation latency, peak RSS,
 #      and init CPU time (scripts/init_cpu.py); and two floors in the same run, so
 #      that the functions' own warm cost is a difference: a no-op function through
-#      the same Runtime API (bench-noop) and the same storage calls from a warm
-#      client (backend-floor).
+#      the same Runtime API (bench-noop) and the same storage requests from a warm
+#      client (backend-floor). Each invocation's own time is its total less the
+#      aws_wait_ms its log line reports, so moto's swings cancel per invocation.
 # Everything runs on 127.0.0.1 and is stopped on the way out.
 #
 #   scripts/bench.sh                 # all three
@@ -184,7 +185,7 @@ if wants runtime; then
     runtime_pid=$!
     wait "$runtime_pid" || { runtime_pid=""; cat "$work/$function-noop.json" >&2; exit 1; }
     runtime_pid=""
-    say "backend floor: $function's storage calls from a warm client (backend-floor)"
+    say "backend floor: $function's storage requests from a warm client (backend-floor)"
     "$CARGO_TARGET_DIR/release/backend-floor" "$function" "$warm" >"$work/$function-floor.json"
     say "runtime: $function, init CPU time (as deployed, and loading the system's root certificates too)"
     scripts/init_cpu.py --binary "$CARGO_TARGET_DIR/release/$function" >"$work/$function-init-cpu.json"
@@ -232,13 +233,13 @@ print("  (every invocation a distinct body and a real write, for a new customer/
 print()
 print("Warm overhead against two floors measured in this run, all straight to moto, no proxy"
       " (targets: overhead <= 1 ms ChargeOver, <= 2 ms OCC; first <= 1.3x warm):")
-print("  runtime floor = bench-noop through the same Runtime API; backend floor = the function's"
-      " storage calls from a warm client (backend-floor)")
+print("  runtime floor = bench-noop through the same Runtime API; backend floor = the delivery's"
+      " storage requests, built first, sent from a warm client (backend-floor)")
 print("  wall: each invocation's total less its own aws_wait_ms (the time its AWS requests waited for"
       " moto, from its log line), so moto's swings cancel per invocation; the backend floor likewise")
 print("  cpu: the process's CPU time per warm invocation (schedstat), the floors' the same way")
 print(f"  {'function':<25}{'':>6}{'warm':>9}{'runtime floor':>15}{'backend floor':>15}{'overhead':>10}"
-      f"{'first':>9}{'first/warm':>12}")
+      f"{'first':>9}{'first/warm':>12}   (wall: own time, total less aws_wait_ms)")
 for f in rows:
     noop = json.loads((work / f"{f['function']}-noop.json").read_text())
     floor = json.loads((work / f"{f['function']}-floor.json").read_text())

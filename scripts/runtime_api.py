@@ -16,7 +16,10 @@ SDK, the HTTP stack and this emulator). The proxy is one more Python hop on
 every request, so init is also measured over --starts more cold starts that
 talk to moto directly ("init direct"), the path a local run takes; the last
 of them goes on with --warm invocations ("first direct", "warm direct"), the
-figures that `make bench` compares with its floors.
+figures that `make bench` compares with its floors. Their own time needs no
+proxy: each delivery's log line says how long its AWS requests waited
+(`aws_wait_ms`), and own = total - that. CPU time per invocation and of init
+is read from /proc/<pid>/task/*/schedstat (nanoseconds on a CPU).
 
 Every invocation carries a distinct body (a real write, not a duplicate) built
 from the sample events in events/ and authenticated like them: for ChargeOver
@@ -541,9 +544,9 @@ def main():
         handler = delivery_log(log_path, "latency_ms")[args.starts - 1:args.starts - 1 + len(total)]
         # The direct starts' deliveries are the log's last ones: each one's
         # own time is its total less its wait for AWS, as it measured it.
-        # A function that logs no deliveries (bench-noop) makes no AWS calls.
-        waits = delivery_log(log_path, "aws_wait_ms")[-(args.starts + args.warm):] or \
-            [0.0] * (args.starts + args.warm)
+        waits = delivery_log(log_path, "aws_wait_ms")[-(args.starts + args.warm):]
+        if not handler:  # a function that logs no deliveries (bench-noop) calls no AWS
+            waits = [0.0] * (args.starts + args.warm)
         if len(waits) != args.starts + args.warm:
             raise Failed(f"{len(waits)} aws_wait_ms in the function's log, "
                          f"expected at least {args.starts + args.warm}")

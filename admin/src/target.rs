@@ -53,7 +53,7 @@ pub async fn resolve(target: &Target) -> Result<Resolved, Failure> {
         store: Store {
             table: Table::new(aws_sdk_dynamodb::Client::new(&aws), table),
             bucket: Bucket {
-                client: aws_sdk_s3::Client::new(&aws),
+                client: aws_sdk_s3::Client::new(&aws).into(),
                 name: bucket,
             },
         },

@@ -18,7 +18,7 @@ use thiserror::Error;
 use crate::aws_wait;
 use crate::config::{CommonConfig, ConfigError};
 use crate::secret::{LoadError, SecretStore, WebhookKeys};
-use crate::storage::{Bucket, Store};
+use crate::storage::{Bucket, S3Client, Store};
 use crate::table::Table;
 
 #[derive(Debug, Error)]
@@ -80,9 +80,10 @@ pub async fn connect<K: WebhookKeys>(
     let aws = load_aws_config(http).await;
     // Every client times its requests for the delivery's `aws_wait_ms`.
     let table = Table::new(aws_wait::dynamodb(&aws), &config.table_name);
-    // No round trip: a delivery of normal size never calls S3.
+    // Built on first use: a delivery of normal size never calls S3.
+    let s3_config = aws.clone();
     let bucket = Bucket {
-        client: aws_wait::s3(&aws),
+        client: S3Client::lazy(move || aws_wait::s3(&s3_config)),
         name: config.payload_bucket.clone(),
     };
     // Both are round trips; made together, init waits for the longer one only.

@@ -81,7 +81,10 @@ pub async fn fresh_bucket(aws: &SdkConfig) -> Bucket {
         .send()
         .await
         .expect("create bucket on moto");
-    Bucket { client, name }
+    Bucket {
+        client: client.into(),
+        name,
+    }
 }
 
 /// A bucket at a closed port: a delivery that should make no S3 call fails
@@ -89,7 +92,7 @@ pub async fn fresh_bucket(aws: &SdkConfig) -> Bucket {
 pub async fn unreachable_bucket() -> Bucket {
     let aws = aws_config_for("http://127.0.0.1:9").await;
     Bucket {
-        client: aws_sdk_s3::Client::new(&aws),
+        client: aws_sdk_s3::Client::new(&aws).into(),
         name: "unreachable".into(),
     }
 }

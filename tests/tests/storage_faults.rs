@@ -54,7 +54,7 @@ fn store(client: Client) -> Store {
     Store {
         table: Table::new(client, "webhooks"),
         bucket: Bucket {
-            client: s3,
+            client: s3.into(),
             name: "unreachable".into(),
         },
     }

@@ -535,7 +535,7 @@ async fn called_actions() -> [BTreeSet<String>; 2] {
     let store = Store {
         table: Table::new(dynamodb, fresh.table.name),
         bucket: Bucket {
-            client: s3,
+            client: s3.into(),
             name: fresh.bucket.name,
         },
     };

@@ -12,6 +12,9 @@
 //! the one a new state replaces (the same content at two versions is two
 //! objects, so deleting the old one never takes the new one's).
 
+use std::ops::Deref;
+use std::sync::{Arc, LazyLock};
+
 use aws_lc_rs::digest::{digest, SHA256};
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_s3::error::DisplayErrorContext;
@@ -66,8 +69,42 @@ pub enum Form {
 /// The S3 bucket documents too large for an item go to (`PAYLOAD_BUCKET`).
 #[derive(Debug, Clone)]
 pub struct Bucket {
-    pub client: aws_sdk_s3::Client,
+    pub client: S3Client,
     pub name: String,
+}
+
+/// An S3 client, built when first used: a delivery of normal size never
+/// calls S3, and building the client at start-up cost init CPU and memory
+/// for nothing (docs/PERFORMANCE.md).
+#[derive(Clone)]
+pub struct S3Client(Arc<LazyLock<aws_sdk_s3::Client, ClientBuilder>>);
+
+type ClientBuilder = Box<dyn FnOnce() -> aws_sdk_s3::Client + Send>;
+
+impl S3Client {
+    pub fn lazy(build: impl FnOnce() -> aws_sdk_s3::Client + Send + 'static) -> Self {
+        S3Client(Arc::new(LazyLock::new(Box::new(build))))
+    }
+}
+
+impl From<aws_sdk_s3::Client> for S3Client {
+    fn from(client: aws_sdk_s3::Client) -> Self {
+        S3Client::lazy(move || client)
+    }
+}
+
+impl Deref for S3Client {
+    type Target = aws_sdk_s3::Client;
+
+    fn deref(&self) -> &aws_sdk_s3::Client {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for S3Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("S3Client")
+    }
 }
 
 /// Where an attribute's value is, in place of the value: `<attribute>_s3`.

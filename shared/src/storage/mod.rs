@@ -36,7 +36,7 @@ impl AsRef<Table> for Store {
 
 pub use changes::Changes;
 pub use claim::{
-    attribute_size, Bucket, Claim, Form, Kind, Large, Placed, CLAIM_SUFFIX, ITEM_BUDGET,
+    attribute_size, Bucket, Claim, Form, Kind, Large, Placed, S3Client, CLAIM_SUFFIX, ITEM_BUDGET,
     ITEM_OVERHEAD,
 };
 pub use items::{event_item, Item};
