@@ -180,7 +180,7 @@ if wants runtime; then
     fi
     runtime_pid=""
     say "runtime floor: a no-op function (bench-noop) through the same Runtime API"
-    scripts/runtime_api.py --function "$function" --binary "$CARGO_TARGET_DIR/release/bench-noop" \
+    scripts/runtime_api.py --function "$function" --binary "$CARGO_TARGET_DIR/release/bench-noop" --no-aws-calls \
       --starts "$starts" --warm "$warm" >"$work/$function-noop.json" &
     runtime_pid=$!
     wait "$runtime_pid" || { runtime_pid=""; cat "$work/$function-noop.json" >&2; exit 1; }

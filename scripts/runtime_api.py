@@ -433,8 +433,8 @@ def start_and_invoke(args, events, timers, base_env, output):
             # From one response to the next: the response's POST, the next
             # poll, and the whole invocation in between.
             cpu_after = cpu_ms(process.pid)
-            if cpu_before is not None and cpu_after is not None:
-                cpu.append(cpu_after - cpu_before)
+            unreadable = cpu_before is None or cpu_after is None
+            cpu.append(None if unreadable else cpu_after - cpu_before)
             cpu_before = cpu_after
         status = vm_status(process.pid)
         if process.poll() is not None:
@@ -480,6 +480,8 @@ def main():
                         help="new: every delivery for another customer/organization, so every "
                              "invocation does the same work (default); update: all for one, so "
                              "each warm one updates the stored state")
+    parser.add_argument("--no-aws-calls", action="store_true",
+                        help="the function calls no AWS service and logs no deliveries (bench-noop)")
     parser.add_argument("--log", help="file for the function's output "
                                       "(default: a temporary file, kept only on failure)")
     parser.add_argument("--timeout", type=float, default=15.0,
@@ -545,7 +547,7 @@ def main():
         # The direct starts' deliveries are the log's last ones: each one's
         # own time is its total less its wait for AWS, as it measured it.
         waits = delivery_log(log_path, "aws_wait_ms")[-(args.starts + args.warm):]
-        if not handler:  # a function that logs no deliveries (bench-noop) calls no AWS
+        if args.no_aws_calls:
             waits = [0.0] * (args.starts + args.warm)
         if len(waits) != args.starts + args.warm:
             raise Failed(f"{len(waits)} aws_wait_ms in the function's log, "
@@ -574,8 +576,8 @@ def main():
             "first_direct_own_ms": summary(direct_firsts_own),
             "warm_direct_own_ms": summary(direct_warm_own),
             "warm_direct_aws_wait_ms": summary(waits[args.starts:]),
-            "first_cpu_ms": summary([s["cpu"][0] for s in direct if s["cpu"]]),
-            "warm_cpu_ms": summary(direct[-1]["cpu"][1:]),
+            "first_cpu_ms": summary([s["cpu"][0] for s in direct if s["cpu"][0] is not None]),
+            "warm_cpu_ms": summary([c for c in direct[-1]["cpu"][1:] if c is not None]),
             "init_cpu_ms": summary([s["init_cpu_ms"] for s in direct if s["init_cpu_ms"] is not None]),
             "handler_first_ms": handler[0] if len(handler) == len(total) else None,
             "handler_warm_median_ms":

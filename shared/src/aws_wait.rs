@@ -1,6 +1,7 @@
-//! How long a delivery waits for AWS: from each request's transmission
-//! (connection included) to its response, over DynamoDB, S3 and Secrets
-//! Manager, summed. The delivery's log line reports it as `aws_wait_ms`
+//! How long a delivery waits for AWS: from each request's hand-over to the
+//! HTTP client (connecting included) to its response's headers, over
+//! DynamoDB, S3 and Secrets Manager, summed. Not in it: back-off between
+//! retries, and reading a response's body (small, except an S3 document's). The delivery's log line reports it as `aws_wait_ms`
 //! beside `latency_ms`, so the function's own share of a slow delivery is the
 //! difference (and `make bench` measures it so, without a proxy).
 //!
@@ -60,20 +61,20 @@ pub fn secrets_manager(aws: &SdkConfig) -> aws_sdk_secretsmanager::Client {
 #[derive(Debug)]
 pub struct WaitTimer;
 
-/// When this attempt's request was handed to the HTTP client.
-#[derive(Debug, Clone)]
-struct Transmitted(Instant);
+/// An attempt's request on the wire since it was handed to the HTTP client.
+/// Its time is added when it is dropped: when the response arrives, when the
+/// attempt fails, or when the whole request is dropped (the delivery's
+/// deadline), so no wait goes uncounted.
+#[derive(Debug)]
+struct InFlight(Instant);
 
-impl Storable for Transmitted {
+impl Storable for InFlight {
     type Storer = StoreReplace<Self>;
 }
 
-impl WaitTimer {
-    fn add_since_transmitted(cfg: &mut ConfigBag) {
-        if let Some(Transmitted(at)) = cfg.load::<Transmitted>().cloned() {
-            cfg.interceptor_state().unset::<Transmitted>();
-            let _ = WAITED.try_with(|waited| waited.set(waited.get() + at.elapsed()));
-        }
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        let _ = WAITED.try_with(|waited| waited.set(waited.get() + self.0.elapsed()));
     }
 }
 
@@ -88,8 +89,7 @@ impl Intercept for WaitTimer {
         _components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        cfg.interceptor_state()
-            .store_put(Transmitted(Instant::now()));
+        cfg.interceptor_state().store_put(InFlight(Instant::now()));
         Ok(())
     }
 
@@ -99,7 +99,7 @@ impl Intercept for WaitTimer {
         _components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        Self::add_since_transmitted(cfg);
+        cfg.interceptor_state().unset::<InFlight>();
         Ok(())
     }
 
@@ -111,17 +111,31 @@ impl Intercept for WaitTimer {
         _components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
-        Self::add_since_transmitted(cfg);
+        cfg.interceptor_state().unset::<InFlight>();
         Ok(())
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use aws_sdk_dynamodb::config::{Credentials, Region, SharedCredentialsProvider};
+    use aws_sdk_dynamodb::config::{
+        Credentials, Region, SharedCredentialsProvider, SharedHttpClient,
+    };
     use aws_smithy_http_client::test_util::infallible_client_fn;
 
     use super::*;
+
+    /// SDK settings that send every request through `http`.
+    fn settings(http: SharedHttpClient, endpoint: &str) -> SdkConfig {
+        let credentials = Credentials::new("testing", "testing", None, None, "tests");
+        SdkConfig::builder()
+            .http_client(http)
+            .endpoint_url(endpoint)
+            .region(Region::new("us-east-1"))
+            .credentials_provider(SharedCredentialsProvider::new(credentials))
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .build()
+    }
 
     /// SDK settings for a service that takes `service_time` to answer each request.
     fn slow_service(service_time: Duration) -> SdkConfig {
@@ -132,13 +146,7 @@ mod tests {
                 .body(r#"{"TableNames":[]}"#)
                 .expect("a response")
         });
-        let credentials = Credentials::new("testing", "testing", None, None, "tests");
-        SdkConfig::builder()
-            .http_client(http)
-            .region(Region::new("us-east-1"))
-            .credentials_provider(SharedCredentialsProvider::new(credentials))
-            .behavior_version(aws_config::BehaviorVersion::latest())
-            .build()
+        settings(http, "http://127.0.0.1:9")
     }
 
     #[tokio::test]
@@ -160,5 +168,21 @@ mod tests {
         client.list_tables().send().await.expect("a request");
         let ((), waited) = measured(async {}).await;
         assert_eq!(waited, Duration::ZERO);
+    }
+
+    #[tokio::test]
+    async fn a_request_cut_off_by_the_deadline_counts_until_then() {
+        // Connections complete in the kernel's backlog; nothing ever answers.
+        let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
+        let endpoint = format!("http://{}", silent.local_addr().expect("its address"));
+        let http = crate::https::https_client(false).expect("the HTTPS client");
+        let client = dynamodb(&settings(http, &endpoint));
+        let started = Instant::now();
+        let deadline = Duration::from_millis(100);
+        let (cut, waited) =
+            measured(tokio::time::timeout(deadline, client.list_tables().send())).await;
+        assert!(cut.is_err(), "the request should not have been answered");
+        assert!(waited >= Duration::from_millis(50), "{waited:?}");
+        assert!(waited <= started.elapsed(), "{waited:?}");
     }
 }

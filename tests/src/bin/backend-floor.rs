@@ -39,16 +39,17 @@ async fn main() -> Result<(), String> {
     let (mut times, mut waits, mut cpu) = (Vec::new(), Vec::new(), Vec::new());
     for i in 0..=count {
         let body = floor.sample_body(run * 1000 + i64::try_from(i).map_err(|e| e.to_string())?)?;
-        let cpu_before = cpu_ms()?;
-        let (elapsed, waited) = floor
-            .record(&body)
-            .await
-            .map_err(|e| format!("delivery {i}: {e}"))?;
+        let sent = floor.record(&body).await;
+        let Sent {
+            elapsed,
+            waited,
+            cpu: on_cpu,
+        } = sent.map_err(|e| format!("delivery {i}: {e}"))?;
         // The first call after start-up is not a warm one.
         if i > 0 {
             times.push(elapsed);
             waits.push(waited);
-            cpu.push(cpu_ms()? - cpu_before);
+            cpu.push(on_cpu);
         }
     }
     let client: Vec<f64> = times.iter().zip(&waits).map(|(t, w)| t - w).collect();
@@ -85,6 +86,14 @@ fn cpu_ms() -> Result<f64, String> {
     Ok(nanoseconds as f64 / 1e6)
 }
 
+/// One delivery's requests sent, in milliseconds: wall time, the part of it
+/// waiting for AWS, and this process's CPU time.
+struct Sent {
+    elapsed: f64,
+    waited: f64,
+    cpu: f64,
+}
+
 /// A function's store, started as the function starts it.
 enum Floor {
     Chargeover(Store, chargeover_main_contact::config::Config),
@@ -113,8 +122,8 @@ impl Floor {
 
     /// Sends `body`'s storage requests, built first as the store builds them
     /// for a new customer or organization (no merge, nothing in S3): the
-    /// milliseconds the sending took, and how many of them waiting for AWS.
-    async fn record(&self, body: &str) -> Result<(f64, f64), String> {
+    /// milliseconds the sending took.
+    async fn record(&self, body: &str) -> Result<Sent, String> {
         let receipt = Receipt::new(body.as_bytes(), jiff::Timestamp::now(), None);
         let payload = body_json::parse(body.as_bytes()).map_err(|e| e.to_string())?;
         let (started, (sent, waited)) = match self {
@@ -125,7 +134,7 @@ impl Floor {
                     .map_err(|e| e.to_string())?;
                 let writes = transaction(&store.table.name, &delivery, &Claims::default())
                     .map_err(|e| e.to_string())?;
-                let started = Instant::now();
+                let started = (Instant::now(), cpu_ms()?);
                 (started, measured(store.table.transact(writes)).await)
             }
             Floor::Occ(store) => {
@@ -144,7 +153,7 @@ impl Floor {
                     .key(PK, s(&pk))
                     .key(SK, s(STATE_SK))
                     .consistent_read(true);
-                let started = Instant::now();
+                let started = (Instant::now(), cpu_ms()?);
                 let sent = measured(async {
                     read.send().await.map_err(StoreError::from_sdk)?;
                     store.table.transact(writes).await
@@ -152,9 +161,14 @@ impl Floor {
                 (started, sent.await)
             }
         };
-        let elapsed = started.elapsed().as_secs_f64() * 1000.0;
+        let (at, cpu_at) = started;
+        let done = Sent {
+            elapsed: at.elapsed().as_secs_f64() * 1000.0,
+            waited: waited.as_secs_f64() * 1000.0,
+            cpu: cpu_ms()? - cpu_at,
+        };
         match sent {
-            Ok(Transacted::Applied) => Ok((elapsed, waited.as_secs_f64() * 1000.0)),
+            Ok(Transacted::Applied) => Ok(done),
             Ok(Transacted::ConditionFailed(failed)) => {
                 Err(format!("conditions failed: {failed:?}"))
             }
