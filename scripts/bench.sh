@@ -231,6 +231,8 @@ for f in rows:
 print("  (every invocation a distinct body and a real write, for a new customer/organization; own includes"
       " the Python emulator and proxy overhead)")
 print()
+noops = {f["function"]: json.loads((work / f"{f['function']}-noop.json").read_text()) for f in rows}
+floors = {f["function"]: json.loads((work / f"{f['function']}-floor.json").read_text()) for f in rows}
 print("Warm overhead against two floors measured in this run, all straight to moto, no proxy"
       " (targets: overhead <= 1 ms ChargeOver, <= 2 ms OCC; first <= 1.3x warm):")
 print("  runtime floor = bench-noop through the same Runtime API; backend floor = the delivery's"
@@ -241,8 +243,7 @@ print("  cpu: the process's CPU time per warm invocation (schedstat), the floors
 print(f"  {'function':<25}{'':>6}{'warm':>9}{'runtime floor':>15}{'backend floor':>15}{'overhead':>10}"
       f"{'first':>9}{'first/warm':>12}   (wall: own time, total less aws_wait_ms)")
 for f in rows:
-    noop = json.loads((work / f"{f['function']}-noop.json").read_text())
-    floor = json.loads((work / f"{f['function']}-floor.json").read_text())
+    noop, floor = noops[f["function"]], floors[f["function"]]
     own, runtime_floor = f["warm_direct_own_ms"]["median"], noop["warm_direct_own_ms"]["median"]
     first_own = f["first_direct_own_ms"]["median"]
     overhead = own - runtime_floor - floor["median_client_ms"]
@@ -254,8 +255,7 @@ for f in rows:
           f"{cpu - noop_cpu - floor['median_cpu_ms']:>7.2f} ms{first_cpu:>6.2f} ms{first_cpu / cpu:>11.2f}x")
 print("  the same with whole medians, moto's time included (it swings by more than the targets):")
 for f in rows:
-    noop = json.loads((work / f"{f['function']}-noop.json").read_text())
-    floor = json.loads((work / f"{f['function']}-floor.json").read_text())
+    noop, floor = noops[f["function"]], floors[f["function"]]
     warm, runtime_floor = f["warm_direct_ms"]["median"], noop["warm_direct_ms"]["median"]
     first = f["first_direct_ms"]["median"]
     print(f"  {f['function']:<25}{'total':>6}{warm:>6.2f} ms{runtime_floor:>12.2f} ms{floor['median_ms']:>12.2f} ms"
@@ -264,7 +264,7 @@ for f in rows:
 print("Start-up and memory (targets: init own work <= 8 ms, init total <= 20 ms; RSS no regression):")
 print(f"  {'function':<25}{'init CPU':>10}{'noop':>8}{'init direct':>13}{'noop':>8}{'RSS':>10}{'anon':>10}{'file':>10}")
 for f in rows:
-    noop = json.loads((work / f"{f['function']}-noop.json").read_text())
+    noop = noops[f["function"]]
     print(f"  {f['function']:<25}{f['init_cpu_ms']['median']:>7.1f} ms{noop['init_cpu_ms']['median']:>5.1f} ms"
           f"{f['init_direct_ms']['median']:>10.1f} ms{noop['init_direct_ms']['median']:>5.1f} ms"
           f"{f['peak_rss_kb'] / 1024:>6.1f} MiB{f['rss_anon_kb'] / 1024:>6.1f} MiB{f['rss_file_kb'] / 1024:>6.1f} MiB")
