@@ -1,9 +1,10 @@
 //! How long a delivery waits for AWS: from each request's hand-over to the
 //! HTTP client (connecting included) to its response's headers, over
 //! DynamoDB, S3 and Secrets Manager, summed. Not in it: back-off between
-//! retries, and reading a response's body (small, except an S3 document's). The delivery's log line reports it as `aws_wait_ms`
-//! beside `latency_ms`, so the function's own share of a slow delivery is the
-//! difference (and `make bench` measures it so, without a proxy).
+//! retries, and reading a response's body (small, except an S3 document's).
+//! The delivery's log line reports it as `aws_wait_ms` beside `latency_ms`,
+//! so the function's own share of a slow delivery is the difference (and
+//! `make bench` measures it so, without a proxy).
 //!
 //! [`WaitTimer`] is an SDK interceptor on every client the functions build
 //! (through [`dynamodb`], [`s3`] and [`secrets_manager`]); [`measured`] scopes

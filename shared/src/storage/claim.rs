@@ -82,6 +82,7 @@ pub struct S3Client(Arc<LazyLock<aws_sdk_s3::Client, ClientBuilder>>);
 type ClientBuilder = Box<dyn FnOnce() -> aws_sdk_s3::Client + Send>;
 
 impl S3Client {
+    /// A client that `build` makes when it is first used.
     pub fn lazy(build: impl FnOnce() -> aws_sdk_s3::Client + Send + 'static) -> Self {
         S3Client(Arc::new(LazyLock::new(Box::new(build))))
     }

@@ -121,8 +121,8 @@ impl Floor {
     }
 
     /// Sends `body`'s storage requests, built first as the store builds them
-    /// for a new customer or organization (no merge, nothing in S3): the
-    /// milliseconds the sending took.
+    /// for a new customer or organization (a first write: nothing stored to
+    /// merge with, nothing in S3): the milliseconds the sending took.
     async fn record(&self, body: &str) -> Result<Sent, String> {
         let receipt = Receipt::new(body.as_bytes(), jiff::Timestamp::now(), None);
         let payload = body_json::parse(body.as_bytes()).map_err(|e| e.to_string())?;
