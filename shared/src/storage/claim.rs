@@ -12,9 +12,6 @@
 //! the one a new state replaces (the same content at two versions is two
 //! objects, so deleting the old one never takes the new one's).
 
-use std::ops::Deref;
-use std::sync::{Arc, LazyLock};
-
 use aws_lc_rs::digest::{digest, SHA256};
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_s3::error::DisplayErrorContext;
@@ -23,7 +20,7 @@ use aws_sdk_s3::primitives::ByteStream;
 
 use crate::attribute::{n, s, Members};
 use crate::document::to_json;
-use crate::storage::{Item, StoreError};
+use crate::storage::{Item, S3Client, StoreError};
 
 /// The most an item is let grow to before its large attributes go to S3:
 /// DynamoDB's limit is 400 KB; the rest is margin for the estimate below.
@@ -71,41 +68,6 @@ pub enum Form {
 pub struct Bucket {
     pub client: S3Client,
     pub name: String,
-}
-
-/// An S3 client, built when first used: a delivery of normal size never
-/// calls S3, and building the client at start-up cost init CPU for nothing
-/// (0.5–1 ms here, docs/PERFORMANCE.md).
-#[derive(Clone)]
-pub struct S3Client(Arc<LazyLock<aws_sdk_s3::Client, ClientBuilder>>);
-
-type ClientBuilder = Box<dyn FnOnce() -> aws_sdk_s3::Client + Send>;
-
-impl S3Client {
-    /// A client that `build` makes when it is first used.
-    pub fn lazy(build: impl FnOnce() -> aws_sdk_s3::Client + Send + 'static) -> Self {
-        S3Client(Arc::new(LazyLock::new(Box::new(build))))
-    }
-}
-
-impl From<aws_sdk_s3::Client> for S3Client {
-    fn from(client: aws_sdk_s3::Client) -> Self {
-        S3Client::lazy(move || client)
-    }
-}
-
-impl Deref for S3Client {
-    type Target = aws_sdk_s3::Client;
-
-    fn deref(&self) -> &aws_sdk_s3::Client {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for S3Client {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("S3Client")
-    }
 }
 
 /// Where an attribute's value is, in place of the value: `<attribute>_s3`.

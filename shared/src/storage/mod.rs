@@ -7,6 +7,7 @@ mod claim;
 mod items;
 mod quarantine;
 mod retry;
+mod s3_client;
 mod transaction;
 
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
@@ -36,7 +37,7 @@ impl AsRef<Table> for Store {
 
 pub use changes::Changes;
 pub use claim::{
-    attribute_size, Bucket, Claim, Form, Kind, Large, Placed, S3Client, CLAIM_SUFFIX, ITEM_BUDGET,
+    attribute_size, Bucket, Claim, Form, Kind, Large, Placed, CLAIM_SUFFIX, ITEM_BUDGET,
     ITEM_OVERHEAD,
 };
 pub use items::{event_item, Item};
@@ -44,6 +45,7 @@ pub use quarantine::{
     quarantine_refused, quarantine_sk, QuarantineItem, QuarantinePlace, QuarantineStore, Refusal,
 };
 pub use retry::{Busy, Retries, ATTEMPT_RESERVE};
+pub use s3_client::S3Client;
 pub use transaction::{is_transaction_conflict, Transacted};
 
 #[derive(Debug, Error)]
