@@ -8,6 +8,11 @@ times (a cold start each) and measures:
   warm      the next --warm invocations of the last start (median and spread)
   peak RSS  VmHWM of the process (/proc/<pid>/status), read after its last invocation
 
+The binary is dropped from the page cache first, so that the first start
+reads it from disk, as on a fresh Lambda sandbox: how many of its pages a
+process maps depends on how they came into the cache (the linker's writes
+or the kernel's readahead), and peak RSS swung by up to 1 MiB with it.
+
 The function's AWS endpoints (AWS_ENDPOINT_URL_DYNAMODB / _SECRETS_MANAGER,
 moto) are reached through a timing pass-through proxy on loopback, so each
 figure is also split into "backend" (time spent waiting for moto, which is
@@ -319,6 +324,16 @@ def backend_round_trip_ms(upstream, table, samples=15):
 
 # ---------------------------------------------------------------- measuring
 
+def drop_from_page_cache(path):
+    """Asks the kernel to forget the file's cached pages (clean pages go)."""
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+        os.posix_fadvise(descriptor, 0, 0, os.POSIX_FADV_DONTNEED)
+    finally:
+        os.close(descriptor)
+
+
 def vm_status(pid):
     values = {}
     try:
@@ -531,6 +546,7 @@ def main():
         dynamodb = timers[os.environ["AWS_ENDPOINT_URL_DYNAMODB"]].upstream
         figures["backend_rtt_ms"] = backend_round_trip_ms(dynamodb, os.environ["TABLE_NAME"])
         starts = []
+        drop_from_page_cache(args.binary)
         with open(log_path, "wb") as output:
             for index in range(args.starts - 1):
                 starts.append(start_and_invoke(args, events[index:index + 1], timers, base_env, output))

@@ -4,12 +4,12 @@
 //! Trust Services. `build.rs` picks them out of Mozilla's set as the
 //! `webpki-root-certs` crate has it (so they follow Mozilla's list, not a file
 //! kept here), and only they are compiled in and handed to the SDK's client:
-//! the other ~145 are neither carried nor read at start-up. Trusting the platform's
-//! store instead costs a cold start reading and parsing ~150 certificates, 9
-//! ms of CPU here and several times that on Lambda's share of a vCPU
-//! (docs/PERFORMANCE.md). Elsewhere (China, GovCloud, isolated regions) and
-//! when `SSL_CERT_FILE`/`SSL_CERT_DIR` name more, the platform's store is
-//! trusted too.
+//! the other ~145 are neither carried nor read at start-up. Trusting the
+//! platform's store instead costs a cold start reading and parsing ~150
+//! certificates, 9 ms of CPU here and several times that on Lambda's share of
+//! a vCPU (docs/PERFORMANCE.md). Elsewhere (China, GovCloud, isolated
+//! regions) and when `SSL_CERT_FILE`/`SSL_CERT_DIR` name more, the platform's
+//! store is trusted too.
 
 use aws_sdk_dynamodb::config::SharedHttpClient;
 use aws_smithy_http_client::proxy::ProxyConfig;
