@@ -6,7 +6,7 @@
 //! applies them, writing ~380 KB of `.data.rel.ro` into private copies.
 //! Linked without PIE there are no relocations to read, and `.data.rel.ro`
 //! stays file pages, shared and droppable: peak RSS about 0.6 MiB lower
-//! (anonymous memory 0.38 MiB lower) and init CPU about 0.7 ms lower
+//! (anonymous memory 0.36 MiB lower) and init CPU about 0.7 ms lower
 //! (docs/PERFORMANCE.md, issue 17).
 //!
 //! The cost: the binary's own image is loaded at a fixed address (the stack,
