@@ -1,29 +1,57 @@
-//! Both function crates run this test (`[[test]] path = "../linked.rs"`):
-//! on Linux, the function's binary as cargo builds it is a fixed-address
-//! executable, as `link.rs` asks, not a position-independent one.
+//! Both function crates run this test (`[[test]] path = "../linked.rs"`): on
+//! Linux, the function's binary as cargo builds it is a fixed-address
+//! executable, as `link.rs` asks, not a position-independent one, and it does
+//! not load libm (`pow.rs`).
 
 #[cfg(target_os = "linux")]
-#[test]
-fn the_binary_is_linked_without_pie() {
-    use std::io::Read;
-    // Cargo puts the package's binary in the profile directory, above the
-    // test's own `deps` directory.
-    let test = std::env::current_exe().expect("the test's path");
-    let binary = test
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("the profile directory")
-        .join(env!("CARGO_PKG_NAME"));
-    let mut header = [0u8; 18];
-    std::fs::File::open(&binary)
-        .and_then(|mut file| file.read_exact(&mut header))
-        .expect("the function's binary");
-    // The ELF header's e_type, little-endian at byte 16: 2 is EXEC (fixed
-    // address), 3 is DYN (PIE).
-    assert_eq!(
-        header[16..18],
-        [2, 0],
-        "{} is not a fixed-address executable",
-        binary.display()
-    );
+mod linux {
+    use object::elf;
+    use object::read::elf::{ElfFile64, FileHeader};
+    use object::Endianness;
+
+    /// The package's binary: cargo puts it in the profile directory, above the
+    /// test's own `deps` directory.
+    fn binary() -> Vec<u8> {
+        let test = std::env::current_exe().expect("the test's path");
+        let binary = test
+            .parent()
+            .and_then(|deps| deps.parent())
+            .expect("the profile directory")
+            .join(env!("CARGO_PKG_NAME"));
+        std::fs::read(&binary).unwrap_or_else(|error| panic!("{}: {error}", binary.display()))
+    }
+
+    #[test]
+    fn the_binary_is_linked_without_pie() {
+        let data = binary();
+        let file = ElfFile64::<Endianness>::parse(&*data).expect("an ELF executable");
+        // EXEC is a fixed-address executable; a PIE is DYN.
+        assert_eq!(file.elf_header().e_type(file.endian()), elf::ET_EXEC);
+    }
+
+    #[test]
+    fn the_binary_does_not_load_libm() {
+        let data = binary();
+        let file = ElfFile64::<Endianness>::parse(&*data).expect("an ELF executable");
+        let dynamic = file
+            .elf_section_table()
+            .dynamic_table(file.endian(), &*data)
+            .expect("the dynamic section");
+        let needed: Vec<String> = dynamic
+            .iter()
+            .filter(|entry| entry.tag == elf::DT_NEEDED)
+            .map(|entry| {
+                let name = dynamic.string(entry).expect("a library's name");
+                String::from_utf8_lossy(name).into_owned()
+            })
+            .collect();
+        assert!(
+            needed.iter().any(|name| name.starts_with("libc.so")),
+            "{needed:?}"
+        );
+        assert!(
+            !needed.iter().any(|name| name.starts_with("libm.so")),
+            "{needed:?}"
+        );
+    }
 }
