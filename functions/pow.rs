@@ -1,12 +1,13 @@
 //! `pow`, defined in each function binary (`#[path = "../../pow.rs"] mod pow;`
 //! in its `main.rs`), so that the process does not load glibc's `libm.so`.
 //!
-//! The SDK's retry backoff and client rate limiter (`f64::powf`) are the only
-//! callers of libm in these binaries. Loading libm for them costs every cold
-//! start: the loader maps it and runs its IFUNC resolvers, and about 0.3 MiB
-//! of it becomes resident. With `pow` defined here the linker resolves the
-//! calls to this definition and, linking `--as-needed`, drops libm.
-//! The implementation is the `libm` crate's (a port of musl's `pow`).
+//! `pow` is the one libm function these binaries call, from the SDK's retry
+//! code (`f64::powf` in its client rate limiter). Loading libm for it cost
+//! every cold start: the loader maps the library and runs its IFUNC
+//! resolvers, and about 0.3 MiB of it became resident (docs/PERFORMANCE.md,
+//! issue 17). With `pow` defined here, the linker resolves the calls to this
+//! definition and, linking `--as-needed`, drops libm. The implementation is
+//! the `libm` crate's, a port of musl's.
 
 #[no_mangle]
 pub extern "C" fn pow(base: f64, exponent: f64) -> f64 {
