@@ -6,7 +6,7 @@ use lambda_http::{service_fn, Error};
 use webhook_shared::metrics::Metrics;
 use webhook_shared::startup::{connect, or_refuse_to_start};
 
-// `pow` for the SDK's retry code, so that libm.so is not loaded.
+// `pow`, defined here so that libm.so is not loaded.
 #[path = "../../pow.rs"]
 mod pow;
 
