@@ -9,16 +9,10 @@ mod linux {
     use object::read::elf::{ElfFile64, FileHeader};
     use object::Endianness;
 
-    /// The package's binary: cargo puts it in the profile directory, above the
-    /// test's own `deps` directory.
+    /// The package's binary, which cargo builds before its integration tests.
     fn binary() -> Vec<u8> {
-        let test = std::env::current_exe().expect("the test's path");
-        let binary = test
-            .parent()
-            .and_then(|deps| deps.parent())
-            .expect("the profile directory")
-            .join(env!("CARGO_PKG_NAME"));
-        std::fs::read(&binary).unwrap_or_else(|error| panic!("{}: {error}", binary.display()))
+        let path = env!(concat!("CARGO_BIN_EXE_", env!("CARGO_PKG_NAME")));
+        std::fs::read(path).unwrap_or_else(|error| panic!("{path}: {error}"))
     }
 
     #[test]

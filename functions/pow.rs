@@ -1,17 +1,16 @@
 //! `pow`, defined in each function binary (`#[path = "../../pow.rs"] mod pow;`
 //! in its `main.rs`), so that the process does not load glibc's `libm.so`.
 //!
-//! `pow` is the one libm function these binaries link. Its callers
-//! (`f64::powf`) are the SDK's rate limiter for adaptive retries and tokio's
-//! multi-thread scheduler; neither runs here (the SDK's default, standard
-//! retries, and a current-thread runtime). Loading libm for it cost every cold start: the
-//! loader maps the library and runs its IFUNC resolvers, and about 0.3 MiB
-//! of it became resident (docs/PERFORMANCE.md, issue 17). With `pow` defined
-//! here, the linker resolves the calls to this definition and, linking
-//! `--as-needed`, drops libm. The implementation is the `libm` crate's, a
-//! port of musl's.
+//! `pow` was the one libm symbol these binaries imported, for code that does
+//! not run here (the SDK's adaptive-retry rate limiter, tokio's multi-thread
+//! scheduler), and loading libm for it cost every cold start about 0.4 MiB of
+//! peak RSS (docs/PERFORMANCE.md, "Memory"). With `pow` defined here, the
+//! linker resolves the calls to it and, linking `--as-needed`, drops libm.
+//! The executable exports the symbol, so a library loaded later that calls
+//! `pow` gets this one too: the same results, but `errno` is not set.
+//! The implementation is the `libm` crate's, a port of musl's.
 
-#[no_mangle]
+#[unsafe(no_mangle)]
 pub extern "C" fn pow(base: f64, exponent: f64) -> f64 {
     libm::pow(base, exponent)
 }
