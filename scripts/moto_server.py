@@ -13,10 +13,14 @@ moto also deep-copies every table a transaction touches, before it starts, to
 restore it if the transaction is cancelled: with items of hundreds of KB (the
 claim-check tests) each transaction then took seconds. With requests
 serialised, saving and restoring the transaction's own items is enough, and is
-what is done here. Arguments are moto_server's.
+what is done here. Arguments are moto_server's, and `--until-stdin-closes`: the
+server exits when its standard input closes, so a test process that started it
+takes it along however that process ends.
 """
 
 import copy
+import os
+import sys
 import threading
 
 from moto import server
@@ -84,5 +88,14 @@ DomainDispatcherApplication.__call__ = _serialised
 dynamodb_models.copy = _NoTableCopies()
 DynamoDBBackend.transact_write_items = _transact_rolling_back_items
 
+
+def _exit_when_stdin_closes():
+    sys.stdin.buffer.read()
+    os._exit(0)
+
+
 if __name__ == "__main__":
+    if "--until-stdin-closes" in sys.argv:
+        sys.argv.remove("--until-stdin-closes")
+        threading.Thread(target=_exit_when_stdin_closes, daemon=True).start()
     server.main()

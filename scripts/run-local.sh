@@ -10,11 +10,20 @@ scripts/bootstrap.sh
 
 moto_port="${MOTO_PORT:-5000}"
 invoke_port="${INVOKE_PORT:-9000}"
+# Before anything starts: a taken port ends the run here, with what holds it.
+python3 scripts/guard.py ports "$moto_port" "$invoke_port"
+
 watch_pid=""
 cleanup() {
   trap - EXIT INT TERM
   if [ -n "$watch_pid" ]; then
-    kill -- "-$watch_pid" 2>/dev/null || kill "$watch_pid" 2>/dev/null || true
+    # The watcher and the functions it started share its process group.
+    kill -TERM -- "-$watch_pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do
+      kill -0 -- "-$watch_pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill -KILL -- "-$watch_pid" 2>/dev/null || true
     wait "$watch_pid" 2>/dev/null || true
   fi
   scripts/moto.sh stop "$moto_port"
@@ -37,7 +46,10 @@ export OCC_WEBHOOK_SECRET_ID=occ-webhook-secret
 # Function logs at info; cargo lambda's own at warn.
 export RUST_LOG="${RUST_LOG:-warn,chargeover_main_contact=info,occ_organization=info,webhook_shared=info}"
 
-cargo run --locked --quiet -p integration-tests --bin local-setup
+# Every binary at once, under the one feature set `make test` builds them with:
+# cargo lambda watch and `cargo run -p webhook-admin` then find them built.
+cargo build --locked --quiet --workspace --bins
+"${CARGO_TARGET_DIR:-target}/debug/local-setup"
 
 # Its own process group, so Ctrl-C reaches the functions it started too.
 set -m

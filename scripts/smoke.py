@@ -75,8 +75,12 @@ def main():
     if not kinds["admin"]:
         raise SystemExit("smoke: the README shows no webhook-admin command")
 
-    # Built before the stack starts, so each command runs at once.
-    subprocess.run(["cargo", "build", "--locked", "-q", "-p", "webhook-admin"], cwd=ROOT, check=True)
+    # The stack's ports, before anything is built or started (run-local.sh checks them too).
+    ports = [os.environ.get("MOTO_PORT", "5000"), os.environ.get("INVOKE_PORT", "9000")]
+    if subprocess.run([sys.executable, "scripts/guard.py", "ports", *ports], cwd=ROOT).returncode:
+        raise SystemExit("smoke: make run's ports are taken (is `make run` running?)")
+    # SIGTERM ends the run through the `finally` below, as Ctrl-C does.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     (ROOT / ".local").mkdir(exist_ok=True)
     log = open(ROOT / ".local" / "smoke-run-local.log", "w")
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}

@@ -4,8 +4,12 @@
 #   scripts/with-moto.sh cargo test --workspace
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-port="${MOTO_PORT:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')}"
+# A free port, never make run's (MOTO_PORT): the two can run side by side.
+port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
 "$here/moto.sh" start "$port"
 trap '"$here/moto.sh" stop "$port"' EXIT
+# Ended by a signal, the script still exits through the trap above.
+trap 'exit 130' INT
+trap 'exit 143' TERM
 export MOTO_ENDPOINT="http://127.0.0.1:$port"
 "$@"

@@ -4,7 +4,7 @@ use clap::Parser;
 use webhook_admin::cli::Cli;
 use webhook_admin::{run, Failure};
 
-#[tokio::main]
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(&cli).await {

@@ -8,14 +8,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use lambda_http::{Request, RequestExt};
 use tokio::time::Instant;
 
-/// Without an invocation context (tests, benches), or with a deadline that
-/// is no time at all, the time a delivery gets.
+/// The time a delivery gets when the invocation names no deadline it can
+/// have: none (tests, benches), or one already past when it arrives.
 pub const WITHOUT_CONTEXT: Duration = Duration::from_secs(10);
-
-/// A deadline further in the past than this is a placeholder, not a time:
-/// Lambda never hands out an invocation past its deadline, but `cargo lambda
-/// watch` sends `600000` (ten minutes after 1970).
-const PLACEHOLDER_BEFORE: u128 = 60_000;
 
 /// Kept back from the deadline to build and send the answer.
 pub const ANSWER_MARGIN: Duration = Duration::from_millis(500);
@@ -27,20 +22,11 @@ pub struct Deadline(Instant);
 impl Deadline {
     /// The invocation's deadline, from the Lambda context of `request`.
     pub fn of(request: &Request) -> Self {
-        let Some(context) = request.lambda_context_ref() else {
-            return Deadline::after(WITHOUT_CONTEXT);
-        };
-        let now_ms = SystemTime::now()
+        let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
-            .map_or(0, |since| since.as_millis());
-        let deadline = u128::from(context.deadline);
-        if deadline + PLACEHOLDER_BEFORE < now_ms {
-            return Deadline::after(WITHOUT_CONTEXT);
-        }
-        let left = deadline.saturating_sub(now_ms);
-        Deadline::after(Duration::from_millis(
-            u64::try_from(left).unwrap_or(u64::MAX),
-        ))
+            .unwrap_or_default();
+        let deadline = request.lambda_context_ref().map(|context| context.deadline);
+        Deadline::after(time_left(deadline, now))
     }
 
     pub fn after(time: Duration) -> Self {
@@ -60,41 +46,47 @@ impl Deadline {
     }
 }
 
+/// The time an invocation due at `deadline_ms` (the Runtime API's deadline,
+/// milliseconds since the epoch) has at `now`. The Runtime API's deadline is
+/// the truth; one already past when the invocation arrives cannot be real,
+/// and gets the time of an invocation without one.
+fn time_left(deadline_ms: Option<u64>, now: Duration) -> Duration {
+    match deadline_ms.map(Duration::from_millis) {
+        Some(deadline) if deadline > now => deadline - now,
+        _ => WITHOUT_CONTEXT,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use lambda_http::Context;
 
-    fn request_due_in(ms: u64) -> Request {
-        let now_ms = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_millis() as u64;
-        let mut context = Context::default();
-        context.deadline = now_ms + ms;
-        Request::default().with_lambda_context(context)
+    const NOW: Duration = Duration::from_secs(1_790_000_000);
+
+    #[test]
+    fn the_runtime_apis_deadline_is_the_truth() {
+        let due = |ms: u64| Some((NOW + Duration::from_millis(ms)).as_millis() as u64);
+        assert_eq!(time_left(due(3_000), NOW), Duration::from_secs(3));
+        assert_eq!(time_left(due(100), NOW), Duration::from_millis(100));
     }
 
-    #[tokio::test]
-    async fn from_the_invocation_context() {
-        let left = Deadline::of(&request_due_in(3_000)).remaining();
-        assert!(left <= Duration::from_millis(2_500), "{left:?}");
-        assert!(left > Duration::from_millis(2_000), "{left:?}");
-        assert_eq!(
-            Deadline::of(&request_due_in(100)).remaining(),
-            Duration::ZERO
-        );
-        let without = Deadline::of(&Request::default()).remaining();
-        assert!(without > Duration::from_secs(9), "{without:?}");
+    #[test]
+    fn a_deadline_that_cannot_be_real_gets_the_default_time() {
+        let past = (NOW - Duration::from_millis(1)).as_millis() as u64;
+        assert_eq!(time_left(Some(past), NOW), WITHOUT_CONTEXT);
+        assert_eq!(time_left(Some(600_000), NOW), WITHOUT_CONTEXT);
+        assert_eq!(time_left(None, NOW), WITHOUT_CONTEXT);
     }
 
-    /// `cargo lambda watch` sends `600000` as the deadline.
-    #[tokio::test]
-    async fn an_emulators_placeholder_is_no_deadline() {
+    #[test]
+    fn the_answers_margin_is_kept_back() {
+        let deadline = Deadline::of(&Request::default());
+        assert!(deadline.remaining() <= WITHOUT_CONTEXT - ANSWER_MARGIN);
         let mut context = Context::default();
-        context.deadline = 600_000;
-        let left = Deadline::of(&Request::default().with_lambda_context(context)).remaining();
-        assert!(left > Duration::from_secs(9), "{left:?}");
+        context.deadline = 1;
+        let request = Request::default().with_lambda_context(context);
+        assert!(Deadline::of(&request).remaining() <= WITHOUT_CONTEXT - ANSWER_MARGIN);
     }
 
     #[tokio::test(start_paused = true)]

@@ -1,10 +1,14 @@
 //! Helpers for the integration tests: the local moto server (started by
-//! `make test` through scripts/with-moto.sh), fresh tables, requests built from
+//! `make test` through scripts/with-moto.sh, or here), fresh tables, requests built from
 //! API Gateway events, and reading items back.
 
 use std::collections::BTreeSet;
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
 
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_lc_rs::hmac;
@@ -12,20 +16,77 @@ use aws_sdk_dynamodb::config::interceptors::BeforeSerializationInterceptorContex
 use aws_sdk_dynamodb::config::{ConfigBag, Credentials, Intercept, RuntimeComponents};
 use aws_sdk_dynamodb::error::BoxError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsInput;
+use aws_sdk_dynamodb::types::AttributeValue;
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use lambda_http::{Body, Request, Response};
 use serde_json::{json, Value};
+use webhook_shared::document;
 use webhook_shared::storage::{Bucket, Item, Store};
 use webhook_shared::table::Table;
 use webhook_shared::table::TABLE;
 
-/// The moto endpoint. Integration tests never skip: without it they fail.
+/// The moto endpoint: `MOTO_ENDPOINT` when set (`make test` starts one for
+/// all test binaries), else a server this test process starts from `.venv/`
+/// and takes along when it ends. Integration tests never skip: without moto
+/// they fail.
 pub fn moto_endpoint() -> String {
-    std::env::var("MOTO_ENDPOINT").unwrap_or_else(|_| {
-        panic!("MOTO_ENDPOINT is not set: run the integration tests with `make test` (or scripts/with-moto.sh cargo test)")
-    })
+    static STARTED: OnceLock<Moto> = OnceLock::new();
+    match std::env::var("MOTO_ENDPOINT") {
+        Ok(endpoint) => endpoint,
+        Err(_) => STARTED.get_or_init(Moto::start).endpoint.clone(),
+    }
+}
+
+/// A moto server started by this process. It exits when its standard input
+/// closes: the pipe is held here (in `server`) until the process ends,
+/// however it ends.
+struct Moto {
+    endpoint: String,
+    _server: Child,
+}
+
+impl Moto {
+    fn start() -> Moto {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .parent()
+            .expect("the workspace root");
+        let python = root.join(".venv/bin/python");
+        assert!(
+            python.exists(),
+            "moto is not installed ({} is missing): run `make tools` once, then `cargo test` again",
+            python.display()
+        );
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|listener| listener.local_addr())
+            .expect("a free port")
+            .port();
+        let mut child = Command::new(python)
+            .arg(root.join("scripts/moto_server.py"))
+            .args(["--until-stdin-closes", "-H", "127.0.0.1", "-p"])
+            .arg(port.to_string())
+            // moto reads MOTO_PORT itself; the port is given above.
+            .env_remove("MOTO_PORT")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start moto");
+        for _ in 0..600 {
+            if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return Moto {
+                    endpoint: format!("http://127.0.0.1:{port}"),
+                    _server: child,
+                };
+            }
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!("moto exited at start ({status}): run `make tools` to reinstall it");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("moto did not listen on port {port} within a minute");
+    }
 }
 
 /// SDK settings for the local server (or for `endpoint`, e.g. a closed port).
@@ -133,7 +194,10 @@ pub async fn raw_items(table: &impl AsRef<Table>) -> Vec<Item> {
 fn as_json(items: Vec<Item>) -> Vec<Value> {
     let mut items: Vec<Value> = items
         .into_iter()
-        .map(|item| serde_dynamo::from_item(item).expect("item as JSON"))
+        .map(|item| {
+            serde_json::from_slice(&document::to_json(&AttributeValue::M(item)))
+                .expect("item as JSON")
+        })
         .collect();
     items.sort_by_key(|item| (item["pk"].to_string(), item["sk"].to_string()));
     items

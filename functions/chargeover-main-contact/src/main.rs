@@ -6,10 +6,6 @@ use lambda_http::{service_fn, Error};
 use webhook_shared::metrics::Metrics;
 use webhook_shared::startup::{connect, or_refuse_to_start};
 
-// `pow`, defined here so that libm.so is not loaded.
-#[path = "../../pow.rs"]
-mod pow;
-
 /// A delivery is hundreds of small allocations; mimalloc makes them cheap.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

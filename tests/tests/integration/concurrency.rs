@@ -208,7 +208,6 @@ async fn chargeover_concurrent_reordered_retried_deliveries() {
         DELIVERIES + 1,
         "events and the state only"
     );
-    assert!(elapsed.as_secs() < 60, "took {elapsed:?}");
 }
 
 fn occ_sign(body: &str) -> String {
@@ -358,8 +357,4 @@ async fn occ_concurrent_changes_only_deliveries_all_land() {
         })
         .count();
     assert_eq!(events, CHANGES + 1);
-    assert!(
-        elapsed.as_secs() < 60,
-        "took {elapsed:?}; 503s: {retried:?}"
-    );
 }

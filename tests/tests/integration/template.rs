@@ -24,21 +24,21 @@ use serde_yaml_ng::Value;
 use webhook_shared::metrics;
 use webhook_shared::secret::{SecretLocation, SecretStore};
 use webhook_shared::startup::prime;
-use webhook_shared::storage::{Bucket, Kind, Store};
+use webhook_shared::storage::{Bucket, Store};
 use webhook_shared::table::{Table, TABLE};
 
 /// One function of the template and what the code says about it.
-struct Function {
-    resource: &'static str,
-    package: &'static str,
-    secret_resource: &'static str,
-    route: &'static str,
-    url_output: &'static str,
-    key_prefix: &'static str,
-    object_prefix: &'static str,
+pub(crate) struct Function {
+    pub(crate) resource: &'static str,
+    pub(crate) package: &'static str,
+    pub(crate) secret_resource: &'static str,
+    pub(crate) route: &'static str,
+    pub(crate) url_output: &'static str,
+    pub(crate) key_prefix: &'static str,
+    pub(crate) object_prefix: &'static str,
     /// Variables set on this function besides the global ones, and what each
     /// refers to (a resource or parameter name).
-    env: &'static [(&'static str, &'static str)],
+    pub(crate) env: &'static [(&'static str, &'static str)],
 }
 
 const CHARGEOVER: Function = Function {
@@ -73,7 +73,7 @@ const OCC: Function = Function {
     ],
 };
 
-const FUNCTIONS: [Function; 2] = [CHARGEOVER, OCC];
+pub(crate) const FUNCTIONS: [Function; 2] = [CHARGEOVER, OCC];
 
 /// Variables both functions get from `Globals` (read by the shared config).
 const GLOBAL_ENV: [(&str, &str); 4] = [
@@ -90,13 +90,13 @@ fn workspace_root() -> PathBuf {
         .to_path_buf()
 }
 
-fn template() -> Value {
+pub(crate) fn template() -> Value {
     let path = workspace_root().join("template.yaml");
     let text = std::fs::read_to_string(&path).expect("read template.yaml");
     serde_yaml_ng::from_str(&text).expect("parse template.yaml")
 }
 
-fn resource<'a>(template: &'a Value, name: &str) -> &'a Value {
+pub(crate) fn resource<'a>(template: &'a Value, name: &str) -> &'a Value {
     let resource = &template["Resources"][name];
     assert!(resource.is_mapping(), "resource {name} is missing");
     resource
@@ -104,7 +104,7 @@ fn resource<'a>(template: &'a Value, name: &str) -> &'a Value {
 
 /// The argument of an intrinsic function, short (`!Ref x`) or long
 /// (`{Ref: x}`) form.
-fn intrinsic<'a>(value: &'a Value, name: &str) -> Option<&'a Value> {
+pub(crate) fn intrinsic<'a>(value: &'a Value, name: &str) -> Option<&'a Value> {
     match value {
         Value::Tagged(tagged) if tagged.tag == Tag::new(name) => Some(&tagged.value),
         Value::Mapping(mapping) if mapping.len() == 1 => {
@@ -120,7 +120,7 @@ fn intrinsic<'a>(value: &'a Value, name: &str) -> Option<&'a Value> {
 }
 
 /// `!Ref name` gives `name`.
-fn reference(value: &Value) -> Option<&str> {
+pub(crate) fn reference(value: &Value) -> Option<&str> {
     intrinsic(value, "Ref").and_then(Value::as_str)
 }
 
@@ -137,7 +137,7 @@ fn get_att(value: &Value) -> Option<String> {
 }
 
 /// A string, or each string of a list (IAM allows both for actions).
-fn strings(value: &Value) -> Vec<&str> {
+pub(crate) fn strings(value: &Value) -> Vec<&str> {
     match value {
         Value::String(one) => vec![one.as_str()],
         Value::Sequence(many) => many.iter().filter_map(Value::as_str).collect(),
@@ -145,8 +145,74 @@ fn strings(value: &Value) -> Vec<&str> {
     }
 }
 
-fn items(value: &Value) -> &[Value] {
+pub(crate) fn items(value: &Value) -> &[Value] {
     value.as_sequence().map(Vec::as_slice).unwrap_or_default()
+}
+
+/// The template as CloudFormation deploys it with `parameters` (the others
+/// at their defaults): every `!If` decided by its condition, and what
+/// `AWS::NoValue` stands for removed.
+pub(crate) fn deployed(template: &Value, parameters: &[(&str, &str)]) -> Value {
+    let parameter = |name: &str| -> String {
+        if let Some((_, value)) = parameters.iter().find(|(given, _)| *given == name) {
+            return (*value).to_owned();
+        }
+        match &template["Parameters"][name]["Default"] {
+            Value::String(text) => text.clone(),
+            Value::Number(number) => number.to_string(),
+            other => panic!("parameter {name} has no default: {other:?}"),
+        }
+    };
+    let mut resolved = template.clone();
+    resolve(&mut resolved, &|name| {
+        condition(&template["Conditions"][name], template, &parameter)
+    });
+    resolved
+}
+
+fn condition(value: &Value, template: &Value, parameter: &dyn Fn(&str) -> String) -> bool {
+    let operand = |value: &Value| -> String {
+        match value {
+            Value::String(text) => text.clone(),
+            Value::Number(number) => number.to_string(),
+            _ => parameter(reference(value).expect("!Ref or a literal in !Equals")),
+        }
+    };
+    if let Some(args) = intrinsic(value, "Not") {
+        return !condition(&items(args)[0], template, parameter);
+    }
+    if let Some(args) = intrinsic(value, "Equals") {
+        return operand(&items(args)[0]) == operand(&items(args)[1]);
+    }
+    if let Some(name) = intrinsic(value, "Condition").and_then(Value::as_str) {
+        return condition(&template["Conditions"][name], template, parameter);
+    }
+    panic!("a condition this test does not evaluate: {value:?}")
+}
+
+fn resolve(value: &mut Value, decide: &dyn Fn(&str) -> bool) {
+    while let Some(args) = intrinsic(value, "If") {
+        let args = items(args);
+        let name = args[0].as_str().expect("a condition name");
+        *value = args[if decide(name) { 1 } else { 2 }].clone();
+    }
+    let no_value = |value: &Value| reference(value) == Some("AWS::NoValue");
+    match value {
+        Value::Mapping(mapping) => {
+            for (_, entry) in mapping.iter_mut() {
+                resolve(entry, decide);
+            }
+            mapping.retain(|_, entry| !no_value(entry));
+        }
+        Value::Sequence(entries) => {
+            for entry in entries.iter_mut() {
+                resolve(entry, decide);
+            }
+            entries.retain(|entry| !no_value(entry));
+        }
+        Value::Tagged(tagged) => resolve(&mut tagged.value, decide),
+        _ => {}
+    }
 }
 
 #[test]
@@ -202,7 +268,7 @@ fn table_matches_the_shared_definition() {
 
 #[test]
 fn payload_bucket_is_private_encrypted_tls_only_and_kept() {
-    let template = template();
+    let template = deployed(&template(), &[]);
     let bucket = resource(&template, "PayloadBucket");
     assert_eq!(bucket["Type"].as_str(), Some("AWS::S3::Bucket"));
     assert_eq!(bucket["DeletionPolicy"].as_str(), Some("Retain"));
@@ -240,36 +306,6 @@ fn payload_bucket_is_private_encrypted_tls_only_and_kept() {
         "the bucket and its objects"
     );
 
-    // Event and quarantine documents expire with their items; no rule ever
-    // touches a state document (an item refers to it as long as it lives).
-    let lifecycle = intrinsic(&properties["LifecycleConfiguration"], "If")
-        .and_then(Value::as_sequence)
-        .expect("a lifecycle configuration under the retention condition");
-    assert_eq!(lifecycle[0].as_str(), Some("HasRetention"));
-    let rules = items(&lifecycle[1]["Rules"]);
-    let prefixes: BTreeSet<&str> = rules.iter().filter_map(|r| r["Prefix"].as_str()).collect();
-    let expected: BTreeSet<String> = FUNCTIONS
-        .iter()
-        .flat_map(|f| {
-            [Kind::Event, Kind::Quarantine]
-                .map(|kind| format!("{}{}", f.object_prefix, kind.segment()))
-        })
-        .collect();
-    assert_eq!(
-        prefixes,
-        expected.iter().map(String::as_str).collect::<BTreeSet<_>>()
-    );
-    for rule in rules {
-        assert_eq!(
-            reference(&rule["ExpirationInDays"]),
-            Some("EventRetentionDays")
-        );
-        let prefix = rule["Prefix"].as_str().unwrap_or_default();
-        for function in FUNCTIONS {
-            let state = format!("{}{}", function.object_prefix, Kind::State.segment());
-            assert!(!state.starts_with(prefix), "{prefix} would expire {state}");
-        }
-    }
     assert_eq!(
         reference(&template["Outputs"]["PayloadBucketName"]["Value"]),
         Some("PayloadBucket")
@@ -447,10 +483,21 @@ fn alarms_and_dashboard_use_the_metrics_the_code_emits() {
     assert!(url.is_some_and(|url| url.contains("${WebhookDashboard}")));
 }
 
-/// The actions the template grants `function`: DynamoDB actions (on the
-/// table, item actions limited to its key prefix), S3 actions (on its own
-/// object prefix in the payload bucket) and Secrets Manager actions (on its
-/// own secret).
+/// A customer-managed key, as an operator gives it (`KmsKeyArn`).
+pub(crate) const KMS_KEY: &str =
+    "arn:aws:kms:us-east-1:123456789012:key/0a1b2c3d-4e5f-6789-abcd-ef0123456789";
+
+/// What the services that hold the function's data (DynamoDB, S3, Secrets
+/// Manager, Lambda's environment) call on the key on its behalf, with its
+/// credentials: decrypt what it reads, a data key for what it writes to S3.
+pub(crate) const KMS_ACTIONS: [&str; 2] = ["kms:Decrypt", "kms:GenerateDataKey"];
+
+/// The actions the template (deployed with `template`'s parameters) grants
+/// `function`: DynamoDB actions (on the table, item actions limited to its
+/// key prefix), S3 actions (on its own object prefix in the payload bucket),
+/// Secrets Manager actions (on its own secret), and, with a customer-managed
+/// key, exactly the KMS actions made on its behalf (on that key only; these
+/// are not among the calls its SDK clients make).
 fn granted(template: &Value, function: &Function) -> BTreeSet<String> {
     let name = function.resource;
     let statements: Vec<&Value> = items(&resource(template, name)["Properties"]["Policies"])
@@ -488,6 +535,14 @@ fn granted(template: &Value, function: &Function) -> BTreeSet<String> {
                 Some(format!("${{PayloadBucket.Arn}}/{}*", function.object_prefix).as_str()),
                 "{name}: its own objects only"
             );
+        } else if actions.iter().all(|a| a.starts_with("kms:")) {
+            assert_eq!(actions, KMS_ACTIONS, "{name}");
+            assert_eq!(
+                reference(&statement["Resource"]),
+                Some("KmsKeyArn"),
+                "{name}: the stack's key only"
+            );
+            continue;
         } else {
             assert!(
                 actions.iter().all(|a| a.starts_with("secretsmanager:")),
@@ -510,7 +565,7 @@ fn granted(template: &Value, function: &Function) -> BTreeSet<String> {
 
 #[tokio::test]
 async fn each_function_is_granted_exactly_what_it_calls() {
-    let template = template();
+    let template = deployed(&template(), &[("KmsKeyArn", KMS_KEY)]);
     let called = called_actions().await;
     for (function, called) in FUNCTIONS.iter().zip(called) {
         assert_eq!(

@@ -16,7 +16,7 @@ use webhook_shared::storage::Store;
 /// 32 characters: an AES-256 key as ChargeOver's secrets are.
 const SECRET: &str = "Enc7rypt3dW3bh00kS3cr3tK3y0f32ch";
 const PATH: &str = "/chargeover/customer/main-contact";
-const VECTOR: &str = include_str!("../../functions/chargeover-main-contact/tests/vectors/chargeover-encrypted-customer-insert.b64");
+const VECTOR: &str = include_str!("../../../functions/chargeover-main-contact/tests/vectors/chargeover-encrypted-customer-insert.b64");
 const VECTOR_KEY: &str = "KsF52NuytfWnevljo0MXCcbJLEUZDBdg";
 
 fn delivery() -> Value {

@@ -3,7 +3,7 @@
 //! SDK's own test tooling answering exactly as DynamoDB does, wire bodies
 //! included, so the SDK parses and classifies them as in production.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use aws_sdk_dynamodb::config::retry::RetryConfig;
 use aws_sdk_dynamodb::operation::get_item::GetItemOutput;
@@ -22,6 +22,7 @@ use jiff::tz::TimeZone;
 use lambda_http::{Context, Request, RequestExt};
 use occ_organization::auth::{Algorithms, HmacKeys};
 use serde_json::Value;
+use tokio::time::Instant;
 use webhook_shared::secret::{SecretStore, SecretValue, WebhookKeys};
 use webhook_shared::storage::{Bucket, Store};
 use webhook_shared::table::Table;
@@ -232,7 +233,9 @@ async fn conflicts_and_throttled_transactions_are_tried_again() {
 
 /// Throttled without end: the retries stop while the invocation still has
 /// time to answer 503 (the sender retries), not at the Lambda timeout.
-#[tokio::test]
+/// Tokio's clock is paused (it moves only when every task waits), so the
+/// time measured is the retries' own, whatever the machine's speed.
+#[tokio::test(start_paused = true)]
 async fn retries_end_before_the_invocation_deadline() {
     let throttled = mock!(Client::transact_write_items)
         .sequence()
