@@ -35,6 +35,7 @@ lint: tools
 	cargo shear
 
 unit-and-integration: tools
+	python3 -m unittest discover -s scripts -p 'test_*.py'
 	$(guard) run -- scripts/with-moto.sh cargo test --workspace --locked
 
 ## Every binary users run (both functions, webhook-admin, local-setup), built once under one

@@ -8,6 +8,8 @@
 //!   quarantined, a 503 only when the store is down, a 401 only for a wrong
 //!   or missing ChargeOver body token.
 
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher, Hasher};
 use std::sync::Mutex;
 
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -23,7 +25,7 @@ use lambda_http::{Body, Request};
 use occ_organization::auth::{Algorithms, HmacKeys};
 use occ_organization::store::OrganizationStore;
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestRunner};
+use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use serde_json::{json, Map, Value};
 use webhook_shared::deadline::Deadline;
 use webhook_shared::secret::{SecretStore, SecretValue, WebhookKeys};
@@ -149,12 +151,45 @@ fn runtime() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
+/// A runner with its seed shown: the test harness prints it with a failing
+/// test's output, and `PROPTEST_SEED=<hex> cargo test -p integration-tests
+/// --test integration properties` replays that run.
 fn runner() -> TestRunner {
-    TestRunner::new(Config {
-        cases: CASES,
-        failure_persistence: None,
-        ..Config::default()
-    })
+    let seed = match std::env::var("PROPTEST_SEED") {
+        Ok(hex) => seed_from_hex(&hex),
+        Err(_) => random_seed(),
+    };
+    let hex: String = seed.iter().map(|byte| format!("{byte:02x}")).collect();
+    println!("property test seed: PROPTEST_SEED={hex}");
+    TestRunner::new_with_rng(
+        Config {
+            cases: CASES,
+            failure_persistence: None,
+            ..Config::default()
+        },
+        TestRng::from_seed(RngAlgorithm::ChaCha, &seed),
+    )
+}
+
+fn seed_from_hex(hex: &str) -> [u8; 32] {
+    let bytes: Vec<u8> = (0..hex.len())
+        .step_by(2)
+        .filter_map(|at| hex.get(at..at + 2))
+        .filter_map(|pair| u8::from_str_radix(pair, 16).ok())
+        .collect();
+    bytes
+        .try_into()
+        .expect("PROPTEST_SEED is 64 hex digits, as printed by a run")
+}
+
+/// 32 random bytes from the standard library's per-process hash keys.
+fn random_seed() -> [u8; 32] {
+    let mut seed = [0u8; 32];
+    for chunk in seed.chunks_mut(8) {
+        let word = RandomState::new().build_hasher().finish();
+        chunk.copy_from_slice(&word.to_le_bytes());
+    }
+    seed
 }
 
 // ------------------------------------------------------------------ generators

@@ -7,7 +7,7 @@
 //! The template's short-form intrinsics (`!Ref`, `!GetAtt`, `!Sub`, `!If`)
 //! stay tagged values in `serde_yaml`, so references are checked by name.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -36,9 +36,11 @@ pub(crate) struct Function {
     pub(crate) url_output: &'static str,
     pub(crate) key_prefix: &'static str,
     pub(crate) object_prefix: &'static str,
-    /// Variables set on this function besides the global ones, and what each
-    /// refers to (a resource or parameter name).
-    pub(crate) env: &'static [(&'static str, &'static str)],
+    /// The variable naming the function's secret in Secrets Manager.
+    pub(crate) secret_var: &'static str,
+    /// The function's configuration, parsed from an environment: whether it
+    /// would start with it.
+    pub(crate) configure: fn(&dyn Fn(&str) -> Option<String>) -> bool,
 }
 
 const CHARGEOVER: Function = Function {
@@ -49,14 +51,8 @@ const CHARGEOVER: Function = Function {
     url_output: "ChargeOverWebhookUrl",
     key_prefix: chargeover_main_contact::store::KEY_PREFIX,
     object_prefix: chargeover_main_contact::store::OBJECT_PREFIX,
-    env: &[
-        (
-            chargeover_main_contact::config::SECRET_VARS.id,
-            "ChargeOverWebhookSecret",
-        ),
-        ("CHARGEOVER_TIMEZONE", "ChargeOverTimezone"),
-        ("CHARGEOVER_ENCRYPTION", "ChargeOverEncryption"),
-    ],
+    secret_var: chargeover_main_contact::config::SECRET_VARS.id,
+    configure: |env| chargeover_main_contact::config::Config::from_env(&env).is_ok(),
 };
 
 const OCC: Function = Function {
@@ -67,21 +63,11 @@ const OCC: Function = Function {
     url_output: "OccWebhookUrl",
     key_prefix: occ_organization::store::KEY_PREFIX,
     object_prefix: occ_organization::store::OBJECT_PREFIX,
-    env: &[
-        (occ_organization::config::SECRET_VARS.id, "OccWebhookSecret"),
-        ("OCC_SIGNATURE_ALGORITHMS", "OccSignatureAlgorithms"),
-    ],
+    secret_var: occ_organization::config::SECRET_VARS.id,
+    configure: |env| occ_organization::config::Config::from_env(&env).is_ok(),
 };
 
 pub(crate) const FUNCTIONS: [Function; 2] = [CHARGEOVER, OCC];
-
-/// Variables both functions get from `Globals` (read by the shared config).
-const GLOBAL_ENV: [(&str, &str); 4] = [
-    ("TABLE_NAME", "WebhookTable"),
-    ("PAYLOAD_BUCKET", "PayloadBucket"),
-    ("METRICS_NAMESPACE", "MetricsNamespace"),
-    ("EVENT_RETENTION_DAYS", "EventRetentionDays"),
-];
 
 fn workspace_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -780,27 +766,58 @@ fn builds_the_real_binaries_and_routes_the_two_webhooks() {
     );
 }
 
+/// Each function's environment as the template deploys it with its
+/// defaults: a parameter's default for `!Ref Parameter`, the resource's
+/// name for `!Ref Resource`.
+fn environment(template: &Value, function: &Function) -> BTreeMap<String, String> {
+    let globals = &template["Globals"]["Function"]["Environment"]["Variables"];
+    let own = &resource(template, function.resource)["Properties"]["Environment"]["Variables"];
+    let mut environment = BTreeMap::new();
+    for variables in [globals, own] {
+        for (name, value) in variables.as_mapping().expect("environment variables") {
+            let target = reference(value).expect("each variable is a !Ref");
+            let value = match &template["Parameters"][target]["Default"] {
+                Value::String(text) => text.clone(),
+                Value::Number(number) => number.to_string(),
+                _ => target.to_owned(),
+            };
+            environment.insert(name.as_str().expect("a name").to_owned(), value);
+        }
+    }
+    environment
+}
+
+/// What the code reads is recorded while each function's configuration is
+/// parsed from the template's environment: every variable the template sets
+/// is one the code reads, and the function starts with the defaults.
 #[test]
 fn sets_only_variables_the_code_reads() {
     let template = template();
-    let globals = template["Globals"]["Function"]["Environment"]["Variables"]
-        .as_mapping()
-        .expect("Globals.Function.Environment.Variables");
     for function in FUNCTIONS {
-        let name = function.resource;
-        let own = resource(&template, name)["Properties"]["Environment"]["Variables"]
-            .as_mapping()
-            .expect("function environment variables");
-        let set: BTreeSet<(Option<&str>, Option<&str>)> = globals
-            .iter()
-            .chain(own)
-            .map(|(key, value)| (key.as_str(), reference(value)))
-            .collect();
-        let expected: BTreeSet<(Option<&str>, Option<&str>)> = GLOBAL_ENV
-            .iter()
-            .chain(function.env)
-            .map(|&(var, target)| (Some(var), Some(target)))
-            .collect();
-        assert_eq!(set, expected, "{name}");
+        let environment = environment(&template, &function);
+        let read = std::sync::Mutex::new(BTreeSet::new());
+        let env = |name: &str| {
+            read.lock().unwrap().insert(name.to_owned());
+            environment.get(name).cloned()
+        };
+        assert!(
+            (function.configure)(&env),
+            "{}: the template's environment is not a configuration the function starts with",
+            function.resource
+        );
+        let read = read.into_inner().unwrap();
+        let unread: Vec<&String> = environment.keys().filter(|n| !read.contains(*n)).collect();
+        assert!(
+            unread.is_empty(),
+            "{}: never read: {unread:?}",
+            function.resource
+        );
+        let own = &resource(&template, function.resource)["Properties"]["Environment"]["Variables"];
+        assert_eq!(
+            reference(&own[function.secret_var]),
+            Some(function.secret_resource),
+            "{}: its own secret",
+            function.resource
+        );
     }
 }
