@@ -40,8 +40,11 @@ pub(crate) struct Function {
     pub(crate) secret_var: &'static str,
     /// The function's configuration, parsed from an environment: whether it
     /// would start with it.
-    pub(crate) configure: fn(&dyn Fn(&str) -> Option<String>) -> bool,
+    pub(crate) configure: fn(&Environment) -> bool,
 }
+
+/// A process environment as the configuration reads it: a variable's value.
+type Environment<'a> = dyn Fn(&str) -> Option<String> + 'a;
 
 const CHARGEOVER: Function = Function {
     resource: "ChargeOverMainContactFunction",
