@@ -11,6 +11,7 @@ pub mod https;
 pub mod json;
 pub mod metrics;
 pub mod model;
+pub mod pipeline;
 pub mod receipt;
 pub mod redact;
 pub mod request;

@@ -70,8 +70,15 @@ fn fixture() -> Fixture {
     let body = raw_body(&f.request);
     let receipt = Receipt::new(body, Timestamp::now(), None);
     let opened = open(&f.request, body, &f.keys, Encryption::Auto).unwrap();
-    let delivery = accept(&f.request, &opened, &f.keys, &f.timezone, &receipt)
-        .expect("the sample delivery is accepted");
+    let delivery = accept(
+        &f.request,
+        opened.body(body),
+        &opened,
+        &f.keys,
+        &f.timezone,
+        &receipt,
+    )
+    .expect("the sample delivery is accepted");
     assert_eq!(delivery.state.customer_id, 413);
     assert!(
         delivery.state.contact.is_some(),
@@ -100,7 +107,15 @@ fn delivery(c: &mut Criterion) {
             let body = black_box(body);
             let receipt = Receipt::new(body, Timestamp::now(), None);
             let opened = open(&f.request, body, &f.keys, Encryption::Auto).unwrap();
-            let delivery = accept(&f.request, &opened, &f.keys, &f.timezone, &receipt).unwrap();
+            let delivery = accept(
+                &f.request,
+                opened.body(body),
+                &opened,
+                &f.keys,
+                &f.timezone,
+                &receipt,
+            )
+            .unwrap();
             transaction(TABLE, &delivery, &Claims::default()).unwrap()
         })
     });
@@ -174,12 +189,28 @@ fn steps(c: &mut Criterion) {
     group.bench_function("accept_only", |b| {
         b.iter(|| {
             let opened = open(&f.request, black_box(body), &f.keys, Encryption::Auto).unwrap();
-            accept(&f.request, &opened, &f.keys, &f.timezone, &receipt).unwrap()
+            accept(
+                &f.request,
+                opened.body(black_box(body)),
+                &opened,
+                &f.keys,
+                &f.timezone,
+                &receipt,
+            )
+            .unwrap()
         })
     });
     group.bench_function("transaction_only", |b| {
         let opened = open(&f.request, body, &f.keys, Encryption::Auto).unwrap();
-        let delivery = accept(&f.request, &opened, &f.keys, &f.timezone, &receipt).unwrap();
+        let delivery = accept(
+            &f.request,
+            opened.body(body),
+            &opened,
+            &f.keys,
+            &f.timezone,
+            &receipt,
+        )
+        .unwrap();
         b.iter(|| transaction(TABLE, black_box(&delivery), &Claims::default()).unwrap())
     });
     group.finish();

@@ -1,24 +1,22 @@
-//! One delivery, start to finish: checks, authentication, validation, write,
-//! answer, and one log line.
-
-use std::borrow::Cow;
-use std::time::Instant;
+//! The ChargeOver webhook: its authentication (the header token, checked
+//! first; decryption; the body's token), its model and its write, for the
+//! shared pipeline (`webhook_shared::pipeline`) that every delivery goes
+//! through.
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use jiff::{tz::TimeZone, Timestamp};
+use jiff::tz::TimeZone;
 use lambda_http::{Body, Request, Response};
 use webhook_shared::attribute::ToAttribute;
-use webhook_shared::aws_wait;
 use webhook_shared::deadline::Deadline;
 use webhook_shared::json;
 use webhook_shared::metrics::Metrics;
 use webhook_shared::model::chargeover::MainContactChange;
+use webhook_shared::pipeline::{self, Common, DeliveryLine, Webhook};
 use webhook_shared::receipt::Receipt;
 use webhook_shared::redact::storable;
-use webhook_shared::request::{has_content_type, header_str, preflight, JSON};
-use webhook_shared::response::respond;
-use webhook_shared::secret::{SecretStore, WebhookKeys};
-use webhook_shared::storage::{quarantine_refused, within, written, QuarantineStore, Refusal};
+use webhook_shared::request::{has_content_type, header_str, JSON};
+use webhook_shared::secret::SecretStore;
+use webhook_shared::storage::{QuarantinePlace, QuarantineStore, StoreError};
 use webhook_shared::{Outcome, Rejection};
 
 use crate::auth::{BodyToken, TokenKeys, KEY_HEADER};
@@ -38,96 +36,125 @@ pub struct Receiver<S> {
     pub metrics: Metrics,
 }
 
-/// What the log line of a delivery says.
-#[derive(Default)]
-struct Report {
-    event_id: Option<String>,
-    customer_id: Option<u64>,
-}
-
+/// One delivery, start to finish (`webhook_shared::pipeline::handle`).
 pub async fn handle<S>(request: Request, receiver: &Receiver<S>) -> Response<Body>
 where
-    S: MainContactStore + QuarantineStore,
+    S: MainContactStore + QuarantineStore + Sync,
 {
-    let started = Instant::now();
-    let mut report = Report::default();
-    let (result, waited) = aws_wait::measured(process(&request, receiver, &mut report)).await;
-    let quarantined = matches!(&result, Err(rejection) if rejection.is_quarantined());
-    let (response, outcome) = respond(result, report.event_id.as_deref());
-    let latency = started.elapsed();
-    tracing::info!(
-        event_id = report.event_id.as_deref(),
-        customer_id = report.customer_id,
-        outcome,
-        status = response.status().as_u16(),
-        latency_ms = latency.as_secs_f64() * 1000.0,
-        aws_wait_ms = waited.as_secs_f64() * 1000.0,
-        "chargeover delivery"
-    );
-    receiver.metrics.delivery(outcome, quarantined, latency);
-    response
+    pipeline::handle(request, receiver).await
 }
 
-async fn process<S>(
-    request: &Request,
-    receiver: &Receiver<S>,
-    report: &mut Report,
-) -> Result<Outcome, Rejection>
+impl<S> Webhook for Receiver<S>
 where
-    S: MainContactStore + QuarantineStore,
+    S: MainContactStore + QuarantineStore + Sync,
 {
-    let deadline = Deadline::of(request);
-    let content_types = match receiver.encryption {
-        Encryption::Off => &[JSON][..],
-        Encryption::Auto | Encryption::Required => {
-            &[JSON, "text/plain", "application/octet-stream"]
-        }
-    };
-    let raw = preflight(request, receiver.max_body_bytes, content_types)?;
-    // The event id is the raw (maybe encrypted) body's: a retry is the same bytes.
-    let receipt = Receipt::new(raw, Timestamp::now(), receiver.retention_days);
-    report.event_id = Some(receipt.event_id.to_string());
-    let keys = receiver.keys.keys().await;
+    type Keys = TokenKeys;
+    type Authenticated = Opened;
+    type Delivery<'a> = Delivery<'a>;
+    type Store = S;
 
-    let opened = open(request, raw, &keys, receiver.encryption)?;
-    let result = match accept(request, &opened, &keys, &receiver.timezone, &receipt) {
-        Ok(delivery) => {
-            report.customer_id = Some(delivery.state.customer_id);
-            for (field, value) in &delivery.unknown_choices {
-                tracing::warn!(event_id = %receipt.event_id, field, value, "value outside the documented set kept");
-            }
-            let recorded = within(&deadline, receiver.store.record(&delivery, &deadline));
-            written(recorded.await, &receipt)
+    const QUARANTINE: QuarantinePlace = QUARANTINE;
+
+    fn common(&self) -> Common<'_, Self> {
+        Common {
+            store: &self.store,
+            keys: &self.keys,
+            max_body_bytes: self.max_body_bytes,
+            retention_days: self.retention_days,
+            metrics: &self.metrics,
         }
-        Err(rejection) => Err(rejection),
-    };
-    let texts = keys.secret_texts();
-    let refusal = Refusal {
-        receipt: &receipt,
-        body: &opened.body,
-        secret_texts: &texts,
-        source: header_str(request, SOURCE_HEADER),
-    };
-    quarantine_refused(result, &receiver.store, QUARANTINE, refusal, &deadline).await
+    }
+
+    fn content_types(&self) -> &'static [&'static str] {
+        match self.encryption {
+            Encryption::Off => &[JSON],
+            Encryption::Auto | Encryption::Required => {
+                &[JSON, "text/plain", "application/octet-stream"]
+            }
+        }
+    }
+
+    fn authenticate(
+        &self,
+        request: &Request,
+        raw: &[u8],
+        keys: &TokenKeys,
+    ) -> Result<Opened, Rejection> {
+        open(request, raw, keys, self.encryption)
+    }
+
+    fn body<'x>(raw: &'x [u8], opened: &'x Opened) -> &'x [u8] {
+        opened.body(raw)
+    }
+
+    fn source(request: &Request) -> Option<&str> {
+        header_str(request, SOURCE_HEADER)
+    }
+
+    fn accept<'a>(
+        &self,
+        request: &'a Request,
+        body: &[u8],
+        opened: &Opened,
+        keys: &TokenKeys,
+        receipt: &'a Receipt,
+    ) -> Result<Delivery<'a>, Rejection> {
+        let delivery = accept(request, body, opened, keys, &self.timezone, receipt)?;
+        for (field, value) in &delivery.unknown_choices {
+            tracing::warn!(event_id = %receipt.event_id, field, value, "value outside the documented set kept");
+        }
+        Ok(delivery)
+    }
+
+    async fn record<'a>(
+        &'a self,
+        delivery: Delivery<'a>,
+        deadline: &'a Deadline,
+    ) -> Result<Outcome, StoreError> {
+        self.store.record(&delivery, deadline).await
+    }
+
+    fn entity_id(delivery: &Delivery<'_>) -> String {
+        delivery.state.customer_id.to_string()
+    }
+
+    fn log(line: &DeliveryLine<'_>) {
+        tracing::info!(
+            event_id = line.event_id,
+            // A number, as the model reads it.
+            customer_id = line.entity_id.and_then(|id| id.parse::<u64>().ok()),
+            outcome = line.outcome,
+            status = line.status,
+            latency_ms = line.latency.as_secs_f64() * 1000.0,
+            aws_wait_ms = line.aws_wait.as_secs_f64() * 1000.0,
+            "chargeover delivery"
+        );
+    }
 }
 
-/// A body ready to read: decrypted if it came encrypted (with the secret,
-/// which authenticates it).
-pub struct Opened<'b> {
-    pub body: Cow<'b, [u8]>,
-    pub decrypted: bool,
+/// What opening a body found: for an encrypted one, its plaintext (the
+/// secret decrypted it, which authenticates it).
+pub struct Opened {
+    pub decrypted: Option<Vec<u8>>,
+}
+
+impl Opened {
+    /// The body to read: the plaintext of an encrypted body, else `raw`.
+    pub fn body<'b>(&'b self, raw: &'b [u8]) -> &'b [u8] {
+        self.decrypted.as_deref().unwrap_or(raw)
+    }
 }
 
 /// Checks the header token first (a wrong one is refused before the body is
 /// read or decrypted), then decrypts an encrypted body. 401 when the header
 /// is wrong or the body does not decrypt; 415 for a plain body sent as
 /// anything but JSON.
-pub fn open<'b>(
+pub fn open(
     request: &Request,
-    raw: &'b [u8],
+    raw: &[u8],
     keys: &TokenKeys,
     encryption: Encryption,
-) -> Result<Opened<'b>, Rejection> {
+) -> Result<Opened, Rejection> {
     let header = request
         .headers()
         .get(KEY_HEADER)
@@ -143,35 +170,33 @@ pub fn open<'b>(
     if encrypted {
         let body = decrypt(raw, keys.ciphers()).ok_or(Rejection::Unauthorized)?;
         return Ok(Opened {
-            body: Cow::Owned(body),
-            decrypted: true,
+            decrypted: Some(body),
         });
     }
     if !has_content_type(request, JSON) {
         return Err(Rejection::UnsupportedMediaType);
     }
-    Ok(Opened {
-        body: Cow::Borrowed(raw),
-        decrypted: false,
-    })
+    Ok(Opened { decrypted: None })
 }
 
 /// Everything a delivery costs before any I/O once its body is open:
 /// authenticate, parse, redact, validate, and build the stored forms.
 pub fn accept<'a>(
     request: &'a Request,
-    opened: &Opened<'_>,
+    body: &[u8],
+    opened: &Opened,
     keys: &TokenKeys,
     timezone: &TimeZone,
     receipt: &'a Receipt,
 ) -> Result<Delivery<'a>, Rejection> {
     // The token may sit in the body too: every one present must match.
-    let parsed = json::parse(&opened.body);
+    let parsed = json::parse(body);
     let header = request
         .headers()
         .get(KEY_HEADER)
         .map(|value| value.as_bytes());
-    if !keys.authenticate(header, body_token(&parsed), opened.decrypted) {
+    let decrypted = opened.decrypted.is_some();
+    if !keys.authenticate(header, body_token(&parsed), decrypted) {
         return Err(Rejection::Unauthorized);
     }
     let payload = parsed.map_err(|e| Rejection::MalformedJson(e.to_string()))?;

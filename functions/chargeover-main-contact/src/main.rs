@@ -1,9 +1,8 @@
-use std::convert::Infallible;
-
 use chargeover_main_contact::config::Config;
-use chargeover_main_contact::{handle, Receiver};
-use lambda_http::{service_fn, Error};
+use chargeover_main_contact::Receiver;
+use lambda_http::Error;
 use webhook_shared::metrics::Metrics;
+use webhook_shared::pipeline::serve;
 use webhook_shared::startup::{connect, or_refuse_to_start};
 
 /// A delivery is hundreds of small allocations; mimalloc makes them cheap.
@@ -18,7 +17,7 @@ async fn main() -> Result<(), Error> {
     let (store, keys) = or_refuse_to_start(connect(&config.common).await);
     or_refuse_to_start(config.check_encryption(&*keys.keys().await));
 
-    let receiver = Receiver {
+    serve(Receiver {
         store,
         keys,
         timezone: config.timezone,
@@ -26,9 +25,6 @@ async fn main() -> Result<(), Error> {
         max_body_bytes: config.common.max_body_bytes,
         retention_days: config.common.event_retention_days,
         metrics: Metrics::stdout(&config.common.metrics_namespace, env!("CARGO_PKG_NAME")),
-    };
-    lambda_http::run(service_fn(|request| async {
-        Ok::<_, Infallible>(handle(request, &receiver).await)
-    }))
+    })
     .await
 }

@@ -1,22 +1,19 @@
-//! One delivery, start to finish: checks, signature, validation, merge and
-//! write, answer, and one log line.
-
-use std::time::Instant;
+//! The OCC webhook: its authentication (the HMAC over the raw body, before
+//! anything is parsed), its model, and its merge and write, for the shared
+//! pipeline (`webhook_shared::pipeline`) that every delivery goes through.
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use jiff::Timestamp;
 use lambda_http::{Body, Request, Response};
-use webhook_shared::aws_wait;
 use webhook_shared::deadline::Deadline;
 use webhook_shared::json;
 use webhook_shared::metrics::Metrics;
 use webhook_shared::model::occ::OrganizationChange;
+use webhook_shared::pipeline::{self, Common, DeliveryLine, Webhook};
 use webhook_shared::receipt::Receipt;
 use webhook_shared::redact::storable;
-use webhook_shared::request::{preflight, JSON};
-use webhook_shared::response::respond;
-use webhook_shared::secret::{SecretStore, WebhookKeys};
-use webhook_shared::storage::{quarantine_refused, within, written, QuarantineStore, Refusal};
+use webhook_shared::request::JSON;
+use webhook_shared::secret::SecretStore;
+use webhook_shared::storage::{QuarantinePlace, QuarantineStore, StoreError};
 use webhook_shared::{Outcome, Rejection};
 
 use crate::auth::{Algorithms, HmacKeys};
@@ -32,66 +29,83 @@ pub struct Receiver<S> {
     pub metrics: Metrics,
 }
 
-/// What the log line of a delivery says.
-#[derive(Default)]
-struct Report {
-    event_id: Option<String>,
-    organization_id: Option<String>,
-}
-
+/// One delivery, start to finish (`webhook_shared::pipeline::handle`).
 pub async fn handle<S>(request: Request, receiver: &Receiver<S>) -> Response<Body>
 where
-    S: OrganizationStore + QuarantineStore,
+    S: OrganizationStore + QuarantineStore + Sync,
 {
-    let started = Instant::now();
-    let mut report = Report::default();
-    let (result, waited) = aws_wait::measured(process(&request, receiver, &mut report)).await;
-    let quarantined = matches!(&result, Err(rejection) if rejection.is_quarantined());
-    let (response, outcome) = respond(result, report.event_id.as_deref());
-    let latency = started.elapsed();
-    tracing::info!(
-        event_id = report.event_id.as_deref(),
-        organization_id = report.organization_id.as_deref(),
-        outcome,
-        status = response.status().as_u16(),
-        latency_ms = latency.as_secs_f64() * 1000.0,
-        aws_wait_ms = waited.as_secs_f64() * 1000.0,
-        "occ delivery"
-    );
-    receiver.metrics.delivery(outcome, quarantined, latency);
-    response
+    pipeline::handle(request, receiver).await
 }
 
-async fn process<S>(
-    request: &Request,
-    receiver: &Receiver<S>,
-    report: &mut Report,
-) -> Result<Outcome, Rejection>
+impl<S> Webhook for Receiver<S>
 where
-    S: OrganizationStore + QuarantineStore,
+    S: OrganizationStore + QuarantineStore + Sync,
 {
-    let deadline = Deadline::of(request);
-    let body = preflight(request, receiver.max_body_bytes, &[JSON])?;
-    let receipt = Receipt::new(body, Timestamp::now(), receiver.retention_days);
-    report.event_id = Some(receipt.event_id.to_string());
-    let keys = receiver.keys.keys().await;
+    type Keys = HmacKeys;
+    /// Nothing beyond the signature's being right.
+    type Authenticated = ();
+    type Delivery<'a> = Delivery<'a>;
+    type Store = S;
 
-    let result = match accept(request, body, &keys, receiver.algorithms, &receipt) {
-        Ok(delivery) => {
-            report.organization_id = Some(delivery.organization_id.clone());
-            let recorded = within(&deadline, receiver.store.record(&delivery, &deadline));
-            written(recorded.await, &receipt)
+    const QUARANTINE: QuarantinePlace = QUARANTINE;
+
+    fn common(&self) -> Common<'_, Self> {
+        Common {
+            store: &self.store,
+            keys: &self.keys,
+            max_body_bytes: self.max_body_bytes,
+            retention_days: self.retention_days,
+            metrics: &self.metrics,
         }
-        Err(rejection) => Err(rejection),
-    };
-    let texts = keys.secret_texts();
-    let refusal = Refusal {
-        receipt: &receipt,
-        body,
-        secret_texts: &texts,
-        source: None,
-    };
-    quarantine_refused(result, &receiver.store, QUARANTINE, refusal, &deadline).await
+    }
+
+    fn content_types(&self) -> &'static [&'static str] {
+        &[JSON]
+    }
+
+    fn authenticate(
+        &self,
+        request: &Request,
+        raw: &[u8],
+        keys: &HmacKeys,
+    ) -> Result<(), Rejection> {
+        verify(request, raw, keys, self.algorithms)
+    }
+
+    fn accept<'a>(
+        &self,
+        _request: &'a Request,
+        body: &[u8],
+        _authenticated: &(),
+        _keys: &HmacKeys,
+        receipt: &'a Receipt,
+    ) -> Result<Delivery<'a>, Rejection> {
+        read(body, receipt)
+    }
+
+    async fn record<'a>(
+        &'a self,
+        delivery: Delivery<'a>,
+        deadline: &'a Deadline,
+    ) -> Result<Outcome, StoreError> {
+        self.store.record(&delivery, deadline).await
+    }
+
+    fn entity_id(delivery: &Delivery<'_>) -> String {
+        delivery.organization_id.clone()
+    }
+
+    fn log(line: &DeliveryLine<'_>) {
+        tracing::info!(
+            event_id = line.event_id,
+            organization_id = line.entity_id,
+            outcome = line.outcome,
+            status = line.status,
+            latency_ms = line.latency.as_secs_f64() * 1000.0,
+            aws_wait_ms = line.aws_wait.as_secs_f64() * 1000.0,
+            "occ delivery"
+        );
+    }
 }
 
 /// Everything a delivery costs before any I/O: verify the signature over the
@@ -104,9 +118,26 @@ pub fn accept<'a>(
     algorithms: Algorithms,
     receipt: &'a Receipt,
 ) -> Result<Delivery<'a>, Rejection> {
-    if !keys.verify(request.headers(), body, algorithms) {
-        return Err(Rejection::Unauthorized);
+    verify(request, body, keys, algorithms)?;
+    read(body, receipt)
+}
+
+/// The signature over the raw body, by the header OCC sent it in.
+fn verify(
+    request: &Request,
+    body: &[u8],
+    keys: &HmacKeys,
+    algorithms: Algorithms,
+) -> Result<(), Rejection> {
+    if keys.verify(request.headers(), body, algorithms) {
+        Ok(())
+    } else {
+        Err(Rejection::Unauthorized)
     }
+}
+
+/// An authenticated body, parsed and made a delivery.
+fn read<'a>(body: &[u8], receipt: &'a Receipt) -> Result<Delivery<'a>, Rejection> {
     let payload = json::parse(body).map_err(|e| Rejection::MalformedJson(e.to_string()))?;
     delivery(payload, receipt)
 }

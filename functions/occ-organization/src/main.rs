@@ -1,9 +1,8 @@
-use std::convert::Infallible;
-
-use lambda_http::{service_fn, Error};
+use lambda_http::Error;
 use occ_organization::config::Config;
-use occ_organization::{handle, Receiver};
+use occ_organization::Receiver;
 use webhook_shared::metrics::Metrics;
+use webhook_shared::pipeline::serve;
 use webhook_shared::startup::{connect, or_refuse_to_start};
 
 /// A delivery is hundreds of small allocations; mimalloc makes them cheap.
@@ -17,16 +16,13 @@ async fn main() -> Result<(), Error> {
     let config = or_refuse_to_start(Config::from_env(&|name| std::env::var(name).ok()));
     let (store, keys) = or_refuse_to_start(connect(&config.common).await);
 
-    let receiver = Receiver {
+    serve(Receiver {
         store,
         keys,
         algorithms: config.algorithms,
         max_body_bytes: config.common.max_body_bytes,
         retention_days: config.common.event_retention_days,
         metrics: Metrics::stdout(&config.common.metrics_namespace, env!("CARGO_PKG_NAME")),
-    };
-    lambda_http::run(service_fn(|request| async {
-        Ok::<_, Infallible>(handle(request, &receiver).await)
-    }))
+    })
     .await
 }

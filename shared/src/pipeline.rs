@@ -1,0 +1,195 @@
+//! What every webhook does with a delivery, defined once: the checks that
+//! need no secret, the receipt (event id), authentication, validation, the
+//! write within the invocation's deadline, the quarantine of an
+//! authenticated delivery that was refused, the answer, one log line and the
+//! metrics. A function supplies only what is its own ([`Webhook`]): its
+//! authentication, its model, and the items and conditions of its write.
+//!
+//! The rules that matter most therefore hold for both functions alike:
+//! - nothing is parsed before the request has passed [`Webhook::authenticate`]
+//!   (where the scheme allows: a ChargeOver token may sit in the body);
+//! - only what authenticated is quarantined (a 401 is never stored);
+//! - 200 is answered only once the write holds.
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use jiff::Timestamp;
+use lambda_http::{service_fn, Body, Request, Response};
+
+use crate::aws_wait;
+use crate::deadline::Deadline;
+use crate::metrics::Metrics;
+use crate::receipt::Receipt;
+use crate::request::preflight;
+use crate::response::respond;
+use crate::secret::{SecretStore, WebhookKeys};
+use crate::storage::{
+    quarantine_refused, within, written, QuarantinePlace, QuarantineStore, Refusal, StoreError,
+};
+use crate::{Outcome, Rejection};
+
+/// What one webhook function is: everything else a delivery goes through is
+/// [`handle`]'s.
+pub trait Webhook: Sync {
+    /// The key material the function checks requests with.
+    type Keys: WebhookKeys;
+    /// What authentication learnt of a request that passed it (for an
+    /// encrypted ChargeOver delivery, its decrypted body).
+    type Authenticated: Send + Sync;
+    /// A validated change, ready to write.
+    type Delivery<'a>: Send + Sync;
+    /// Where refused deliveries are kept.
+    type Store: QuarantineStore + Sync;
+
+    /// Where this function's quarantine items go.
+    const QUARANTINE: QuarantinePlace;
+
+    /// What every function holds from start-up.
+    fn common(&self) -> Common<'_, Self>;
+
+    /// The media types a body may be sent as (checked before anything else is
+    /// read; an encrypted body may come as text).
+    fn content_types(&self) -> &'static [&'static str];
+
+    /// Checks what can be checked without parsing the body (a signature over
+    /// the raw bytes, a header token, decryption). 401 when it fails.
+    fn authenticate(
+        &self,
+        request: &Request,
+        raw: &[u8],
+        keys: &Self::Keys,
+    ) -> Result<Self::Authenticated, Rejection>;
+
+    /// The body as the function reads it, and as a refused delivery is
+    /// quarantined with: the raw body, or what authentication made of it.
+    fn body<'x>(raw: &'x [u8], authenticated: &'x Self::Authenticated) -> &'x [u8] {
+        let _ = authenticated;
+        raw
+    }
+
+    /// The sender's informational source header, kept with a quarantined
+    /// delivery.
+    fn source(request: &Request) -> Option<&str> {
+        let _ = request;
+        None
+    }
+
+    /// Parses and validates the authenticated body against the model and
+    /// builds what is written (401 still, for a token that only the body
+    /// carries).
+    fn accept<'a>(
+        &self,
+        request: &'a Request,
+        body: &[u8],
+        authenticated: &Self::Authenticated,
+        keys: &Self::Keys,
+        receipt: &'a Receipt,
+    ) -> Result<Self::Delivery<'a>, Rejection>;
+
+    /// Writes the delivery, trying again while DynamoDB is busy and the
+    /// deadline leaves time. (It takes the delivery: what the pipeline then
+    /// waits on is a future the function declares `Send`.)
+    fn record<'a>(
+        &'a self,
+        delivery: Self::Delivery<'a>,
+        deadline: &'a Deadline,
+    ) -> impl Future<Output = Result<Outcome, StoreError>> + Send + 'a;
+
+    /// The id of the entity a delivery changes, for its log line.
+    fn entity_id(delivery: &Self::Delivery<'_>) -> String;
+
+    /// The function's log line of one delivery.
+    fn log(line: &DeliveryLine<'_>);
+}
+
+/// What every webhook function holds from start-up.
+pub struct Common<'r, W: Webhook + ?Sized> {
+    pub store: &'r W::Store,
+    pub keys: &'r SecretStore<W::Keys>,
+    pub max_body_bytes: usize,
+    pub retention_days: Option<u32>,
+    pub metrics: &'r Metrics,
+}
+
+/// What the log line of a delivery says.
+pub struct DeliveryLine<'a> {
+    pub event_id: Option<&'a str>,
+    pub entity_id: Option<&'a str>,
+    pub outcome: &'a str,
+    pub status: u16,
+    pub latency: Duration,
+    pub aws_wait: Duration,
+}
+
+/// One delivery, start to finish: the answer, one log line and the metrics.
+pub async fn handle<W: Webhook>(request: Request, webhook: &W) -> Response<Body> {
+    let started = Instant::now();
+    let mut report = Report::default();
+    let (result, waited) = aws_wait::measured(process(&request, webhook, &mut report)).await;
+    let quarantined = matches!(&result, Err(rejection) if rejection.is_quarantined());
+    let (response, outcome) = respond(result, report.event_id.as_deref());
+    let latency = started.elapsed();
+    W::log(&DeliveryLine {
+        event_id: report.event_id.as_deref(),
+        entity_id: report.entity_id.as_deref(),
+        outcome,
+        status: response.status().as_u16(),
+        latency,
+        aws_wait: waited,
+    });
+    webhook
+        .common()
+        .metrics
+        .delivery(outcome, quarantined, latency);
+    response
+}
+
+/// Serves `webhook` on the Lambda runtime until the process ends.
+pub async fn serve<W: Webhook>(webhook: W) -> Result<(), lambda_http::Error> {
+    lambda_http::run(service_fn(|request| async {
+        Ok::<_, Infallible>(handle(request, &webhook).await)
+    }))
+    .await
+}
+
+/// What a delivery's log line names, as far as it got.
+#[derive(Default)]
+struct Report {
+    event_id: Option<String>,
+    entity_id: Option<String>,
+}
+
+async fn process<W: Webhook>(
+    request: &Request,
+    webhook: &W,
+    report: &mut Report,
+) -> Result<Outcome, Rejection> {
+    let deadline = Deadline::of(request);
+    let common = webhook.common();
+    let raw = preflight(request, common.max_body_bytes, webhook.content_types())?;
+    // The event id is the raw body's: a retry is the same bytes.
+    let receipt = Receipt::new(raw, Timestamp::now(), common.retention_days);
+    report.event_id = Some(receipt.event_id.to_string());
+    let keys = common.keys.keys().await;
+
+    let authenticated = webhook.authenticate(request, raw, &keys)?;
+    let body = W::body(raw, &authenticated);
+    let result = match webhook.accept(request, body, &authenticated, &keys, &receipt) {
+        Ok(delivery) => {
+            report.entity_id = Some(W::entity_id(&delivery));
+            let recorded = within(&deadline, webhook.record(delivery, &deadline));
+            written(recorded.await, &receipt)
+        }
+        Err(rejection) => Err(rejection),
+    };
+    let texts = keys.secret_texts();
+    let refusal = Refusal {
+        receipt: &receipt,
+        body,
+        secret_texts: &texts,
+        source: W::source(request),
+    };
+    quarantine_refused(result, common.store, W::QUARANTINE, refusal, &deadline).await
+}
