@@ -7,7 +7,6 @@
 
 use std::collections::BTreeSet;
 
-use aws_sdk_dynamodb::error::DisplayErrorContext;
 use jiff::{SignedDuration, Timestamp};
 use serde_json::json;
 use webhook_shared::storage::{Claim, Store, CLAIM_SUFFIX};
@@ -30,24 +29,10 @@ pub async fn gc(store: &Store, delete: bool, progress: bool) -> Result<Shown, Fa
     let cutoff = Timestamp::now() - MIN_AGE;
     let mut garbage = Vec::new();
     for prefix in PREFIXES {
-        let mut pages = store
-            .bucket
-            .client
-            .list_objects_v2()
-            .bucket(&store.bucket.name)
-            .prefix(prefix)
-            .into_paginator()
-            .send();
-        while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| Failure::Aws(DisplayErrorContext(&e).to_string()))?;
-            for object in page.contents() {
-                let Some(key) = object.key() else { continue };
-                let old = object
-                    .last_modified()
-                    .is_some_and(|at| at.secs() < cutoff.as_second());
-                if old && !referenced.contains(key) {
-                    garbage.push((key.to_owned(), object.size().unwrap_or(0)));
-                }
+        for object in store.bucket.list(prefix).await.map_err(Failure::Aws)? {
+            let old = object.modified.is_some_and(|at| at < cutoff.as_second());
+            if old && !referenced.contains(&object.key) {
+                garbage.push((object.key, object.bytes));
             }
         }
     }
@@ -56,13 +41,9 @@ pub async fn gc(store: &Store, delete: bool, progress: bool) -> Result<Shown, Fa
         for (key, _) in &garbage {
             store
                 .bucket
-                .client
-                .delete_object()
-                .bucket(&store.bucket.name)
-                .key(key)
-                .send()
+                .delete_object(&store.bucket.name, key)
                 .await
-                .map_err(|e| Failure::Aws(DisplayErrorContext(&e).to_string()))?;
+                .map_err(Failure::Aws)?;
             bar.inc(1);
         }
     }

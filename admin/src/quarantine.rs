@@ -4,7 +4,6 @@
 
 use std::time::Duration;
 
-use aws_sdk_dynamodb::error::DisplayErrorContext;
 use aws_sdk_dynamodb::types::AttributeValue;
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{json, Value};
@@ -335,21 +334,23 @@ async fn mark(store: &Store, q: &Quarantined, replayed: &Replayed) -> Result<(),
             .cloned()
             .unwrap_or(AttributeValue::Null(true))
     };
-    store
+    let values = [
+        (
+            "replayed_at",
+            AttributeValue::S(utc_millis(Timestamp::now())),
+        ),
+        ("replay_outcome", AttributeValue::S(outcome)),
+    ];
+    if !store
         .table
-        .client
-        .update_item()
-        .table_name(&store.table.name)
-        .key(PK, key(PK))
-        .key(SK, key(SK))
-        .update_expression("SET replayed_at = :at, replay_outcome = :outcome")
-        .condition_expression("attribute_exists(#pk)")
-        .expression_attribute_names("#pk", PK)
-        .expression_attribute_values(":at", AttributeValue::S(utc_millis(Timestamp::now())))
-        .expression_attribute_values(":outcome", AttributeValue::S(outcome))
-        .send()
-        .await
-        .map_err(|e| Failure::Aws(DisplayErrorContext(&e).to_string()))?;
+        .set_on_existing(key(PK), key(SK), &values)
+        .await?
+    {
+        return Err(Failure::NotFound(format!(
+            "quarantine item {} (deleted while replaying)",
+            text(&q.item, "event_id")
+        )));
+    }
     Ok(())
 }
 

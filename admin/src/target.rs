@@ -4,8 +4,8 @@
 
 use aws_config::{BehaviorVersion, SdkConfig};
 use jiff::tz::TimeZone;
+use webhook_shared::storage::Table;
 use webhook_shared::storage::{Bucket, Store};
-use webhook_shared::table::Table;
 
 use crate::cli::Target;
 use crate::Failure;

@@ -12,14 +12,13 @@ use aws_config::timeout::TimeoutConfig;
 use aws_config::BehaviorVersion;
 use aws_sdk_dynamodb::config::ProvideCredentials;
 use aws_sdk_dynamodb::config::SharedHttpClient;
-use aws_sdk_dynamodb::error::DisplayErrorContext;
 use thiserror::Error;
 
 use crate::aws_wait;
 use crate::config::{CommonConfig, ConfigError};
 use crate::secret::{LoadError, SecretStore, WebhookKeys};
+use crate::storage::Table;
 use crate::storage::{Bucket, S3Client, Store};
-use crate::table::Table;
 
 #[derive(Debug, Error)]
 pub enum StartError {
@@ -100,23 +99,11 @@ pub async fn connect<K: WebhookKeys>(
 /// does not pay for it, and checks the table exists. A missing table stops
 /// the function; any other failure is left for the first delivery to retry.
 pub async fn prime(table: &Table) -> Result<(), StartError> {
-    let described = table
-        .client
-        .describe_table()
-        .table_name(&table.name)
-        .send()
-        .await;
-    match described {
-        Ok(_) => Ok(()),
-        Err(error)
-            if error
-                .as_service_error()
-                .is_some_and(|e| e.is_resource_not_found_exception()) =>
-        {
-            Err(StartError::NoTable(table.name.clone()))
-        }
+    match table.exists().await {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(StartError::NoTable(table.name.clone())),
         Err(error) => {
-            tracing::warn!(error = %DisplayErrorContext(&error), "could not prime the DynamoDB connection");
+            tracing::warn!(%error, "could not prime the DynamoDB connection");
             Ok(())
         }
     }

@@ -1,34 +1,12 @@
-//! The one table: its definition (the functions' key names, the local
-//! stack's `create-table`, and the template test all read it from here) and
-//! the handle the functions write through.
+//! The one table's definition: the functions' key names, the local stack's
+//! `create-table`, and the template test all read it from here. The handle
+//! every read and write goes through is `storage::Table`.
 
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
     StreamSpecification, StreamViewType, TimeToLiveSpecification,
 };
 use aws_sdk_dynamodb::Client;
-
-/// The table a function writes to.
-#[derive(Debug, Clone)]
-pub struct Table {
-    pub client: Client,
-    pub name: String,
-}
-
-impl AsRef<Table> for Table {
-    fn as_ref(&self) -> &Table {
-        self
-    }
-}
-
-impl Table {
-    pub fn new(client: Client, name: impl Into<String>) -> Self {
-        Table {
-            client,
-            name: name.into(),
-        }
-    }
-}
 
 /// The table's shape (its name is configuration: `TABLE_NAME`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -23,8 +23,8 @@ use base64::Engine;
 use lambda_http::{Body, Request, Response};
 use serde_json::{json, Value};
 use webhook_shared::document;
+use webhook_shared::storage::Table;
 use webhook_shared::storage::{Bucket, Item, Store};
-use webhook_shared::table::Table;
 use webhook_shared::table::TABLE;
 
 /// The moto endpoint: `MOTO_ENDPOINT` when set (`make test` starts one for
@@ -169,25 +169,7 @@ pub async fn unreachable_store() -> Store {
 
 /// Every item of the table as stored (claims as `<attribute>_s3`), all pages.
 pub async fn raw_items(table: &impl AsRef<Table>) -> Vec<Item> {
-    let table = table.as_ref();
-    let mut items = Vec::new();
-    let mut start = None;
-    loop {
-        let page = table
-            .client
-            .scan()
-            .table_name(&table.name)
-            .consistent_read(true)
-            .set_exclusive_start_key(start)
-            .send()
-            .await
-            .expect("scan");
-        items.extend(page.items().iter().cloned());
-        match page.last_evaluated_key() {
-            Some(key) if !key.is_empty() => start = Some(key.clone()),
-            _ => return items,
-        }
-    }
+    table.as_ref().scan().await.expect("scan")
 }
 
 /// Items as JSON, ordered by key.

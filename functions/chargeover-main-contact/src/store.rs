@@ -9,11 +9,12 @@ use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 use webhook_shared::attribute::{n, s};
 use webhook_shared::deadline::Deadline;
 use webhook_shared::receipt::Receipt;
+use webhook_shared::storage::Table;
 use webhook_shared::storage::{
-    event_item, is_transaction_conflict, Busy, Changes, Claim, Form, Kind, Large, Placed,
-    QuarantinePlace, Retries, Store, StoreError, Transacted, ITEM_OVERHEAD,
+    event_item, Changes, Claim, Form, Kind, Large, Placed, PutNew, QuarantinePlace, Retries, Store,
+    StoreError, Transacted, ITEM_OVERHEAD,
 };
-use webhook_shared::table::{Table, PK, SK};
+use webhook_shared::table::{PK, SK};
 use webhook_shared::Outcome;
 
 /// Every key this function writes starts with this (its IAM `dynamodb:LeadingKeys`).
@@ -147,25 +148,10 @@ async fn record_stale(
     loop {
         let payload = Placed::new(&delivery.payload, claims.payload.as_ref());
         let item = event_item(&pk, delivery.receipt, Outcome::Stale, payload);
-        let result = table
-            .client
-            .put_item()
-            .table_name(&table.name)
-            .set_item(Some(item))
-            .condition_expression(format!("attribute_not_exists({PK})"))
-            .send()
-            .await;
-        match result {
-            Ok(_) => return Ok(Outcome::Stale),
-            Err(error)
-                if error
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                return Ok(Outcome::Duplicate)
-            }
-            Err(error) if is_transaction_conflict(&error) => retries.pause(Busy::Conflict).await?,
-            Err(error) => return Err(StoreError::from_sdk(error)),
+        match table.put_new(item).await? {
+            PutNew::Written => return Ok(Outcome::Stale),
+            PutNew::Exists => return Ok(Outcome::Duplicate),
+            PutNew::Busy(busy) => retries.pause(busy).await?,
         }
     }
 }

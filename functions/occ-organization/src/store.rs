@@ -232,18 +232,7 @@ enum Read {
 
 /// The stored state, its document read from S3 when claimed.
 async fn read_state(store: &Store, pk: &str) -> Result<Read, StoreError> {
-    let output = store
-        .table
-        .client
-        .get_item()
-        .table_name(&store.table.name)
-        .key(PK, s(pk))
-        .key(SK, s(STATE_SK))
-        .consistent_read(true)
-        .send()
-        .await
-        .map_err(StoreError::from_sdk)?;
-    let Some(mut item) = output.item else {
+    let Some(mut item) = store.table.get(pk, STATE_SK).await? else {
         return Ok(Read::State(Stored::default()));
     };
     let version = match item.get("version") {

@@ -14,13 +14,10 @@
 
 use aws_lc_rs::digest::{digest, SHA256};
 use aws_sdk_dynamodb::types::AttributeValue;
-use aws_sdk_s3::error::DisplayErrorContext;
-use aws_sdk_s3::operation::get_object::GetObjectError;
-use aws_sdk_s3::primitives::ByteStream;
 
 use crate::attribute::{n, s, Members};
 use crate::document::to_json;
-use crate::storage::{Item, S3Client, StoreError};
+use crate::storage::{Bucket, Item, StoreError};
 
 /// The most an item is let grow to before its large attributes go to S3:
 /// DynamoDB's limit is 400 KB; the rest is margin for the estimate below.
@@ -61,13 +58,6 @@ impl Kind {
 pub enum Form {
     Json,
     Text,
-}
-
-/// The S3 bucket documents too large for an item go to (`PAYLOAD_BUCKET`).
-#[derive(Debug, Clone)]
-pub struct Bucket {
-    pub client: S3Client,
-    pub name: String,
 }
 
 /// Where an attribute's value is, in place of the value: `<attribute>_s3`.
@@ -226,50 +216,22 @@ impl Bucket {
             bytes: content.len() as u64,
             sha256,
         };
-        self.client
-            .put_object()
-            .bucket(&claim.bucket)
-            .key(&claim.key)
-            .content_type(content_type)
-            .body(ByteStream::from(content))
-            .send()
+        self.put_object(&claim.key, content_type, content)
             .await
-            .map_err(|e| unavailable("PutObject", &claim, &DisplayErrorContext(&e)))?;
+            .map_err(|e| unavailable("PutObject", &claim, &e))?;
         Ok(claim)
     }
 
     /// The object `claim` refers to, checked against its length and digest;
     /// `None` when it does not exist (any more).
     pub async fn get(&self, claim: &Claim) -> Result<Option<Vec<u8>>, StoreError> {
-        let output = match self
-            .client
-            .get_object()
-            .bucket(&claim.bucket)
-            .key(&claim.key)
-            .send()
-            .await
-        {
-            Ok(output) => output,
-            Err(error)
-                if matches!(error.as_service_error(), Some(GetObjectError::NoSuchKey(_))) =>
-            {
-                return Ok(None)
-            }
-            Err(error) => {
-                return Err(unavailable(
-                    "GetObject",
-                    claim,
-                    &DisplayErrorContext(&error),
-                ))
-            }
-        };
-        let bytes = output
-            .body
-            .collect()
+        let Some(bytes) = self
+            .get_object(&claim.bucket, &claim.key)
             .await
             .map_err(|e| unavailable("GetObject", claim, &e))?
-            .into_bytes()
-            .to_vec();
+        else {
+            return Ok(None);
+        };
         if bytes.len() as u64 != claim.bytes || sha256_hex(&bytes) != claim.sha256 {
             return Err(StoreError::CorruptObject {
                 key: claim.key.clone(),
@@ -280,14 +242,9 @@ impl Bucket {
 
     /// Deletes the object `claim` refers to.
     pub async fn delete(&self, claim: &Claim) -> Result<(), StoreError> {
-        self.client
-            .delete_object()
-            .bucket(&claim.bucket)
-            .key(&claim.key)
-            .send()
+        self.delete_object(&claim.bucket, &claim.key)
             .await
-            .map_err(|e| unavailable("DeleteObject", claim, &DisplayErrorContext(&e)))?;
-        Ok(())
+            .map_err(|e| unavailable("DeleteObject", claim, &e))
     }
 
     /// `item` with each `<attribute>_s3` replaced by the attribute it stands

@@ -2,12 +2,14 @@
 //! items, transactions and their retries, documents too large for an item
 //! (S3), and how a failed write is answered.
 
+mod bucket;
 mod changes;
 mod claim;
 mod items;
 mod quarantine;
 mod retry;
 mod s3_client;
+mod table;
 mod transaction;
 
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
@@ -19,7 +21,6 @@ use crate::deadline::Deadline;
 use crate::model::FieldError;
 use crate::receipt::Receipt;
 use crate::response::{Outcome, Rejection};
-use crate::table::Table;
 
 /// Where a function keeps what it receives: the table, and the bucket for
 /// documents too large for an item.
@@ -35,10 +36,10 @@ impl AsRef<Table> for Store {
     }
 }
 
+pub use bucket::{Bucket, Listed};
 pub use changes::Changes;
 pub use claim::{
-    attribute_size, Bucket, Claim, Form, Kind, Large, Placed, CLAIM_SUFFIX, ITEM_BUDGET,
-    ITEM_OVERHEAD,
+    attribute_size, Claim, Form, Kind, Large, Placed, CLAIM_SUFFIX, ITEM_BUDGET, ITEM_OVERHEAD,
 };
 pub use items::{event_item, Item};
 pub use quarantine::{
@@ -46,6 +47,7 @@ pub use quarantine::{
 };
 pub use retry::{Busy, Retries, ATTEMPT_RESERVE};
 pub use s3_client::S3Client;
+pub use table::{PutNew, Table};
 pub use transaction::{is_transaction_conflict, Transacted};
 
 #[derive(Debug, Error)]

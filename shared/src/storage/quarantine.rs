@@ -94,19 +94,7 @@ impl QuarantineStore for Store {
             .zip(&claims)
             .map(|(attribute, claim)| Placed::new(attribute.value, claim.as_ref()))
             .collect();
-        let (expression, names, values) = item.changes(placed).into_parts();
-        self.table
-            .client
-            .update_item()
-            .table_name(&self.table.name)
-            .set_key(Some(item.key()))
-            .update_expression(expression)
-            .set_expression_attribute_names(Some(names))
-            .set_expression_attribute_values(values)
-            .send()
-            .await
-            .map_err(StoreError::from_sdk)?;
-        Ok(())
+        self.table.update(item.key(), item.changes(placed)).await
     }
 }
 

@@ -20,10 +20,9 @@
 
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{CancellationReason, TransactWriteItem};
+use aws_sdk_dynamodb::types::CancellationReason;
 
 use crate::storage::{Busy, StoreError};
-use crate::table::Table;
 
 /// How a `TransactWriteItems` ended, short of an error.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,28 +35,9 @@ pub enum Transacted {
     Busy(Busy),
 }
 
-impl Table {
-    /// Sends `items` as one transaction, once.
-    pub async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<Transacted, StoreError> {
-        let result = self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await;
-        match result {
-            Ok(_) => Ok(Transacted::Applied),
-            Err(error) => match cancellation_reasons(&error) {
-                Some(reasons) => classify(reasons),
-                None => Err(StoreError::from_sdk(error)),
-            },
-        }
-    }
-}
-
 /// The reasons of a cancelled transaction; `None` when the error is not a
 /// cancellation.
-fn cancellation_reasons<R>(
+pub(super) fn cancellation_reasons<R>(
     error: &SdkError<TransactWriteItemsError, R>,
 ) -> Option<&[CancellationReason]> {
     match error.as_service_error()? {
@@ -71,7 +51,7 @@ fn cancellation_reasons<R>(
 /// What the reasons of a cancellation mean for the delivery. A validation
 /// error decides first (no attempt can pass), then failed conditions (they
 /// decide the outcome whatever else happened), then what may pass later.
-fn classify(reasons: &[CancellationReason]) -> Result<Transacted, StoreError> {
+pub(super) fn classify(reasons: &[CancellationReason]) -> Result<Transacted, StoreError> {
     let code = |reason: &CancellationReason| reason.code().unwrap_or("None").to_owned();
     if let Some(invalid) = reasons.iter().find(|r| r.code() == Some("ValidationError")) {
         return Err(StoreError::Unstorable(

@@ -18,7 +18,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use webhook_shared::secret::{SecretStore, SecretValue, WebhookKeys};
 use webhook_shared::storage::Store;
-use webhook_shared::table::Table;
+use webhook_shared::storage::Table;
 
 const SECRET: &str = "outage-test-secret";
 

@@ -24,8 +24,8 @@ use occ_organization::auth::{Algorithms, HmacKeys};
 use serde_json::Value;
 use tokio::time::Instant;
 use webhook_shared::secret::{SecretStore, SecretValue, WebhookKeys};
+use webhook_shared::storage::Table;
 use webhook_shared::storage::{Bucket, Store};
-use webhook_shared::table::Table;
 
 const SECRET: &str = "fault-test-secret";
 const OCC_KEY: &[u8] = b"fault-test-occ-key";

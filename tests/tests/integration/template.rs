@@ -24,8 +24,9 @@ use serde_yaml_ng::Value;
 use webhook_shared::metrics;
 use webhook_shared::secret::{SecretLocation, SecretStore};
 use webhook_shared::startup::prime;
+use webhook_shared::storage::Table;
 use webhook_shared::storage::{Bucket, Store};
-use webhook_shared::table::{Table, TABLE};
+use webhook_shared::table::TABLE;
 
 /// One function of the template and what the code says about it.
 pub(crate) struct Function {

@@ -1,0 +1,232 @@
+//! The table handle, and every call made to DynamoDB: the only place that
+//! talks to the table. Callers state items, keys and conditions; answers come
+//! back classified (`Transacted`, `PutNew`, `StoreError`).
+
+use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
+use aws_sdk_dynamodb::Client;
+
+use crate::storage::transaction::{cancellation_reasons, classify};
+use crate::storage::{is_transaction_conflict, Busy, Changes, Item, StoreError, Transacted};
+use crate::table::{PK, SK};
+
+/// The table a function writes to.
+#[derive(Debug, Clone)]
+pub struct Table {
+    pub client: Client,
+    pub name: String,
+}
+
+impl AsRef<Table> for Table {
+    fn as_ref(&self) -> &Table {
+        self
+    }
+}
+
+/// How a put of a new item ended, short of an error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PutNew {
+    Written,
+    /// An item with that key exists already.
+    Exists,
+    /// A transaction held the item: the same put may pass shortly.
+    Busy(Busy),
+}
+
+impl Table {
+    pub fn new(client: Client, name: impl Into<String>) -> Self {
+        Table {
+            client,
+            name: name.into(),
+        }
+    }
+
+    /// Sends `items` as one transaction, once.
+    pub async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<Transacted, StoreError> {
+        let result = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(Transacted::Applied),
+            Err(error) => match cancellation_reasons(&error) {
+                Some(reasons) => classify(reasons),
+                None => Err(StoreError::from_sdk(error)),
+            },
+        }
+    }
+
+    /// Whether the table exists (`DescribeTable`, which also opens the
+    /// connection, TLS included).
+    pub async fn exists(&self) -> Result<bool, StoreError> {
+        match self
+            .client
+            .describe_table()
+            .table_name(&self.name)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(error)
+                if error
+                    .as_service_error()
+                    .is_some_and(|e| e.is_resource_not_found_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(error) => Err(StoreError::from_sdk(error)),
+        }
+    }
+
+    /// Applies `changes` to the item at `key` (creating it if absent).
+    pub async fn update(&self, key: Item, changes: Changes) -> Result<(), StoreError> {
+        let (expression, names, values) = changes.into_parts();
+        self.client
+            .update_item()
+            .table_name(&self.name)
+            .set_key(Some(key))
+            .update_expression(expression)
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(values)
+            .send()
+            .await
+            .map_err(StoreError::from_sdk)?;
+        Ok(())
+    }
+
+    /// Puts `item` unless an item with its key exists.
+    pub async fn put_new(&self, item: Item) -> Result<PutNew, StoreError> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.name)
+            .set_item(Some(item))
+            .condition_expression(format!("attribute_not_exists({PK})"))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(PutNew::Written),
+            Err(error)
+                if error
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(PutNew::Exists)
+            }
+            Err(error) if is_transaction_conflict(&error) => Ok(PutNew::Busy(Busy::Conflict)),
+            Err(error) => Err(StoreError::from_sdk(error)),
+        }
+    }
+
+    /// Sets `values` on the item at (`pk`, `sk`) if it exists (`false` when
+    /// it does not).
+    pub async fn set_on_existing(
+        &self,
+        pk: AttributeValue,
+        sk: AttributeValue,
+        values: &[(&str, AttributeValue)],
+    ) -> Result<bool, StoreError> {
+        let mut request = self
+            .client
+            .update_item()
+            .table_name(&self.name)
+            .key(PK, pk)
+            .key(SK, sk)
+            .condition_expression("attribute_exists(#pk)")
+            .expression_attribute_names("#pk", PK);
+        let mut sets = Vec::new();
+        for (index, (name, value)) in values.iter().enumerate() {
+            sets.push(format!("#n{index} = :v{index}"));
+            request = request
+                .expression_attribute_names(format!("#n{index}"), *name)
+                .expression_attribute_values(format!(":v{index}"), value.clone());
+        }
+        match request
+            .update_expression(format!("SET {}", sets.join(", ")))
+            .send()
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(error)
+                if error
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(error) => Err(StoreError::from_sdk(error)),
+        }
+    }
+
+    /// The item at (`pk`, `sk`), read consistently; `None` when there is none.
+    pub async fn get(&self, pk: &str, sk: &str) -> Result<Option<Item>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.name)
+            .key(PK, AttributeValue::S(pk.to_owned()))
+            .key(SK, AttributeValue::S(sk.to_owned()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(StoreError::from_sdk)?;
+        Ok(output.item)
+    }
+
+    /// Every item of partition `pk` whose sort key starts with `prefix`
+    /// (every item of it when empty), all pages, read consistently.
+    pub async fn query(&self, pk: &str, prefix: &str) -> Result<Vec<Item>, StoreError> {
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let mut request = self
+                .client
+                .query()
+                .table_name(&self.name)
+                .expression_attribute_names("#pk", PK)
+                .expression_attribute_values(":pk", AttributeValue::S(pk.to_owned()));
+            request = if prefix.is_empty() {
+                request.key_condition_expression("#pk = :pk")
+            } else {
+                request
+                    .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
+                    .expression_attribute_names("#sk", SK)
+                    .expression_attribute_values(":prefix", AttributeValue::S(prefix.to_owned()))
+            };
+            let page = request
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(StoreError::from_sdk)?;
+            items.extend(page.items.unwrap_or_default());
+            match page.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => return Ok(items),
+            }
+        }
+    }
+
+    /// Every item of the table, all pages, read consistently.
+    pub async fn scan(&self) -> Result<Vec<Item>, StoreError> {
+        let mut items = Vec::new();
+        let mut start = None;
+        loop {
+            let page = self
+                .client
+                .scan()
+                .table_name(&self.name)
+                .consistent_read(true)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .map_err(StoreError::from_sdk)?;
+            items.extend(page.items.unwrap_or_default());
+            match page.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => return Ok(items),
+            }
+        }
+    }
+}
