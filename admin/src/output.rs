@@ -5,7 +5,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use comfy_table::{presets::UTF8_FULL_CONDENSED, ContentArrangement, Table};
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::Value;
-use webhook_shared::document::to_json;
+use webhook_shared::storage::document::to_json;
 use webhook_shared::storage::Item;
 
 #[derive(Debug)]

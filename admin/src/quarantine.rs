@@ -7,11 +7,12 @@ use std::time::Duration;
 use aws_sdk_dynamodb::types::AttributeValue;
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{json, Value};
-use webhook_shared::deadline::Deadline;
-use webhook_shared::receipt::{utc_millis, Receipt};
+use webhook_shared::receive::deadline::Deadline;
+use webhook_shared::receive::receipt::{utc_millis, Receipt};
+use webhook_shared::storage::schema::{PK, SK, TTL};
 use webhook_shared::storage::{quarantine_sk, Item, Store, StoreError};
-use webhook_shared::table::{PK, SK, TTL};
-use webhook_shared::{json as body_json, EventId, Outcome, Rejection};
+use webhook_shared::validate::json as body_json;
+use webhook_shared::{EventId, Outcome, Rejection};
 
 use crate::cli::Source;
 use crate::output::{attributes_table, item_json, table, Shown};

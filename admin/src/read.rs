@@ -1,8 +1,8 @@
 //! Reading items: one by key, or a partition's items by sort key prefix,
 //! with every `<attribute>_s3` resolved from the bucket when asked.
 
+use webhook_shared::storage::schema::TTL;
 use webhook_shared::storage::{Item, Store, StoreError};
-use webhook_shared::table::TTL;
 
 use crate::Failure;
 

@@ -8,7 +8,7 @@
 use chargeover_main_contact::auth::{BodyToken, TokenKeys};
 use libfuzzer_sys::fuzz_target;
 use aws_sdk_dynamodb::types::AttributeValue;
-use webhook_shared::secret::{SecretValue, WebhookKeys};
+use webhook_shared::authenticate::secret::{SecretValue, WebhookKeys};
 
 const SECRET: &str = "fuzz-secret-Zq8d1LmX40pT";
 
@@ -19,7 +19,7 @@ fuzz_target!(|data: &[u8]| {
         None => (None, data),
     };
     // The body token as the handler reads it.
-    let parsed = webhook_shared::json::parse(body);
+    let parsed = webhook_shared::validate::json::parse(body);
     let token = match &parsed {
         Ok(AttributeValue::M(members)) => match members.get("security_token") {
             None => BodyToken::Absent,

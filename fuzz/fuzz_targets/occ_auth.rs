@@ -10,7 +10,7 @@ use base64::Engine;
 use lambda_http::http::{HeaderMap, HeaderValue};
 use libfuzzer_sys::fuzz_target;
 use occ_organization::auth::{Algorithms, HmacKeys, SHA512_HEADER, SIGNATURE_HEADER};
-use webhook_shared::secret::{SecretValue, WebhookKeys};
+use webhook_shared::authenticate::secret::{SecretValue, WebhookKeys};
 
 /// Base64 of "fuzz-occ-hmac-key".
 const KEY_TEXT: &str = "ZnV6ei1vY2MtaG1hYy1rZXk=";

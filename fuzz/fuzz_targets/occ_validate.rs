@@ -3,15 +3,15 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use webhook_shared::model::occ::OrganizationChange;
-use webhook_shared::redact::redact;
+use webhook_shared::validate::model::occ::OrganizationChange;
+use webhook_shared::validate::redact::redact;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(mut body) = webhook_shared::json::parse(data) else {
+    let Ok(mut body) = webhook_shared::validate::json::parse(data) else {
         return;
     };
     redact(&mut body);
-    let _ = webhook_shared::model::unstorable_numbers(&body);
+    let _ = webhook_shared::validate::model::unstorable_numbers(&body);
     match OrganizationChange::read(&body) {
         Ok(change) => {
             assert!(

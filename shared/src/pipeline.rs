@@ -18,13 +18,13 @@ use std::time::{Duration, Instant};
 use jiff::Timestamp;
 use lambda_http::{service_fn, Body, Request, Response};
 
-use crate::aws_wait;
-use crate::deadline::Deadline;
-use crate::metrics::Metrics;
-use crate::receipt::Receipt;
-use crate::request::preflight;
-use crate::response::respond;
-use crate::secret::{SecretStore, WebhookKeys};
+use crate::authenticate::secret::{SecretStore, WebhookKeys};
+use crate::operate::aws_wait;
+use crate::operate::metrics::Metrics;
+use crate::receive::deadline::Deadline;
+use crate::receive::receipt::Receipt;
+use crate::receive::request::preflight;
+use crate::receive::response::respond;
 use crate::storage::{
     quarantine_refused, within, written, QuarantinePlace, QuarantineStore, Refusal, StoreError,
 };

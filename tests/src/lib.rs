@@ -22,10 +22,10 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use lambda_http::{Body, Request, Response};
 use serde_json::{json, Value};
-use webhook_shared::document;
+use webhook_shared::storage::document;
+use webhook_shared::storage::schema::TABLE;
 use webhook_shared::storage::Table;
 use webhook_shared::storage::{Bucket, Item, Store};
-use webhook_shared::table::TABLE;
 
 /// The moto endpoint: `MOTO_ENDPOINT` when set (`make test` starts one for
 /// all test binaries), else a server this test process starts from `.venv/`
@@ -437,11 +437,11 @@ pub fn dynamodb_error(error_type: &str, message: &str) -> String {
 }
 
 /// Metrics into a buffer nobody reads (tests that look at them make their own).
-pub fn test_metrics() -> webhook_shared::metrics::Metrics {
-    webhook_shared::metrics::Metrics::new(
-        webhook_shared::metrics::DEFAULT_NAMESPACE,
+pub fn test_metrics() -> webhook_shared::operate::metrics::Metrics {
+    webhook_shared::operate::metrics::Metrics::new(
+        webhook_shared::operate::metrics::DEFAULT_NAMESPACE,
         "test",
-        webhook_shared::metrics::Sink::Memory(Default::default()),
+        webhook_shared::operate::metrics::Sink::Memory(Default::default()),
     )
 }
 
@@ -451,7 +451,7 @@ pub fn chargeover_receiver(
     store: &Store,
     secret: &str,
 ) -> chargeover_main_contact::Receiver<Store> {
-    use webhook_shared::secret::{SecretStore, SecretValue, WebhookKeys};
+    use webhook_shared::authenticate::secret::{SecretStore, SecretValue, WebhookKeys};
     chargeover_main_contact::Receiver {
         store: store.clone(),
         keys: SecretStore::fixed(
@@ -463,7 +463,7 @@ pub fn chargeover_receiver(
         timezone: jiff::tz::TimeZone::get(chargeover_main_contact::config::DEFAULT_TIMEZONE)
             .expect("zone"),
         encryption: chargeover_main_contact::encryption::Encryption::Auto,
-        max_body_bytes: webhook_shared::config::DEFAULT_MAX_BODY_BYTES,
+        max_body_bytes: webhook_shared::operate::config::DEFAULT_MAX_BODY_BYTES,
         retention_days: None,
         metrics: test_metrics(),
     }
@@ -472,7 +472,7 @@ pub fn chargeover_receiver(
 /// The OCC function's receiver on `store`, with the base64 key `key_text`,
 /// as deployed by default (every digest, 1 MiB bodies, events kept).
 pub fn occ_receiver(store: &Store, key_text: &str) -> occ_organization::Receiver<Store> {
-    use webhook_shared::secret::{SecretStore, SecretValue, WebhookKeys};
+    use webhook_shared::authenticate::secret::{SecretStore, SecretValue, WebhookKeys};
     occ_organization::Receiver {
         store: store.clone(),
         keys: SecretStore::fixed(
@@ -482,7 +482,7 @@ pub fn occ_receiver(store: &Store, key_text: &str) -> occ_organization::Receiver
             .expect("keys"),
         ),
         algorithms: occ_organization::auth::Algorithms::ALL,
-        max_body_bytes: webhook_shared::config::DEFAULT_MAX_BODY_BYTES,
+        max_body_bytes: webhook_shared::operate::config::DEFAULT_MAX_BODY_BYTES,
         retention_days: None,
         metrics: test_metrics(),
     }

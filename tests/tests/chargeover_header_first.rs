@@ -10,7 +10,7 @@ use chargeover_main_contact::auth::TokenKeys;
 use chargeover_main_contact::Receiver;
 use integration_tests::{api_request, test_metrics, unreachable_store};
 use jiff::tz::TimeZone;
-use webhook_shared::secret::{SecretStore, SecretValue, WebhookKeys};
+use webhook_shared::authenticate::secret::{SecretStore, SecretValue, WebhookKeys};
 use webhook_shared::storage::Store;
 
 struct Counting;

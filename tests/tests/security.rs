@@ -25,7 +25,7 @@ use serde_json::{json, Value};
 use tracing_subscriber::filter::{LevelFilter, Targets};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::Layer;
-use webhook_shared::secret::{SecretStore, SecretValue, WebhookKeys};
+use webhook_shared::authenticate::secret::{SecretStore, SecretValue, WebhookKeys};
 use webhook_shared::storage::Store;
 use webhook_shared::EventId;
 

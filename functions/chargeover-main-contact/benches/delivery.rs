@@ -28,14 +28,14 @@ use jiff::tz::TimeZone;
 use jiff::Timestamp;
 use lambda_http::Request;
 use serde_json::Value;
-use webhook_shared::attribute::ToAttribute;
-use webhook_shared::json;
-use webhook_shared::metrics::Metrics;
-use webhook_shared::model::chargeover::MainContactChange;
-use webhook_shared::receipt::Receipt;
-use webhook_shared::redact::redact;
-use webhook_shared::request::raw_body;
-use webhook_shared::secret::{SecretValue, WebhookKeys};
+use webhook_shared::authenticate::secret::{SecretValue, WebhookKeys};
+use webhook_shared::operate::metrics::Metrics;
+use webhook_shared::receive::receipt::Receipt;
+use webhook_shared::receive::request::raw_body;
+use webhook_shared::storage::attribute::ToAttribute;
+use webhook_shared::validate::json;
+use webhook_shared::validate::model::chargeover::MainContactChange;
+use webhook_shared::validate::redact::redact;
 
 /// The sample API Gateway HTTP API (2.0) event of a valid delivery, signed
 /// with the local development secret (`make events` writes it).

@@ -4,7 +4,7 @@
 
 use aws_lc_rs::constant_time::verify_slices_are_equal;
 use aws_lc_rs::digest::{digest, SHA256};
-use webhook_shared::secret::{SecretValue, UnusableSecret, WebhookKeys};
+use webhook_shared::authenticate::secret::{SecretValue, UnusableSecret, WebhookKeys};
 
 use crate::encryption::Aes;
 

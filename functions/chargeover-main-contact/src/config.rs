@@ -1,7 +1,7 @@
 //! This function's settings, read once at start-up.
 
 use jiff::tz::TimeZone;
-use webhook_shared::config::{parse_or, var, CommonConfig, ConfigError, SecretVars};
+use webhook_shared::operate::config::{parse_or, var, CommonConfig, ConfigError, SecretVars};
 
 use crate::auth::TokenKeys;
 use crate::encryption::Encryption;

@@ -18,7 +18,7 @@ use aws_lc_rs::cipher::{
 use aws_sdk_dynamodb::types::AttributeValue;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use webhook_shared::json;
+use webhook_shared::validate::json;
 
 /// `CHARGEOVER_ENCRYPTION`: whether encrypted bodies are expected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -6,17 +6,17 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 use jiff::tz::TimeZone;
 use lambda_http::{Body, Request, Response};
-use webhook_shared::attribute::ToAttribute;
-use webhook_shared::deadline::Deadline;
-use webhook_shared::json;
-use webhook_shared::metrics::Metrics;
-use webhook_shared::model::chargeover::MainContactChange;
+use webhook_shared::authenticate::secret::SecretStore;
+use webhook_shared::operate::metrics::Metrics;
 use webhook_shared::pipeline::{self, Common, DeliveryLine, Webhook};
-use webhook_shared::receipt::Receipt;
-use webhook_shared::redact::storable;
-use webhook_shared::request::{has_content_type, header_str, JSON};
-use webhook_shared::secret::SecretStore;
+use webhook_shared::receive::deadline::Deadline;
+use webhook_shared::receive::receipt::Receipt;
+use webhook_shared::receive::request::{has_content_type, header_str, JSON};
+use webhook_shared::storage::attribute::ToAttribute;
 use webhook_shared::storage::{QuarantinePlace, QuarantineStore, StoreError};
+use webhook_shared::validate::json;
+use webhook_shared::validate::model::chargeover::MainContactChange;
+use webhook_shared::validate::redact::storable;
 use webhook_shared::{Outcome, Rejection};
 
 use crate::auth::{BodyToken, TokenKeys, KEY_HEADER};

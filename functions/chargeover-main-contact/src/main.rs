@@ -1,9 +1,9 @@
 use chargeover_main_contact::config::Config;
 use chargeover_main_contact::Receiver;
 use lambda_http::Error;
-use webhook_shared::metrics::Metrics;
+use webhook_shared::operate::metrics::Metrics;
+use webhook_shared::operate::startup::{connect, or_refuse_to_start};
 use webhook_shared::pipeline::serve;
-use webhook_shared::startup::{connect, or_refuse_to_start};
 
 /// A delivery is hundreds of small allocations; mimalloc makes them cheap.
 #[global_allocator]

@@ -6,15 +6,15 @@
 use std::future::Future;
 
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
-use webhook_shared::attribute::{n, s};
-use webhook_shared::deadline::Deadline;
-use webhook_shared::receipt::Receipt;
+use webhook_shared::receive::deadline::Deadline;
+use webhook_shared::receive::receipt::Receipt;
+use webhook_shared::storage::attribute::{n, s};
+use webhook_shared::storage::schema::{PK, SK};
 use webhook_shared::storage::Table;
 use webhook_shared::storage::{
     event_item, Changes, Claim, Form, Kind, Large, Placed, PutNew, QuarantinePlace, Retries, Store,
     StoreError, Transacted, ITEM_OVERHEAD,
 };
-use webhook_shared::table::{PK, SK};
 use webhook_shared::Outcome;
 
 /// Every key this function writes starts with this (its IAM `dynamodb:LeadingKeys`).

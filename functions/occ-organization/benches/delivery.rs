@@ -28,12 +28,12 @@ use occ_organization::handler::accept;
 use occ_organization::merge::{merge, MergedOrganization};
 use occ_organization::store::{transaction, Claims};
 use serde_json::{json, Value};
-use webhook_shared::json;
-use webhook_shared::model::occ::OrganizationChange;
-use webhook_shared::receipt::Receipt;
-use webhook_shared::redact::redact;
-use webhook_shared::request::raw_body;
-use webhook_shared::secret::{SecretValue, WebhookKeys};
+use webhook_shared::authenticate::secret::{SecretValue, WebhookKeys};
+use webhook_shared::receive::receipt::Receipt;
+use webhook_shared::receive::request::raw_body;
+use webhook_shared::validate::json;
+use webhook_shared::validate::model::occ::OrganizationChange;
+use webhook_shared::validate::redact::redact;
 
 const SEED: &str = include_str!("../../../shared/fixtures/occ-organization-seed.json");
 const LOCAL_ENV: &str = include_str!("../../../scripts/local.env");

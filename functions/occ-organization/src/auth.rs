@@ -7,7 +7,7 @@ use aws_lc_rs::hmac;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use lambda_http::http::HeaderMap;
-use webhook_shared::secret::{SecretValue, UnusableSecret, WebhookKeys};
+use webhook_shared::authenticate::secret::{SecretValue, UnusableSecret, WebhookKeys};
 
 /// Current OCC releases: always HMAC-SHA512.
 pub const SHA512_HEADER: &str = "x-oracle-cc-webhook-signature-sha512";

@@ -1,6 +1,6 @@
 //! This function's settings, read once at start-up.
 
-use webhook_shared::config::{var, CommonConfig, ConfigError, SecretVars};
+use webhook_shared::operate::config::{var, CommonConfig, ConfigError, SecretVars};
 
 use crate::auth::Algorithms;
 

@@ -4,16 +4,16 @@
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use lambda_http::{Body, Request, Response};
-use webhook_shared::deadline::Deadline;
-use webhook_shared::json;
-use webhook_shared::metrics::Metrics;
-use webhook_shared::model::occ::OrganizationChange;
+use webhook_shared::authenticate::secret::SecretStore;
+use webhook_shared::operate::metrics::Metrics;
 use webhook_shared::pipeline::{self, Common, DeliveryLine, Webhook};
-use webhook_shared::receipt::Receipt;
-use webhook_shared::redact::storable;
-use webhook_shared::request::JSON;
-use webhook_shared::secret::SecretStore;
+use webhook_shared::receive::deadline::Deadline;
+use webhook_shared::receive::receipt::Receipt;
+use webhook_shared::receive::request::JSON;
 use webhook_shared::storage::{QuarantinePlace, QuarantineStore, StoreError};
+use webhook_shared::validate::json;
+use webhook_shared::validate::model::occ::OrganizationChange;
+use webhook_shared::validate::redact::storable;
 use webhook_shared::{Outcome, Rejection};
 
 use crate::auth::{Algorithms, HmacKeys};

@@ -1,9 +1,9 @@
 use lambda_http::Error;
 use occ_organization::config::Config;
 use occ_organization::Receiver;
-use webhook_shared::metrics::Metrics;
+use webhook_shared::operate::metrics::Metrics;
+use webhook_shared::operate::startup::{connect, or_refuse_to_start};
 use webhook_shared::pipeline::serve;
-use webhook_shared::startup::{connect, or_refuse_to_start};
 
 /// A delivery is hundreds of small allocations; mimalloc makes them cheap.
 #[global_allocator]

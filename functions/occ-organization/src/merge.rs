@@ -11,8 +11,8 @@
 use std::collections::BTreeSet;
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use webhook_shared::attribute::Members;
-use webhook_shared::model::ActionCode;
+use webhook_shared::storage::attribute::Members;
+use webhook_shared::validate::model::ActionCode;
 
 const ACTION_CODE: &str = ActionCode::MEMBER;
 const TRUNCATED_SUFFIX: &str = "IsTruncated";
@@ -184,7 +184,7 @@ mod tests {
     use serde_json::{json, Value};
 
     fn av(value: Value) -> AttributeValue {
-        webhook_shared::json::parse(value.to_string().as_bytes()).unwrap()
+        webhook_shared::validate::json::parse(value.to_string().as_bytes()).unwrap()
     }
 
     fn object(value: Value) -> Members {

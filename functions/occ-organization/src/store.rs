@@ -10,14 +10,14 @@ use std::collections::BTreeSet;
 use std::future::Future;
 
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
-use webhook_shared::attribute::{n, s, Members};
-use webhook_shared::deadline::Deadline;
-use webhook_shared::receipt::Receipt;
+use webhook_shared::receive::deadline::Deadline;
+use webhook_shared::receive::receipt::Receipt;
+use webhook_shared::storage::attribute::{n, s, Members};
+use webhook_shared::storage::schema::{PK, SK};
 use webhook_shared::storage::{
     event_item, Busy, Claim, Form, Item, Kind, Large, Placed, QuarantinePlace, Retries, Store,
     StoreError, Transacted, ITEM_OVERHEAD,
 };
-use webhook_shared::table::{PK, SK};
 use webhook_shared::Outcome;
 
 use crate::merge::{merge, MergedOrganization};
@@ -253,7 +253,7 @@ async fn read_state(store: &Store, pk: &str) -> Result<Read, StoreError> {
             let Some(document) = store.bucket.get(&claim).await? else {
                 return Ok(Read::DocumentGone(claim));
             };
-            match webhook_shared::json::parse(&document) {
+            match webhook_shared::validate::json::parse(&document) {
                 Ok(AttributeValue::M(members)) => (members, Some(claim)),
                 _ => return Err(corrupt_state(pk, "organization_s3")),
             }

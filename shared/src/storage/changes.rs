@@ -118,7 +118,7 @@ impl Changes {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::attribute::{n, s};
+    use crate::storage::attribute::{n, s};
 
     #[test]
     fn placeholders_for_every_name_and_value() {

@@ -15,8 +15,8 @@
 use aws_lc_rs::digest::{digest, SHA256};
 use aws_sdk_dynamodb::types::AttributeValue;
 
-use crate::attribute::{n, s, Members};
-use crate::document::to_json;
+use crate::storage::attribute::{n, s, Members};
+use crate::storage::document::to_json;
 use crate::storage::{Bucket, Item, StoreError};
 
 /// The most an item is let grow to before its large attributes go to S3:
@@ -268,7 +268,7 @@ impl Bucket {
             let value = match claim.form() {
                 Form::Text => AttributeValue::S(String::from_utf8_lossy(&bytes).into_owned()),
                 Form::Json => {
-                    crate::json::parse(&bytes).map_err(|_| StoreError::CorruptObject {
+                    crate::validate::json::parse(&bytes).map_err(|_| StoreError::CorruptObject {
                         key: claim.key.clone(),
                     })?
                 }
@@ -288,7 +288,7 @@ fn unavailable(operation: &str, claim: &Claim, error: &dyn std::fmt::Display) ->
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
-    crate::event_id::hex(digest(&SHA256, bytes).as_ref())
+    crate::receive::event_id::hex(digest(&SHA256, bytes).as_ref())
 }
 
 /// An upper bound of what DynamoDB counts for an attribute's value: text
@@ -326,7 +326,8 @@ mod tests {
 
     #[test]
     fn sizes_bound_what_dynamodb_counts() {
-        let value = crate::json::parse(br#"{"ab": ["xyz", 12345, true, null], "c": {}}"#).unwrap();
+        let value = crate::validate::json::parse(br#"{"ab": ["xyz", 12345, true, null], "c": {}}"#)
+            .unwrap();
         // M: 3 + (1 + 2 + L) + (1 + 1 + M{}); L: 3 + (1+3) + (1+5) + (1+1) + (1+1).
         assert_eq!(attribute_size(&value), 3 + (1 + 2 + 17) + (1 + 1 + 3));
     }

@@ -1,10 +1,10 @@
 //! The items both functions write alike.
 
-use crate::attribute::{n, s, Members};
-use crate::receipt::Receipt;
-use crate::response::Outcome;
+use crate::receive::receipt::Receipt;
+use crate::receive::response::Outcome;
+use crate::storage::attribute::{n, s, Members};
+use crate::storage::schema::{PK, SK, TTL};
 use crate::storage::Placed;
-use crate::table::{PK, SK, TTL};
 
 /// A DynamoDB item.
 pub type Item = Members;
@@ -34,7 +34,7 @@ mod tests {
     fn event_item_shape() {
         let now: Timestamp = "2024-05-01T12:00:00Z".parse().unwrap();
         let receipt = Receipt::new(b"abc", now, None);
-        let payload = crate::json::parse(br#"{"a": [1, "x", null]}"#).unwrap();
+        let payload = crate::validate::json::parse(br#"{"a": [1, "x", null]}"#).unwrap();
         let item = event_item(
             "CHARGEOVER#CUSTOMER#1",
             &receipt,

@@ -2,13 +2,16 @@
 //! items, transactions and their retries, documents too large for an item
 //! (S3), and how a failed write is answered.
 
+pub mod attribute;
 mod bucket;
 mod changes;
 mod claim;
+pub mod document;
 mod items;
 mod quarantine;
 mod retry;
 mod s3_client;
+pub mod schema;
 mod table;
 mod transaction;
 
@@ -17,10 +20,10 @@ use thiserror::Error;
 
 use std::future::Future;
 
-use crate::deadline::Deadline;
-use crate::model::FieldError;
-use crate::receipt::Receipt;
-use crate::response::{Outcome, Rejection};
+use crate::receive::deadline::Deadline;
+use crate::receive::receipt::Receipt;
+use crate::receive::response::{Outcome, Rejection};
+use crate::validate::model::FieldError;
 
 /// Where a function keeps what it receives: the table, and the bucket for
 /// documents too large for an item.

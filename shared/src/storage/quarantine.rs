@@ -8,15 +8,15 @@ use std::future::Future;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
-use crate::attribute::{n, s};
-use crate::deadline::Deadline;
-use crate::receipt::Receipt;
-use crate::redact::mask_raw_body;
-use crate::response::{Outcome, Rejection};
+use crate::receive::deadline::Deadline;
+use crate::receive::receipt::Receipt;
+use crate::receive::response::{Outcome, Rejection};
+use crate::storage::attribute::{n, s};
 use crate::storage::changes::Changes;
 use crate::storage::claim::{Form, Kind, Large, Placed, ITEM_OVERHEAD};
+use crate::storage::schema::{PK, SK, TTL};
 use crate::storage::{within, Item, Store, StoreError};
-use crate::table::{PK, SK, TTL};
+use crate::validate::redact::mask_raw_body;
 
 /// Keeps authenticated deliveries that were refused for their content.
 pub trait QuarantineStore {

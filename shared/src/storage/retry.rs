@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use crate::deadline::Deadline;
+use crate::receive::deadline::Deadline;
 use crate::storage::StoreError;
 
 /// Time kept for the attempt after a pause: a DynamoDB write takes tens of

@@ -5,9 +5,9 @@
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 use aws_sdk_dynamodb::Client;
 
+use crate::storage::schema::{PK, SK};
 use crate::storage::transaction::{cancellation_reasons, classify};
 use crate::storage::{is_transaction_conflict, Busy, Changes, Item, StoreError, Transacted};
-use crate::table::{PK, SK};
 
 /// The table a function writes to.
 #[derive(Debug, Clone)]

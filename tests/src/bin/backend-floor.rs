@@ -16,13 +16,13 @@
 use std::time::Instant;
 
 use serde_json::{json, Value};
-use webhook_shared::attribute::s;
-use webhook_shared::aws_wait::measured;
-use webhook_shared::json as body_json;
-use webhook_shared::receipt::Receipt;
-use webhook_shared::startup::{connect, or_refuse_to_start};
+use webhook_shared::operate::aws_wait::measured;
+use webhook_shared::operate::startup::{connect, or_refuse_to_start};
+use webhook_shared::receive::receipt::Receipt;
+use webhook_shared::storage::attribute::s;
+use webhook_shared::storage::schema::{PK, SK};
 use webhook_shared::storage::{Store, StoreError, Transacted};
-use webhook_shared::table::{PK, SK};
+use webhook_shared::validate::json as body_json;
 
 const USAGE: &str = "usage: backend-floor <chargeover-main-contact|occ-organization> [deliveries]";
 

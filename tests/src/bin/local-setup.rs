@@ -3,7 +3,7 @@
 //! of scripts/local.env) on the local moto server. Safe to run again.
 
 use integration_tests::{aws_config_for, local_secret, moto_endpoint};
-use webhook_shared::table::TABLE;
+use webhook_shared::storage::schema::TABLE;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -15,10 +15,10 @@ use integration_tests::{
 use jiff::tz::TimeZone;
 use lambda_http::{Body, Request, Response};
 use serde_json::{json, Value};
-use webhook_shared::model::chargeover::MainContactChange;
-use webhook_shared::model::occ::OrganizationChange;
-use webhook_shared::secret::{SecretStore, SecretValue, WebhookKeys};
+use webhook_shared::authenticate::secret::{SecretStore, SecretValue, WebhookKeys};
 use webhook_shared::storage::Store;
+use webhook_shared::validate::model::chargeover::MainContactChange;
+use webhook_shared::validate::model::occ::OrganizationChange;
 use webhook_shared::EventId;
 
 const CO_SECRET: &str = "SFkJ3fy02n17YxNXm96tCGUKVTOAIBsH";
@@ -88,7 +88,7 @@ impl Case {
 /// base64-encoded, as API Gateway sends them.
 /// `value` as the function parses a body.
 fn attribute(value: &Value) -> aws_sdk_dynamodb::types::AttributeValue {
-    webhook_shared::json::parse(value.to_string().as_bytes()).expect("JSON")
+    webhook_shared::validate::json::parse(value.to_string().as_bytes()).expect("JSON")
 }
 
 fn request(method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Request {

@@ -10,8 +10,8 @@ use integration_tests::{
 use jiff::tz::TimeZone;
 use lambda_http::{Body, Response};
 use serde_json::{json, Value};
-use webhook_shared::secret::SecretLocation;
-use webhook_shared::secret::{SecretStore, SecretValue, WebhookKeys};
+use webhook_shared::authenticate::secret::SecretLocation;
+use webhook_shared::authenticate::secret::{SecretStore, SecretValue, WebhookKeys};
 use webhook_shared::storage::Store;
 
 const SECRET: &str = "SFkJ3fy02n17YxNXm96tCGUKVTOAIBsH";

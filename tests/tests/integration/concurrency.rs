@@ -29,7 +29,7 @@ use jiff::tz::TimeZone;
 use occ_organization::auth::{Algorithms, HmacKeys};
 use serde_json::{json, Value};
 use tokio::task::JoinSet;
-use webhook_shared::secret::{SecretStore, SecretValue, WebhookKeys};
+use webhook_shared::authenticate::secret::{SecretStore, SecretValue, WebhookKeys};
 use webhook_shared::storage::Store;
 
 const CO_SECRET: &str = "concurrency-chargeover-token-0001";

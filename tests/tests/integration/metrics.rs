@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex};
 use chargeover_main_contact::auth::TokenKeys;
 use integration_tests::{api_request, fresh_store, local_aws, unreachable_store};
 use serde_json::{json, Value};
-use webhook_shared::metrics::{self, Metrics, Sink};
-use webhook_shared::secret::{SecretStore, SecretValue, WebhookKeys};
+use webhook_shared::authenticate::secret::{SecretStore, SecretValue, WebhookKeys};
+use webhook_shared::operate::metrics::{self, Metrics, Sink};
 use webhook_shared::storage::Store;
 
 const SECRET: &str = "metrics-test-secret";

@@ -10,7 +10,7 @@ use lambda_http::{Body, Response};
 use occ_organization::auth::{Algorithms, HmacKeys};
 use occ_organization::{handle, Receiver};
 use serde_json::{json, Value};
-use webhook_shared::secret::{SecretStore, SecretValue, WebhookKeys};
+use webhook_shared::authenticate::secret::{SecretStore, SecretValue, WebhookKeys};
 use webhook_shared::storage::Store;
 
 /// The key as the OCC admin shows it (base64 of "integration-test-key").

@@ -16,7 +16,7 @@ use jiff::tz::TimeZone;
 use serde_json::json;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
-use webhook_shared::secret::{SecretStore, SecretValue, WebhookKeys};
+use webhook_shared::authenticate::secret::{SecretStore, SecretValue, WebhookKeys};
 use webhook_shared::storage::Store;
 use webhook_shared::storage::Table;
 

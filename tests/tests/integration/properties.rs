@@ -27,8 +27,8 @@ use occ_organization::store::OrganizationStore;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use serde_json::{json, Map, Value};
-use webhook_shared::deadline::Deadline;
-use webhook_shared::secret::{SecretStore, SecretValue, WebhookKeys};
+use webhook_shared::authenticate::secret::{SecretStore, SecretValue, WebhookKeys};
+use webhook_shared::receive::deadline::Deadline;
 use webhook_shared::storage::{QuarantineItem, QuarantineStore, StoreError};
 use webhook_shared::Outcome;
 
@@ -611,7 +611,7 @@ fn chargeover_valid_token_any_body() {
             // is sent at all (a body that does not parse carries none), or
             // the body is base64 rather than JSON (read as an encrypted
             // delivery, which this one cannot decrypt).
-            let body_token = match webhook_shared::json::parse(&body) {
+            let body_token = match webhook_shared::validate::json::parse(&body) {
                 Ok(AttributeValue::M(members)) => members.get("security_token").cloned(),
                 _ => None,
             };

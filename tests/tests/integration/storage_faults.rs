@@ -23,7 +23,7 @@ use lambda_http::{Context, Request, RequestExt};
 use occ_organization::auth::{Algorithms, HmacKeys};
 use serde_json::Value;
 use tokio::time::Instant;
-use webhook_shared::secret::{SecretStore, SecretValue, WebhookKeys};
+use webhook_shared::authenticate::secret::{SecretStore, SecretValue, WebhookKeys};
 use webhook_shared::storage::Table;
 use webhook_shared::storage::{Bucket, Store};
 

@@ -1,7 +1,7 @@
 //! The table created from the shared definition is what the contract says.
 
 use integration_tests::{fresh_table, local_aws};
-use webhook_shared::table::TABLE;
+use webhook_shared::storage::schema::TABLE;
 
 #[tokio::test]
 async fn table_from_the_shared_definition() {

@@ -21,12 +21,12 @@ use integration_tests::{
 use occ_organization::auth::{Algorithms, HmacKeys};
 use serde_yaml_ng::value::Tag;
 use serde_yaml_ng::Value;
-use webhook_shared::metrics;
-use webhook_shared::secret::{SecretLocation, SecretStore};
-use webhook_shared::startup::prime;
+use webhook_shared::authenticate::secret::{SecretLocation, SecretStore};
+use webhook_shared::operate::metrics;
+use webhook_shared::operate::startup::prime;
+use webhook_shared::storage::schema::TABLE;
 use webhook_shared::storage::Table;
 use webhook_shared::storage::{Bucket, Store};
-use webhook_shared::table::TABLE;
 
 /// One function of the template and what the code says about it.
 pub(crate) struct Function {

@@ -48,7 +48,7 @@ mod tests {
 
     #[test]
     fn numbers_dynamodb_cannot_hold() {
-        let value = crate::json::parse(
+        let value = crate::validate::json::parse(
             br#"{"ok": [1, -2.5, 1e125, 1e-129, 18446744073709551615, 0.0], "big": 1e126, "tiny": [-1e-131]}"#,
         )
         .unwrap();

@@ -14,9 +14,9 @@ use aws_sdk_dynamodb::config::ProvideCredentials;
 use aws_sdk_dynamodb::config::SharedHttpClient;
 use thiserror::Error;
 
-use crate::aws_wait;
-use crate::config::{CommonConfig, ConfigError};
-use crate::secret::{LoadError, SecretStore, WebhookKeys};
+use crate::authenticate::secret::{LoadError, SecretStore, WebhookKeys};
+use crate::operate::aws_wait;
+use crate::operate::config::{CommonConfig, ConfigError};
 use crate::storage::Table;
 use crate::storage::{Bucket, S3Client, Store};
 
@@ -75,8 +75,8 @@ pub async fn load_aws_config(http_client: SharedHttpClient) -> aws_config::SdkCo
 pub async fn connect<K: WebhookKeys>(
     config: &CommonConfig,
 ) -> Result<(Store, SecretStore<K>), StartError> {
-    let http =
-        crate::https::https_client(config.trust_system_roots).map_err(StartError::HttpClient)?;
+    let http = crate::operate::https::https_client(config.trust_system_roots)
+        .map_err(StartError::HttpClient)?;
     let aws = load_aws_config(http).await;
     // Every client times its requests for the delivery's `aws_wait_ms`.
     let table = Table::new(aws_wait::dynamodb(&aws), &config.table_name);

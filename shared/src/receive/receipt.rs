@@ -3,7 +3,7 @@
 
 use jiff::Timestamp;
 
-use crate::event_id::EventId;
+use crate::receive::event_id::EventId;
 
 /// Stamps every item a delivery leads to.
 #[derive(Debug, Clone)]

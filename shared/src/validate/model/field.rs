@@ -2,13 +2,13 @@
 //! expected kind, or something else. Reading never fails on a field's type, so
 //! validation can report every problem at once instead of the first one.
 //!
-//! Models borrow from the parsed payload (see `crate::json::parse`): reading
+//! Models borrow from the parsed payload (see `crate::validate::json::parse`): reading
 //! one copies nothing; only the stored form is built as new attributes.
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::pointer::{Pointer, Problems};
-use crate::attribute::ToAttribute;
+use crate::storage::attribute::ToAttribute;
 
 /// The type a known field must have, how to read it leniently from the
 /// parsed payload, and how it is stored.
@@ -102,7 +102,7 @@ impl<T: ToAttribute> ToAttribute for Field<'_, T> {
 
 impl<T: ToAttribute> ToAttribute for Vec<Field<'_, T>> {
     fn to_attribute(&self) -> AttributeValue {
-        crate::attribute::list(self)
+        crate::storage::attribute::list(self)
     }
 }
 
@@ -153,13 +153,13 @@ macro_rules! payload_model {
         pub struct $name<'a> {
             $(
                 $(#[$field_meta])*
-                pub $field: $crate::model::Field<'a, $kind>,
+                pub $field: $crate::validate::model::Field<'a, $kind>,
             )*
             /// Fields the schema does not list, kept and stored as received.
             pub extra: Vec<(&'a str, &'a aws_sdk_dynamodb::types::AttributeValue)>,
         }
 
-        impl<'a> $crate::model::FieldKind<'a> for $name<'a> {
+        impl<'a> $crate::validate::model::FieldKind<'a> for $name<'a> {
             const EXPECTED: &'static str = "an object";
 
             fn read(value: &'a aws_sdk_dynamodb::types::AttributeValue) -> Option<Self> {
@@ -170,8 +170,8 @@ macro_rules! payload_model {
                 for (key, value) in members {
                     match key.as_str() {
                         $(
-                            $crate::model::field_name!($field $(= $rename)?) => {
-                                model.$field = $crate::model::Field::read(value)
+                            $crate::validate::model::field_name!($field $(= $rename)?) => {
+                                model.$field = $crate::validate::model::Field::read(value)
                             }
                         )*
                         _ => model.extra.push((key, value)),
@@ -182,19 +182,19 @@ macro_rules! payload_model {
 
             fn check_nested(
                 &self,
-                at: &$crate::model::Pointer<'_>,
-                problems: &mut $crate::model::Problems,
+                at: &$crate::validate::model::Pointer<'_>,
+                problems: &mut $crate::validate::model::Problems,
             ) {
                 $(
                     self.$field.check(
-                        &at.key($crate::model::field_name!($field $(= $rename)?)),
+                        &at.key($crate::validate::model::field_name!($field $(= $rename)?)),
                         problems,
                     );
                 )*
             }
         }
 
-        impl<'a> $crate::attribute::ToAttribute for $name<'a> {
+        impl<'a> $crate::storage::attribute::ToAttribute for $name<'a> {
             fn to_attribute(&self) -> aws_sdk_dynamodb::types::AttributeValue {
                 aws_sdk_dynamodb::types::AttributeValue::M(self.to_members())
             }
@@ -202,18 +202,18 @@ macro_rules! payload_model {
 
         impl<'a> $name<'a> {
             /// The stored form: every present field and every unknown one.
-            pub fn to_members(&self) -> $crate::attribute::Members {
-                use $crate::attribute::ToAttribute;
-                let fields = [$( $crate::model::field_name!($field $(= $rename)?) ),*].len();
+            pub fn to_members(&self) -> $crate::storage::attribute::Members {
+                use $crate::storage::attribute::ToAttribute;
+                let fields = [$( $crate::validate::model::field_name!($field $(= $rename)?) ),*].len();
                 let mut members =
-                    $crate::attribute::Members::with_capacity(fields + self.extra.len());
+                    $crate::storage::attribute::Members::with_capacity(fields + self.extra.len());
                 for (key, value) in &self.extra {
                     members.insert((*key).to_owned(), (*value).clone());
                 }
                 $(
-                    if <$kind as $crate::model::FieldKind<'a>>::STORED && !self.$field.is_absent() {
+                    if <$kind as $crate::validate::model::FieldKind<'a>>::STORED && !self.$field.is_absent() {
                         members.insert(
-                            $crate::model::field_name!($field $(= $rename)?).to_owned(),
+                            $crate::validate::model::field_name!($field $(= $rename)?).to_owned(),
                             self.$field.to_attribute(),
                         );
                     }

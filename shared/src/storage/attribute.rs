@@ -1,6 +1,6 @@
 //! Values as native DynamoDB attributes (numbers as N, objects as M, lists as
 //! L, null as NULL). Bodies are parsed straight into this form
-//! (`crate::json::parse`); the models' stored forms are built with
+//! (`crate::validate::json::parse`); the models' stored forms are built with
 //! [`ToAttribute`].
 
 use std::collections::HashMap;

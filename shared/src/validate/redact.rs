@@ -13,7 +13,7 @@ pub const MASK: &str = "[REDACTED]";
 /// refused (422) if it holds a number DynamoDB cannot store.
 pub fn storable(mut payload: AttributeValue) -> Result<AttributeValue, crate::Rejection> {
     redact(&mut payload);
-    let unstorable = crate::model::unstorable_numbers(&payload);
+    let unstorable = crate::validate::model::unstorable_numbers(&payload);
     if unstorable.is_empty() {
         Ok(payload)
     } else {
@@ -125,7 +125,7 @@ fn string_len(text: &[u8]) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::json::tests::attr;
+    use crate::validate::json::tests::attr;
     use serde_json::json;
 
     #[test]

@@ -6,7 +6,7 @@ use std::str::FromStr;
 
 use thiserror::Error;
 
-use crate::secret::{SecretLocation, SecretValue, UnusableSecret};
+use crate::authenticate::secret::{SecretLocation, SecretValue, UnusableSecret};
 
 #[derive(Debug, Error)]
 pub enum ConfigError {
@@ -110,7 +110,7 @@ impl CommonConfig {
             table_name,
             payload_bucket,
             metrics_namespace: var(env, "METRICS_NAMESPACE")
-                .unwrap_or_else(|| crate::metrics::DEFAULT_NAMESPACE.to_owned()),
+                .unwrap_or_else(|| crate::operate::metrics::DEFAULT_NAMESPACE.to_owned()),
             max_body_bytes,
             event_retention_days: (retention > 0).then_some(retention),
             secret,

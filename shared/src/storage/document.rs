@@ -2,7 +2,7 @@
 //! and of what the admin CLI shows. Members are written in name order, so the
 //! same value is always the same bytes (an S3 key derived from the content
 //! stays the same on a retry). Numbers are written as DynamoDB holds them (N
-//! text, which `crate::json::parse` wrote from JSON), so parsing the text
+//! text, which `crate::validate::json::parse` wrote from JSON), so parsing the text
 //! again gives the same attributes.
 
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -74,7 +74,7 @@ fn string(text: &str, out: &mut Vec<u8>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::json::parse;
+    use crate::validate::json::parse;
 
     #[test]
     fn round_trips_through_the_parser() {

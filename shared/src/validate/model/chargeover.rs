@@ -331,7 +331,7 @@ fn expect_text(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::json::tests::attr;
+    use crate::validate::json::tests::attr;
     use serde_json::{json, Value};
 
     fn sample() -> Value {

@@ -1,12 +1,12 @@
 //! The value kinds the two senders use, each read as leniently as the sender
 //! writes it and stored in one normalised form. Kinds borrow from the parsed
-//! payload; numbers arrive as N text (see `crate::json::parse`).
+//! payload; numbers arrive as N text (see `crate::validate::json::parse`).
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use jiff::{civil, tz::TimeZone, Timestamp};
 
 use super::field::FieldKind;
-use crate::attribute::{list, Members, ToAttribute};
+use crate::storage::attribute::{list, Members, ToAttribute};
 
 /// Free text. `""` is a value, not "no value".
 pub type Text<'a> = &'a str;
@@ -389,10 +389,10 @@ impl<'a> FieldKind<'a> for AnyObject<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::Field;
+    use crate::validate::model::Field;
     use serde_json::{json, Value};
 
-    use crate::json::tests::attr;
+    use crate::validate::json::tests::attr;
 
     /// Reads `value` as parsed (leaked: a test's values live to its end).
     fn read<T: FieldKind<'static>>(value: Value) -> Field<'static, T> {

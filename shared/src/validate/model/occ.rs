@@ -298,13 +298,13 @@ fn sorted(problems: Problems) -> Vec<FieldError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::attribute::ToAttribute;
-    use crate::json::tests::attr;
+    use crate::storage::attribute::ToAttribute;
+    use crate::validate::json::tests::attr;
     use serde_json::{json, Value};
 
     /// The seed document's example, verbatim.
     fn seed_example() -> Value {
-        serde_json::from_str(include_str!("../../fixtures/occ-organization-seed.json")).unwrap()
+        serde_json::from_str(include_str!("../../../fixtures/occ-organization-seed.json")).unwrap()
     }
 
     fn address(action: &str, id: &str) -> Value {

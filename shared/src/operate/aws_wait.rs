@@ -176,7 +176,7 @@ mod tests {
         // Connections complete in the kernel's backlog; nothing ever answers.
         let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
         let endpoint = format!("http://{}", silent.local_addr().expect("its address"));
-        let http = crate::https::https_client(false).expect("the HTTPS client");
+        let http = crate::operate::https::https_client(false).expect("the HTTPS client");
         let client = dynamodb(&settings(http, &endpoint));
         let started = Instant::now();
         let deadline = Duration::from_millis(100);

@@ -12,7 +12,7 @@ use std::fmt;
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
-use crate::attribute::{float_text, Members};
+use crate::storage::attribute::{float_text, Members};
 
 /// Parses `body` into the attribute DynamoDB stores for it: objects as M,
 /// arrays as L, strings as S, numbers as N (integers exactly, others in their

@@ -6,7 +6,7 @@ use lambda_http::{Body, Response};
 use serde::Serialize;
 use thiserror::Error;
 
-use crate::model::FieldError;
+use crate::validate::model::FieldError;
 
 /// What happened to an accepted delivery.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

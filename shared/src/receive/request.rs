@@ -4,7 +4,7 @@
 use lambda_http::http::{header, Method};
 use lambda_http::{Body, Request};
 
-use crate::response::Rejection;
+use crate::receive::response::Rejection;
 
 /// What a JSON body is sent as.
 pub const JSON: &str = "application/json";
