@@ -1,6 +1,7 @@
 //! The command line: every command, with an example in its `--help`.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use jiff::SignedDuration;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -98,7 +99,7 @@ webhook-admin --stack webhooks quarantine list --source occ --since 7d --all"
         #[arg(long, value_enum)]
         source: Option<Source>,
         /// Only those received within this long (e.g. 30m, 12h, 7d).
-        #[arg(long, value_parser = crate::quarantine::parse_since)]
+        #[arg(long, value_parser = parse_since)]
         since: Option<jiff::SignedDuration>,
         /// Include deliveries already replayed successfully.
         #[arg(long)]
@@ -149,5 +150,33 @@ impl Source {
             Source::Chargeover => chargeover_main_contact::store::REJECTED_PK,
             Source::Occ => occ_organization::store::REJECTED_PK,
         }
+    }
+}
+
+/// `--since`: `30m`, `12h`, `7d`, `1d 6h` (days of 24 hours).
+pub fn parse_since(text: &str) -> Result<SignedDuration, String> {
+    let span: jiff::Span = text
+        .parse()
+        .map_err(|e| format!("{text:?} is not a duration such as 30m, 12h or 7d: {e}"))?;
+    span.to_duration(jiff::SpanRelativeTo::days_are_24_hours())
+        .map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn since_takes_friendly_durations() {
+        assert_eq!(parse_since("30m").unwrap(), SignedDuration::from_mins(30));
+        assert_eq!(
+            parse_since("7d").unwrap(),
+            SignedDuration::from_hours(7 * 24)
+        );
+        assert_eq!(
+            parse_since("1d 6h").unwrap(),
+            SignedDuration::from_hours(30)
+        );
+        assert!(parse_since("soon").is_err());
     }
 }
