@@ -48,8 +48,8 @@ pub fn or_refuse_to_start<T, E: Into<StartError>>(result: Result<T, E>) -> T {
 /// On Lambda the runtime puts the function's region and credentials in the
 /// environment, where the SDK's default region and credential chains look
 /// first. Taken from there, the rest of those two chains (their profile and
-/// IMDS providers, an STS client for web identity) is never built: about 1 ms
-/// of init CPU here (docs/PERFORMANCE.md). Without them in the environment (a
+/// IMDS providers, an STS client for web identity) is never built, which is
+/// init CPU saved (docs/PERFORMANCE.md). Without them in the environment (a
 /// profile on a laptop) the chains apply as before.
 pub async fn load_aws_config(http_client: SharedHttpClient) -> aws_config::SdkConfig {
     let mut loader = aws_config::defaults(BehaviorVersion::latest())

@@ -4,8 +4,8 @@ use std::ops::Deref;
 use std::sync::{Arc, LazyLock};
 
 /// An S3 client, built when first used: a delivery of normal size never
-/// calls S3, and building the client at start-up cost init CPU for nothing
-/// (0.5–1 ms here, docs/PERFORMANCE.md).
+/// calls S3, and building the client at start-up would cost init CPU for
+/// nothing (docs/PERFORMANCE.md).
 #[derive(Clone)]
 pub struct S3Client(Arc<LazyLock<aws_sdk_s3::Client, ClientBuilder>>);
 
