@@ -184,7 +184,7 @@ fn steps(c: &mut Criterion) {
     });
     group.bench_function("source_modified_at", |b| {
         let modified = change.modified().unwrap();
-        b.iter(|| black_box(modified).sortable_utc(&f.timezone))
+        b.iter(|| chargeover_main_contact::ordering::order_key(black_box(modified), &f.timezone))
     });
     group.bench_function("accept_only", |b| {
         b.iter(|| {

@@ -21,6 +21,7 @@ use webhook_shared::{Outcome, Rejection};
 
 use crate::auth::{BodyToken, TokenKeys, KEY_HEADER};
 use crate::encryption::{decrypt, looks_encrypted, Encryption};
+use crate::ordering;
 use crate::store::{Delivery, MainContactState, MainContactStore, QUARANTINE};
 
 pub const SOURCE_HEADER: &str = "x-chargeover-source";
@@ -222,7 +223,7 @@ pub fn delivery<'a>(
         superuser_id: change.superuser_id,
         source_modified_at: change
             .modified()
-            .map(|modified| modified.sortable_utc(timezone)),
+            .map(|modified| ordering::order_key(modified, timezone)),
         source,
     };
     let unknown_choices = change

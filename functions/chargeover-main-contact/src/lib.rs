@@ -4,6 +4,7 @@ pub mod auth;
 pub mod config;
 pub mod encryption;
 pub mod handler;
+pub mod ordering;
 pub mod store;
 
 pub use handler::{handle, Receiver};

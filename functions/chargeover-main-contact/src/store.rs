@@ -5,6 +5,7 @@
 
 use std::future::Future;
 
+use crate::ordering;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
 use webhook_shared::receive::deadline::Deadline;
 use webhook_shared::receive::receipt::Receipt;
@@ -201,23 +202,13 @@ fn state_update(
         (state.contact.as_ref()).map(|contact| Placed::new(contact, claims.contact.as_ref()));
     changes.set_placed("contact", contact);
     changes.set_or_remove("superuser_id", state.superuser_id.map(n));
-    changes.set_or_remove(
-        "source_modified_at",
-        state.source_modified_at.clone().map(s),
-    );
+    changes.set_or_remove(ordering::ATTRIBUTE, state.source_modified_at.clone().map(s));
     changes.set_or_remove("source", state.source.map(s));
     changes.set("event_id", s(receipt.event_id.as_str()));
     changes.set("received_at", s(&receipt.received_at));
     changes.add("version", n(1));
-    let condition = state.source_modified_at.as_ref().map(|modified| {
-        // Not older than the stored change; a state without a time (or none)
-        // takes it. Earlier versions stored whole seconds (`...:22Z`): a
-        // change in that same second is not known to be older, so it applies.
-        let name = changes.name("source_modified_at");
-        let incoming = changes.value(s(modified));
-        let whole_second = changes.value(s(whole_second(modified)));
-        format!("attribute_not_exists({name}) OR {name} <= {incoming} OR {name} = {whole_second}")
-    });
+    let condition = (state.source_modified_at.as_ref())
+        .map(|modified| ordering::not_older(&mut changes, modified));
     let (expression, names, values) = changes.into_parts();
     Update::builder()
         .table_name(table)
@@ -229,15 +220,6 @@ fn state_update(
         .set_expression_attribute_values(values)
         .build()
         .map_err(build_error)
-}
-
-/// `2017-10-05T22:51:22.500000000Z` as earlier versions stored it:
-/// `2017-10-05T22:51:22Z`.
-fn whole_second(sortable: &str) -> String {
-    match sortable.split_once('.') {
-        Some((seconds, _)) => format!("{seconds}Z"),
-        None => sortable.to_owned(),
-    }
 }
 
 fn build_error(error: aws_sdk_dynamodb::error::BuildError) -> StoreError {

@@ -179,15 +179,6 @@ impl SourceDateTime<'_> {
         }
     }
 
-    /// The instant as stored to order deliveries by: RFC 3339 in UTC with
-    /// every fractional digit (nanoseconds), always the same width, so that
-    /// comparing the texts (as a DynamoDB condition does) compares the instants.
-    pub fn sortable_utc(&self, zone: &TimeZone) -> String {
-        self.instant(zone)
-            .strftime("%Y-%m-%dT%H:%M:%S%.9fZ")
-            .to_string()
-    }
-
     fn parse(text: &str) -> Option<Moment> {
         if let Ok(ts) = text.parse::<Timestamp>() {
             // Years before 1 would not print in four digits.
@@ -482,21 +473,6 @@ mod tests {
             .into_value()
             .unwrap();
         assert_eq!(utc.instant(&chicago), offset.instant(&chicago));
-
-        // Stored at full precision, fixed width: text order is time order.
-        let fraction = read::<SourceDateTime>(json!("2022-10-25T13:50:45.5Z"))
-            .into_value()
-            .unwrap();
-        assert_eq!(
-            fraction.sortable_utc(&chicago),
-            "2022-10-25T13:50:45.500000000Z"
-        );
-        assert_eq!(utc.sortable_utc(&chicago), "2022-10-25T13:50:45.000000000Z");
-        assert!(utc.sortable_utc(&chicago) < fraction.sortable_utc(&chicago));
-        assert_eq!(
-            local.sortable_utc(&chicago),
-            "2017-10-05T22:51:22.000000000Z"
-        );
 
         for bad in [
             json!("yesterday"),
