@@ -63,7 +63,7 @@ build: tools
 ## Per-delivery CPU (criterion), package sizes, init/first/warm latency and
 ## peak RSS against a local Runtime API and moto (docs/PERFORMANCE.md).
 bench: tools
-	$(guard) run -- scripts/bench.sh
+	$(guard) run -- bench/run.sh
 
 ## Regenerates events/ (signatures with Python's hmac, the encrypted sample
 ## with the cryptography package from .venv/, checked against the SDK vector).

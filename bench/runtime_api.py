@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""A small AWS Lambda Runtime API on loopback, for `make bench` (scripts/bench.sh).
+"""A small AWS Lambda Runtime API on loopback, for `make bench` (bench/run.sh).
 
 Starts one function's release binary (its `bootstrap`) against it --starts
 times (a cold start each) and measures:
@@ -39,7 +39,7 @@ Implements GET  /2018-06-01/runtime/invocation/next
 Prints one JSON object (the figures) on stdout; progress goes to stderr.
 Bounded: every wait has a timeout, and the function is killed on the way out.
 
-  scripts/runtime_api.py --function chargeover-main-contact \\
+  bench/runtime_api.py --function chargeover-main-contact \\
       --binary target/release/chargeover-main-contact [--starts 5] [--warm 50] [--pattern new|update]
 The function's configuration comes from this process's environment: TABLE_NAME,
 the *_WEBHOOK_SECRET_ID, AWS_ENDPOINT_URL_* (loopback only), AWS_REGION and
@@ -508,7 +508,7 @@ def main():
         parser.error("--starts must be between 1 and 50")
     for name in ENDPOINTS + ("TABLE_NAME",):
         if not os.environ.get(name):
-            parser.error(f"{name} must be set (see scripts/bench.sh)")
+            parser.error(f"{name} must be set (see bench/run.sh)")
 
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     run = int(time.time() * 1000) % 10_000_000

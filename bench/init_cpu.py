@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""CPU time of one function's init, for `make bench` (scripts/bench.sh).
+"""CPU time of one function's init, for `make bench` (bench/run.sh).
 
 Starts the release binary --runs times with no Lambda Runtime API to reach
 (AWS_LAMBDA_RUNTIME_API names a closed loopback port), so each process runs
@@ -11,7 +11,7 @@ SSL_CERT_FILE and SSL_CERT_DIR set to the system's bundle and directory, which
 makes it load those root certificates too: what the SDK's default HTTPS client
 always did (rustls-native-certs probes both).
 
-  scripts/init_cpu.py --binary target/release/occ-organization [--runs 20]
+  bench/init_cpu.py --binary target/release/occ-organization [--runs 20]
 MIMALLOC_* variables are passed on (e.g. MIMALLOC_ALLOW_THP=1 to compare).
 Prints one JSON object on stdout.
 """
@@ -56,7 +56,7 @@ def main():
     args = parser.parse_args()
     for name in ("AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_SECRETS_MANAGER", "TABLE_NAME"):
         if not os.environ.get(name):
-            parser.error(f"{name} must be set (see scripts/bench.sh)")
+            parser.error(f"{name} must be set (see bench/run.sh)")
     env = {name: value for name, value in os.environ.items()
            if name in PASSED_ON or name.startswith("MIMALLOC_")}
     env.update({

@@ -5,17 +5,17 @@
 #   2. the Lambda package: `cargo lambda build --release --arm64 --output-format zip`
 #      (x86_64 if the arm64 build fails), size of each bootstrap and bootstrap.zip;
 #   3. the x86_64 release binaries against a local Lambda Runtime API
-#      (scripts/runtime_api.py) and a local moto: init (process start -> first
+#      (bench/runtime_api.py) and a local moto: init (process start -> first
 #      GET /runtime/invocation/next), first and warm invocation latency, peak RSS,
-#      and init CPU time (scripts/init_cpu.py); and two floors in the same run, so
+#      and init CPU time (bench/init_cpu.py); and two floors in the same run, so
 #      that the functions' own warm cost is a difference: a no-op function through
 #      the same Runtime API (bench-noop) and the same storage requests from a warm
 #      client (backend-floor). Each invocation's own time is its total less the
 #      aws_wait_ms its log line reports, so moto's swings cancel per invocation.
 # Everything runs on 127.0.0.1 and is stopped on the way out.
 #
-#   scripts/bench.sh                 # all three
-#   BENCH_STEPS="runtime" scripts/bench.sh   # any of: criterion package runtime
+#   bench/run.sh                     # all three (make bench)
+#   BENCH_STEPS="runtime" bench/run.sh       # any of: criterion package runtime
 #   WARM_INVOCATIONS=50, COLD_STARTS=5 (defaults), MOTO_PORT (default: a free port)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -149,9 +149,9 @@ fi
 if wants runtime; then
   say "runtime: cargo build --release --locked -p chargeover-main-contact -p occ-organization"
   cargo build --release --locked -p chargeover-main-contact -p occ-organization
-  say "building the local setup tool and the floors (cargo build --locked -p integration-tests)"
+  say "building the local setup tool and the floors (cargo build --locked -p integration-tests -p bench)"
   cargo build --locked -q -p integration-tests --bin local-setup
-  cargo build --release --locked -q -p integration-tests --bin bench-noop --bin backend-floor
+  cargo build --release --locked -q -p bench
 
   moto_port="${MOTO_PORT:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')}"
   scripts/moto.sh start "$moto_port"
@@ -168,7 +168,7 @@ if wants runtime; then
     python3 -c 'import sys, urllib.request; urllib.request.urlopen(urllib.request.Request(sys.argv[1] + "/moto-api/reset", method="POST"), timeout=10)' "$MOTO_ENDPOINT"
     cargo run --locked -q -p integration-tests --bin local-setup >/dev/null
     say "runtime: $function, $starts cold starts and $warm warm invocations against the local Runtime API"
-    scripts/runtime_api.py --function "$function" --binary "$CARGO_TARGET_DIR/release/$function" \
+    bench/runtime_api.py --function "$function" --binary "$CARGO_TARGET_DIR/release/$function" \
       --starts "$starts" --warm "$warm" --log "$work/$function.log" >"$work/$function.json" &
     runtime_pid=$!
     if ! wait "$runtime_pid"; then
@@ -180,7 +180,7 @@ if wants runtime; then
     fi
     runtime_pid=""
     say "runtime floor: a no-op function (bench-noop) through the same Runtime API"
-    scripts/runtime_api.py --function "$function" --binary "$CARGO_TARGET_DIR/release/bench-noop" --no-aws-calls \
+    bench/runtime_api.py --function "$function" --binary "$CARGO_TARGET_DIR/release/bench-noop" --no-aws-calls \
       --starts "$starts" --warm "$warm" >"$work/$function-noop.json" &
     runtime_pid=$!
     wait "$runtime_pid" || { runtime_pid=""; cat "$work/$function-noop.json" >&2; exit 1; }
@@ -188,7 +188,7 @@ if wants runtime; then
     say "backend floor: $function's storage requests from a warm client (backend-floor)"
     "$CARGO_TARGET_DIR/release/backend-floor" "$function" "$warm" >"$work/$function-floor.json"
     say "runtime: $function, init CPU time (as deployed, and loading the system's root certificates too)"
-    scripts/init_cpu.py --binary "$CARGO_TARGET_DIR/release/$function" >"$work/$function-init-cpu.json"
+    bench/init_cpu.py --binary "$CARGO_TARGET_DIR/release/$function" >"$work/$function-init-cpu.json"
   done
   echo "runtime step: steal time $(steal_since "$ticks_before") of all CPU" >>"$summary"
   python3 - "$work" "${functions[@]}" >>"$summary" <<'PY'
