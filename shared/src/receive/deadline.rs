@@ -8,9 +8,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use lambda_http::{Request, RequestExt};
 use tokio::time::Instant;
 
-/// The time a delivery gets when the invocation names no deadline it can
-/// have: none (tests, benches), or one already past when it arrives.
-pub const WITHOUT_CONTEXT: Duration = Duration::from_secs(10);
+/// The functions' configured timeout (`Timeout` in template.yaml, which a
+/// test holds to this): the time a delivery gets when the invocation names
+/// no deadline it can have (none, in tests and benches, or one already past
+/// when it arrives).
+pub const FUNCTION_TIMEOUT: Duration = Duration::from_secs(12);
 
 /// Kept back from the deadline to build and send the answer.
 pub const ANSWER_MARGIN: Duration = Duration::from_millis(500);
@@ -49,11 +51,11 @@ impl Deadline {
 /// The time an invocation due at `deadline_ms` (the Runtime API's deadline,
 /// milliseconds since the epoch) has at `now`. The Runtime API's deadline is
 /// the truth; one already past when the invocation arrives cannot be real,
-/// and gets the time of an invocation without one.
+/// and the function's configured timeout applies.
 fn time_left(deadline_ms: Option<u64>, now: Duration) -> Duration {
     match deadline_ms.map(Duration::from_millis) {
         Some(deadline) if deadline > now => deadline - now,
-        _ => WITHOUT_CONTEXT,
+        _ => FUNCTION_TIMEOUT,
     }
 }
 
@@ -74,19 +76,19 @@ mod tests {
     #[test]
     fn a_deadline_that_cannot_be_real_gets_the_default_time() {
         let past = (NOW - Duration::from_millis(1)).as_millis() as u64;
-        assert_eq!(time_left(Some(past), NOW), WITHOUT_CONTEXT);
-        assert_eq!(time_left(Some(600_000), NOW), WITHOUT_CONTEXT);
-        assert_eq!(time_left(None, NOW), WITHOUT_CONTEXT);
+        assert_eq!(time_left(Some(past), NOW), FUNCTION_TIMEOUT);
+        assert_eq!(time_left(Some(600_000), NOW), FUNCTION_TIMEOUT);
+        assert_eq!(time_left(None, NOW), FUNCTION_TIMEOUT);
     }
 
     #[test]
     fn the_answers_margin_is_kept_back() {
         let deadline = Deadline::of(&Request::default());
-        assert!(deadline.remaining() <= WITHOUT_CONTEXT - ANSWER_MARGIN);
+        assert!(deadline.remaining() <= FUNCTION_TIMEOUT - ANSWER_MARGIN);
         let mut context = Context::default();
         context.deadline = 1;
         let request = Request::default().with_lambda_context(context);
-        assert!(Deadline::of(&request).remaining() <= WITHOUT_CONTEXT - ANSWER_MARGIN);
+        assert!(Deadline::of(&request).remaining() <= FUNCTION_TIMEOUT - ANSWER_MARGIN);
     }
 
     #[tokio::test(start_paused = true)]

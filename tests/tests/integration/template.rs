@@ -24,6 +24,7 @@ use serde_yaml_ng::Value;
 use webhook_shared::authenticate::secret::{SecretLocation, SecretStore};
 use webhook_shared::operate::metrics;
 use webhook_shared::operate::startup::prime;
+use webhook_shared::receive::deadline::FUNCTION_TIMEOUT;
 use webhook_shared::storage::schema::TABLE;
 use webhook_shared::storage::Table;
 use webhook_shared::storage::{Bucket, Store};
@@ -713,6 +714,13 @@ fn binaries_by_package() -> BTreeSet<(String, String)> {
         }
     }
     binaries
+}
+
+/// A delivery without a real deadline gets the functions' configured timeout.
+#[test]
+fn the_functions_timeout_is_the_one_the_code_falls_back_to() {
+    let timeout = &template()["Globals"]["Function"]["Timeout"];
+    assert_eq!(timeout.as_u64(), Some(FUNCTION_TIMEOUT.as_secs()));
 }
 
 #[test]
