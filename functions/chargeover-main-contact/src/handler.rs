@@ -5,10 +5,10 @@
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use jiff::tz::TimeZone;
-use lambda_http::{Body, Request, Response};
+use lambda_http::Request;
 use webhook_shared::authenticate::secret::SecretStore;
 use webhook_shared::operate::metrics::Metrics;
-use webhook_shared::pipeline::{self, Common, DeliveryLine, Webhook};
+use webhook_shared::pipeline::{Common, DeliveryLine, Webhook};
 use webhook_shared::receive::deadline::Deadline;
 use webhook_shared::receive::receipt::Receipt;
 use webhook_shared::receive::request::{has_content_type, header_str, JSON};
@@ -35,14 +35,6 @@ pub struct Receiver<S> {
     pub max_body_bytes: usize,
     pub retention_days: Option<u32>,
     pub metrics: Metrics,
-}
-
-/// One delivery, start to finish (`webhook_shared::pipeline::handle`).
-pub async fn handle<S>(request: Request, receiver: &Receiver<S>) -> Response<Body>
-where
-    S: MainContactStore + QuarantineStore + Sync,
-{
-    pipeline::handle(request, receiver).await
 }
 
 impl<S> Webhook for Receiver<S>

@@ -3,10 +3,10 @@
 //! pipeline (`webhook_shared::pipeline`) that every delivery goes through.
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use lambda_http::{Body, Request, Response};
+use lambda_http::Request;
 use webhook_shared::authenticate::secret::SecretStore;
 use webhook_shared::operate::metrics::Metrics;
-use webhook_shared::pipeline::{self, Common, DeliveryLine, Webhook};
+use webhook_shared::pipeline::{Common, DeliveryLine, Webhook};
 use webhook_shared::receive::deadline::Deadline;
 use webhook_shared::receive::receipt::Receipt;
 use webhook_shared::receive::request::JSON;
@@ -27,14 +27,6 @@ pub struct Receiver<S> {
     pub max_body_bytes: usize,
     pub retention_days: Option<u32>,
     pub metrics: Metrics,
-}
-
-/// One delivery, start to finish (`webhook_shared::pipeline::handle`).
-pub async fn handle<S>(request: Request, receiver: &Receiver<S>) -> Response<Body>
-where
-    S: OrganizationStore + QuarantineStore + Sync,
-{
-    pipeline::handle(request, receiver).await
 }
 
 impl<S> Webhook for Receiver<S>

@@ -6,4 +6,7 @@ pub mod handler;
 pub mod merge;
 pub mod store;
 
-pub use handler::{handle, Receiver};
+pub use handler::Receiver;
+/// One delivery, start to finish: the shared pipeline, run with this
+/// function's `Receiver`.
+pub use webhook_shared::pipeline::handle;

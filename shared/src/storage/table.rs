@@ -177,56 +177,33 @@ impl Table {
     /// Every item of partition `pk` whose sort key starts with `prefix`
     /// (every item of it when empty), all pages, read consistently.
     pub async fn query(&self, pk: &str, prefix: &str) -> Result<Vec<Item>, StoreError> {
-        let mut items = Vec::new();
-        let mut start = None;
-        loop {
-            let mut request = self
-                .client
-                .query()
-                .table_name(&self.name)
-                .expression_attribute_names("#pk", PK)
-                .expression_attribute_values(":pk", AttributeValue::S(pk.to_owned()));
-            request = if prefix.is_empty() {
-                request.key_condition_expression("#pk = :pk")
-            } else {
-                request
-                    .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
-                    .expression_attribute_names("#sk", SK)
-                    .expression_attribute_values(":prefix", AttributeValue::S(prefix.to_owned()))
-            };
-            let page = request
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(StoreError::from_sdk)?;
-            items.extend(page.items.unwrap_or_default());
-            match page.last_evaluated_key {
-                Some(key) if !key.is_empty() => start = Some(key),
-                _ => return Ok(items),
-            }
-        }
+        let request = self
+            .client
+            .query()
+            .table_name(&self.name)
+            .consistent_read(true)
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_values(":pk", AttributeValue::S(pk.to_owned()));
+        let request = if prefix.is_empty() {
+            request.key_condition_expression("#pk = :pk")
+        } else {
+            request
+                .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
+                .expression_attribute_names("#sk", SK)
+                .expression_attribute_values(":prefix", AttributeValue::S(prefix.to_owned()))
+        };
+        let items = request.into_paginator().items().send().try_collect().await;
+        items.map_err(StoreError::from_sdk)
     }
 
     /// Every item of the table, all pages, read consistently.
     pub async fn scan(&self) -> Result<Vec<Item>, StoreError> {
-        let mut items = Vec::new();
-        let mut start = None;
-        loop {
-            let page = self
-                .client
-                .scan()
-                .table_name(&self.name)
-                .consistent_read(true)
-                .set_exclusive_start_key(start)
-                .send()
-                .await
-                .map_err(StoreError::from_sdk)?;
-            items.extend(page.items.unwrap_or_default());
-            match page.last_evaluated_key {
-                Some(key) if !key.is_empty() => start = Some(key),
-                _ => return Ok(items),
-            }
-        }
+        let request = self
+            .client
+            .scan()
+            .table_name(&self.name)
+            .consistent_read(true);
+        let items = request.into_paginator().items().send().try_collect().await;
+        items.map_err(StoreError::from_sdk)
     }
 }

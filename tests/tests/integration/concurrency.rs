@@ -112,7 +112,7 @@ async fn chargeover_concurrent_reordered_retried_deliveries() {
                 ],
                 &body,
             );
-            let response = chargeover_main_contact::handle(request, &receiver).await;
+            let response = chargeover_main_contact::handle(request, &*receiver).await;
             (n, response.status().as_u16(), body_json(&response))
         });
     }
