@@ -8,6 +8,9 @@
 //! The rules that matter most therefore hold for both functions alike:
 //! - nothing is parsed before the request has passed [`Webhook::authenticate`]
 //!   (where the scheme allows: a ChargeOver token may sit in the body);
+//! - a request refused with a secret read a while ago is checked once more
+//!   against the secret read again (`SecretStore::recheck`: a key changed in
+//!   Secrets Manager is honoured at once, at most one read per interval);
 //! - only what authenticated is quarantined (a 401 is never stored);
 //! - 200 is answered only once the write holds.
 
@@ -154,6 +157,29 @@ pub async fn serve<W: Webhook>(webhook: W) -> Result<(), lambda_http::Error> {
     .await
 }
 
+/// Authentication, then validation: the request refused (401 from either
+/// step: a ChargeOver token may sit in the body), or authenticated and
+/// either accepted or refused for its content.
+type Admitted<'a, W> = (
+    <W as Webhook>::Authenticated,
+    Result<<W as Webhook>::Delivery<'a>, Rejection>,
+);
+
+fn admit<'a, W: Webhook>(
+    webhook: &W,
+    request: &'a Request,
+    raw: &[u8],
+    keys: &W::Keys,
+    receipt: &'a Receipt,
+) -> Result<Admitted<'a, W>, Rejection> {
+    let authenticated = webhook.authenticate(request, raw, keys)?;
+    let body = W::body(raw, &authenticated);
+    match webhook.accept(request, body, &authenticated, keys, receipt) {
+        Err(Rejection::Unauthorized) => Err(Rejection::Unauthorized),
+        accepted => Ok((authenticated, accepted)),
+    }
+}
+
 /// What a delivery's log line names, as far as it got.
 #[derive(Default)]
 struct Report {
@@ -174,9 +200,21 @@ async fn process<W: Webhook>(
     report.event_id = Some(receipt.event_id.to_string());
     let keys = common.keys.keys().await;
 
-    let authenticated = webhook.authenticate(request, raw, &keys)?;
+    let (keys, authenticated, accepted) = match admit(webhook, request, raw, &keys, &receipt) {
+        Err(Rejection::Unauthorized) => {
+            // Refused with a secret that may have changed since it was read.
+            let fresh = common.keys.recheck(&keys).await;
+            let fresh = fresh.ok_or(Rejection::Unauthorized)?;
+            let (authenticated, accepted) = admit(webhook, request, raw, &fresh, &receipt)?;
+            (fresh, authenticated, accepted)
+        }
+        admitted => {
+            let (authenticated, accepted) = admitted?;
+            (keys, authenticated, accepted)
+        }
+    };
     let body = W::body(raw, &authenticated);
-    let result = match webhook.accept(request, body, &authenticated, &keys, &receipt) {
+    let result = match accepted {
         Ok(delivery) => {
             report.entity_id = Some(W::entity_id(&delivery));
             let recorded = within(&deadline, webhook.record(delivery, &deadline));

@@ -3,7 +3,7 @@
 //! turned once into the key material a function checks requests with.
 
 use std::fmt;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -16,6 +16,12 @@ pub const SECRET_CACHE_TTL: Duration = Duration::from_secs(5 * 60);
 /// After a failed refresh, the cached secret serves this long before the next
 /// try; each further failure doubles the pause, up to [`SECRET_CACHE_TTL`].
 pub const REFRESH_RETRY_AFTER: Duration = Duration::from_secs(15);
+
+/// A request refused with a cached secret at least this old makes the secret
+/// be read again once, so a key changed in Secrets Manager is honoured at
+/// once; and such reads happen at most once this often per execution
+/// environment, so forged requests cannot drive Secrets Manager calls.
+pub const RECHECK_AFTER: Duration = Duration::from_secs(30);
 
 /// Where a function's webhook secret comes from.
 #[derive(Debug, Clone)]
@@ -106,6 +112,10 @@ pub trait WebhookKeys: Sized + Send + Sync + 'static {
 pub struct SecretStore<K> {
     source: Option<SecretsManagerSource>,
     cached: RwLock<Cached<K>>,
+    /// [`RECHECK_AFTER`], shorter in tests.
+    recheck_after: Duration,
+    /// When a refused request last made the secret be read again.
+    last_recheck: Mutex<Option<Instant>>,
 }
 
 struct SecretsManagerSource {
@@ -115,6 +125,8 @@ struct SecretsManagerSource {
 
 struct Cached<K> {
     keys: Arc<K>,
+    /// When the secret was read.
+    read_at: Instant,
     /// When to read the secret again.
     due: Instant,
     /// The pause after the next failed refresh.
@@ -125,6 +137,7 @@ impl<K> Cached<K> {
     fn fresh(keys: Arc<K>) -> Self {
         Cached {
             keys,
+            read_at: Instant::now(),
             due: Instant::now() + SECRET_CACHE_TTL,
             retry_after: REFRESH_RETRY_AFTER,
         }
@@ -159,17 +172,65 @@ impl<K: WebhookKeys> SecretStore<K> {
                 (Some(source), keys)
             }
         };
-        Ok(SecretStore {
+        Ok(SecretStore::new(source, keys))
+    }
+
+    fn new(source: Option<SecretsManagerSource>, keys: K) -> Self {
+        SecretStore {
             source,
             cached: RwLock::new(Cached::fresh(Arc::new(keys))),
-        })
+            recheck_after: RECHECK_AFTER,
+            last_recheck: Mutex::new(None),
+        }
+    }
+
+    /// The same store, reading again after a refusal on its own interval
+    /// rather than [`RECHECK_AFTER`] (tests).
+    pub fn recheck_after(mut self, interval: Duration) -> Self {
+        self.recheck_after = interval;
+        self
     }
 
     /// Keys built from a known secret (tests, benches).
     pub fn fixed(keys: K) -> Self {
-        SecretStore {
-            source: None,
-            cached: RwLock::new(Cached::fresh(Arc::new(keys))),
+        SecretStore::new(None, keys)
+    }
+
+    /// After a request was refused with `refused`: the secret read again, when
+    /// the keys that refused it are at least the recheck interval old and no
+    /// refusal made it read within that interval (`None` otherwise, or when
+    /// the read fails: the request stays refused).
+    pub async fn recheck(&self, refused: &Arc<K>) -> Option<Arc<K>> {
+        let source = self.source.as_ref()?;
+        let now = Instant::now();
+        {
+            let cached = self.cached.read().unwrap_or_else(|p| p.into_inner());
+            let same = Arc::ptr_eq(&cached.keys, refused);
+            if same && now.saturating_duration_since(cached.read_at) < self.recheck_after {
+                return None;
+            }
+            if !same {
+                // Read again since: check with those keys.
+                return Some(cached.keys.clone());
+            }
+        }
+        {
+            let mut last = self.last_recheck.lock().unwrap_or_else(|p| p.into_inner());
+            if last.is_some_and(|at| now.saturating_duration_since(at) < self.recheck_after) {
+                return None;
+            }
+            *last = Some(now);
+        }
+        match source.fetch::<K>().await {
+            Ok(fresh) => {
+                let mut cached = self.cached.write().unwrap_or_else(|p| p.into_inner());
+                *cached = Cached::fresh(Arc::new(fresh));
+                Some(cached.keys.clone())
+            }
+            Err(error) => {
+                tracing::warn!(%error, "reading the secret again after a refused request failed");
+                None
+            }
         }
     }
 
@@ -279,17 +340,73 @@ mod tests {
     /// A store whose cached secret is due, reading from Secrets Manager
     /// through `rule`.
     fn due_store(rule: &aws_smithy_mocks::Rule) -> SecretStore<Texts> {
-        SecretStore {
-            source: Some(SecretsManagerSource {
+        let store = SecretStore::new(
+            Some(SecretsManagerSource {
                 client: aws_smithy_mocks::mock_client!(aws_sdk_secretsmanager, [rule]),
                 secret_id: "webhook-secret".into(),
             }),
-            cached: RwLock::new(Cached {
-                keys: Arc::new(Texts(vec!["cached".into()])),
-                due: Instant::now(),
-                retry_after: REFRESH_RETRY_AFTER,
+            Texts(vec!["cached".into()]),
+        );
+        store.cached.write().unwrap().due = Instant::now();
+        store
+    }
+
+    /// A store that read "cached" just now, reading again through `rule`.
+    fn fresh_store(rule: &aws_smithy_mocks::Rule) -> SecretStore<Texts> {
+        SecretStore::new(
+            Some(SecretsManagerSource {
+                client: aws_smithy_mocks::mock_client!(aws_sdk_secretsmanager, [rule]),
+                secret_id: "webhook-secret".into(),
             }),
+            Texts(vec!["cached".into()]),
+        )
+    }
+
+    /// A key changed in Secrets Manager is honoured at once: a refusal with
+    /// keys older than the interval reads the secret again.
+    #[tokio::test(start_paused = true)]
+    async fn a_refusal_reads_a_changed_secret_again() {
+        let rule = answering("changed");
+        let store = fresh_store(&rule);
+        let keys = store.keys().await;
+        assert!(store.recheck(&keys).await.is_none(), "read just now");
+        assert_eq!(rule.num_calls(), 0);
+        tokio::time::advance(RECHECK_AFTER).await;
+        let fresh = store.recheck(&keys).await.expect("read again");
+        assert_eq!(fresh.0, ["changed"]);
+        assert_eq!(store.keys().await.0, ["changed"]);
+        assert_eq!(rule.num_calls(), 1);
+    }
+
+    /// Forged requests cannot drive Secrets Manager calls: at most one read
+    /// per interval, however many refusals.
+    #[tokio::test(start_paused = true)]
+    async fn refusals_read_at_most_once_an_interval() {
+        use aws_sdk_secretsmanager::operation::get_secret_value::GetSecretValueOutput;
+        let rule = aws_smithy_mocks::mock!(aws_sdk_secretsmanager::Client::get_secret_value)
+            .sequence()
+            .output(|| {
+                GetSecretValueOutput::builder()
+                    .secret_string("cached")
+                    .build()
+            })
+            .repeatedly()
+            .build();
+        let store = fresh_store(&rule);
+        tokio::time::advance(RECHECK_AFTER).await;
+        for _ in 0..100 {
+            let keys = store.keys().await;
+            let _ = store.recheck(&keys).await;
         }
+        assert_eq!(rule.num_calls(), 1);
+        tokio::time::advance(RECHECK_AFTER / 2).await;
+        let keys = store.keys().await;
+        assert!(store.recheck(&keys).await.is_none());
+        assert_eq!(rule.num_calls(), 1);
+        tokio::time::advance(RECHECK_AFTER / 2).await;
+        let keys = store.keys().await;
+        assert!(store.recheck(&keys).await.is_some());
+        assert_eq!(rule.num_calls(), 2);
     }
 
     /// Secrets Manager answering with `text` as the secret's value.

@@ -8,6 +8,7 @@ mod chargeover;
 mod concurrency;
 mod encryption;
 mod events;
+mod key_change;
 mod large;
 mod metrics;
 mod occ;
