@@ -78,7 +78,7 @@ PASSED_ON = (
     "CHARGEOVER_TIMEZONE", "MAX_BODY_BYTES", "EVENT_RETENTION_DAYS", "OCC_SIGNATURE_ALGORITHMS",
 )
 # Not SSL_CERT_FILE / SSL_CERT_DIR: Lambda does not set them, and either makes the
-# functions load the system's root certificates as well (shared/src/config.rs).
+# functions load the system's root certificates as well (shared/src/operate/config.rs).
 ENDPOINTS = ("AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_SECRETS_MANAGER", "AWS_ENDPOINT_URL_S3")
 
 
