@@ -20,6 +20,8 @@ import time
 
 # Each run's own variable (a run may start another: both find their processes).
 MARKER = "WEBHOOK_RECEIVERS_RUN"
+# How long a command asked to stop gets to clean up after itself.
+STOP_GRACE = 20.0
 
 
 def port_taken(port):
@@ -128,20 +130,32 @@ def run(command, check, ports):
     interrupted = []
 
     def forward(signum, _frame):
-        interrupted.append(signum)
+        # Ctrl-C, SIGTERM or a hang-up: the command is asked to stop with
+        # SIGTERM, which it cannot have inherited as ignored (a command started
+        # in the background ignores SIGINT) and which every script here traps.
+        interrupted.append(time.monotonic())
         try:
-            os.killpg(child.pid, signum)
+            os.killpg(child.pid, signal.SIGTERM)
         except OSError:
             pass
 
     signal.signal(signal.SIGINT, forward)
     signal.signal(signal.SIGTERM, forward)
     signal.signal(signal.SIGHUP, forward)
-    status = child.wait()
+    status = None
+    while status is None:
+        try:
+            status = child.wait(timeout=0.5)
+        except subprocess.TimeoutExpired:
+            # Asked to stop and still running after the grace: stopped below.
+            if interrupted and time.monotonic() - interrupted[0] > STOP_GRACE:
+                break
 
     left = [(pid, _command_line(pid)) for pid in marked(marker)]
     if left:
         stop([pid for pid, _ in left])
+    if status is None:
+        status = child.wait()
     problems = []
     if check and not interrupted:
         problems += [f"left running: pid {pid} ({line}); stopped it" for pid, line in left]

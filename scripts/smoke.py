@@ -114,7 +114,7 @@ def main():
             if not ok:
                 failures.append(f"{command}\n  wanted {want}, got {got}\n{result.stdout[-1500:]}{result.stderr[-1500:]}")
     finally:
-        os.killpg(stack.pid, signal.SIGINT)
+        os.killpg(stack.pid, signal.SIGTERM)
         try:
             stack.wait(timeout=60)
         except subprocess.TimeoutExpired:

@@ -39,6 +39,16 @@ class Guard(unittest.TestCase):
         self.assertNotEqual(guard.wait(timeout=60), 0)
         self.assertFalse(alive("sleep 303") or alive("sleep 304"))
 
+    def test_ctrl_c_stops_a_command_that_ignores_sigint(self):
+        # As a command started in the background does: SIGINT ignored.
+        guard = subprocess.Popen([*GUARD, "run", "--", "sh", "-c", "trap '' INT; sleep 305 & wait"])
+        deadline = time.monotonic() + 30
+        while not alive("sleep 305") and time.monotonic() < deadline:
+            time.sleep(0.1)
+        guard.send_signal(signal.SIGINT)
+        guard.wait(timeout=60)
+        self.assertFalse(alive("sleep 305"))
+
     def test_a_taken_port_is_named_with_its_holder(self):
         with socket.socket() as server:
             server.bind(("127.0.0.1", 0))
