@@ -36,7 +36,7 @@ lint: tools
 
 unit-and-integration: tools
 	python3 -m unittest discover -s scripts -p 'test_*.py'
-	$(guard) run -- scripts/with-moto.sh cargo test --workspace --locked
+	$(guard) run --check -- scripts/with-moto.sh cargo test --workspace --locked
 
 ## Every binary users run (both functions, webhook-admin, local-setup), built once under one
 ## feature set: `make run`, cargo lambda watch and `cargo run -p webhook-admin` find them built.
@@ -50,7 +50,7 @@ template-check: tools
 
 ## The README's local commands, run as written against `make run`'s stack.
 smoke: tools
-	$(guard) run -- python3 scripts/smoke.py
+	$(guard) run --check --ports $(MOTO_PORT) $(INVOKE_PORT) -- python3 scripts/smoke.py
 
 ## Serves both functions with `cargo lambda watch` against a local moto.
 run: tools

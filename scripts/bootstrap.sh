@@ -16,7 +16,8 @@ python3 -m venv "$venv/checkov"
 tools=$!
 "$venv/checkov/bin/pip" install --quiet --disable-pip-version-check -r "$root/scripts/requirements-checkov.txt" &
 checkov=$!
-wait "$tools"
+# One failing stops the other: nothing keeps installing behind a failed run.
+wait "$tools" || { kill "$checkov" 2>/dev/null; wait "$checkov"; exit 1; }
 wait "$checkov"
 touch "$stamp"
 echo "tools installed in .venv/"

@@ -125,23 +125,28 @@ def _zombie(pid):
 
 def run(command, check, ports):
     marker = f"{MARKER}_{os.getpid()}_{time.time_ns()}"
-    # Its own process group, so that a signal to this script reaches the whole command once.
-    child = subprocess.Popen(command, env={**os.environ, marker: "1"}, process_group=0)
     interrupted = []
+    started = []
 
     def forward(signum, _frame):
         # Ctrl-C, SIGTERM or a hang-up: the command is asked to stop with
         # SIGTERM, which it cannot have inherited as ignored (a command started
         # in the background ignores SIGINT) and which every script here traps.
         interrupted.append(time.monotonic())
-        try:
-            os.killpg(child.pid, signal.SIGTERM)
-        except OSError:
-            pass
+        for child in started:
+            try:
+                os.killpg(child.pid, signal.SIGTERM)
+            except OSError:
+                pass
 
-    signal.signal(signal.SIGINT, forward)
-    signal.signal(signal.SIGTERM, forward)
-    signal.signal(signal.SIGHUP, forward)
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, forward)
+    # Its own session and process group, so that a signal to this script
+    # reaches the whole command once.
+    child = subprocess.Popen(command, env={**os.environ, marker: "1"}, start_new_session=True)
+    started.append(child)
+    if interrupted:
+        forward(signal.SIGTERM, None)
     status = None
     while status is None:
         try:

@@ -39,8 +39,15 @@ PY
   exit 1
   ;;
 stop)
+  # Returns once the server is gone (KILL after 5 s), so nothing outlives a stop.
   if [ -f "$pidfile" ]; then
-    kill "$(cat "$pidfile")" 2>/dev/null || true
+    pid="$(cat "$pidfile")"
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 50); do
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null || true
     rm -f "$pidfile"
   fi
   ;;

@@ -202,8 +202,9 @@ async fn process<W: Webhook>(
 
     let (keys, authenticated, accepted) = match admit(webhook, request, raw, &keys, &receipt) {
         Err(Rejection::Unauthorized) => {
-            // Refused with a secret that may have changed since it was read.
-            let fresh = common.keys.recheck(&keys).await;
+            // Refused with a secret that may have changed since it was read
+            // (the read again within the invocation's time, or 401).
+            let fresh = deadline.bound(common.keys.recheck(&keys)).await.flatten();
             let fresh = fresh.ok_or(Rejection::Unauthorized)?;
             let (authenticated, accepted) = admit(webhook, request, raw, &fresh, &receipt)?;
             (fresh, authenticated, accepted)

@@ -111,12 +111,9 @@ pub async fn fresh_table(aws: &SdkConfig) -> Table {
         std::process::id(),
         COUNTER.fetch_add(1, Ordering::Relaxed)
     );
-    let client = aws_sdk_dynamodb::Client::new(aws);
-    TABLE
-        .create(&client, &name)
-        .await
-        .expect("create table on moto");
-    Table::new(client, name)
+    let table = Table::new(aws_sdk_dynamodb::Client::new(aws), name);
+    table.create(&TABLE).await.expect("create table on moto");
+    table
 }
 
 /// A new, empty table and bucket; unique per test.

@@ -19,9 +19,7 @@ use serde_json::{json, Value};
 use webhook_shared::operate::aws_wait::measured;
 use webhook_shared::operate::startup::{connect, or_refuse_to_start};
 use webhook_shared::receive::receipt::Receipt;
-use webhook_shared::storage::attribute::s;
-use webhook_shared::storage::schema::{PK, SK};
-use webhook_shared::storage::{Store, StoreError, Transacted};
+use webhook_shared::storage::{Store, Transacted};
 use webhook_shared::validate::json as body_json;
 
 const USAGE: &str = "usage: backend-floor <chargeover-main-contact|occ-organization> [deliveries]";
@@ -147,15 +145,10 @@ impl Floor {
                 let writes =
                     transaction(&store.table.name, &delivery, merged, 0, &Claims::default())
                         .map_err(|e| e.to_string())?;
-                // The state read, as the store sends it.
-                let read = (store.table.client.get_item())
-                    .table_name(&store.table.name)
-                    .key(PK, s(&pk))
-                    .key(SK, s(STATE_SK))
-                    .consistent_read(true);
                 let started = (Instant::now(), cpu_ms()?);
                 let sent = measured(async {
-                    read.send().await.map_err(StoreError::from_sdk)?;
+                    // The state read, as the store sends it.
+                    store.table.get(&pk, STATE_SK).await?;
                     store.table.transact(writes).await
                 });
                 (started, sent.await)

@@ -4,20 +4,15 @@
 
 use integration_tests::{aws_config_for, local_secret, moto_endpoint};
 use webhook_shared::storage::schema::TABLE;
+use webhook_shared::storage::Table;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let aws = aws_config_for(&moto_endpoint()).await;
     let table_name = std::env::var("TABLE_NAME")?;
-    let dynamodb = aws_sdk_dynamodb::Client::new(&aws);
-    let exists = dynamodb
-        .describe_table()
-        .table_name(&table_name)
-        .send()
-        .await
-        .is_ok();
-    if !exists {
-        TABLE.create(&dynamodb, &table_name).await?;
+    let table = Table::new(aws_sdk_dynamodb::Client::new(&aws), &table_name);
+    if !table.exists().await? {
+        table.create(&TABLE).await?;
     }
     println!("table {table_name} ready");
 

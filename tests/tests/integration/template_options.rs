@@ -7,7 +7,7 @@ use serde_yaml_ng::Value;
 use webhook_shared::storage::Kind;
 
 use super::template::{
-    deployed, items, reference, resource, template, FUNCTIONS, KMS_ACTIONS, KMS_KEY,
+    deployed, intrinsic, items, reference, resource, template, FUNCTIONS, KMS_ACTIONS, KMS_KEY,
 };
 
 /// The resources of `kind`, by name.
@@ -149,6 +149,19 @@ fn a_customer_managed_key_is_used_everywhere_when_given() {
             .filter_map(Value::as_str)
             .collect();
         assert_eq!(actions, KMS_ACTIONS, "{}", function.resource);
+        // Only through the services that hold its data.
+        let services: Vec<String> =
+            items(&statements[0]["Condition"]["StringEquals"]["kms:ViaService"])
+                .iter()
+                .filter_map(|service| intrinsic(service, "Sub").and_then(Value::as_str))
+                .map(|service| service.split('.').next().unwrap_or_default().to_owned())
+                .collect();
+        assert_eq!(
+            services,
+            ["dynamodb", "s3", "secretsmanager", "lambda"],
+            "{}",
+            function.resource
+        );
     }
 }
 
