@@ -21,8 +21,8 @@ guard := python3 scripts/guard.py
 ## started and stopped by the run), the binaries users run, the template checks, and the
 ## README's local commands. It ends by checking that nothing it started still runs and that
 ## make run's ports are free.
-test: tools
-	@$(guard) run --check --ports $(MOTO_PORT) $(INVOKE_PORT) -- $(MAKE) --no-print-directory checks
+test:
+	@$(guard) run --check --ports $(MOTO_PORT) $(INVOKE_PORT) -- $(MAKE) --no-print-directory tools checks
 
 checks: lint unit-and-integration bins template-check smoke
 

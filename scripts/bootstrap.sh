@@ -12,12 +12,15 @@ stamp="$venv/.installed-$(cat "$root"/scripts/requirements*.txt | sha256sum | cu
 python3 -m venv "$venv"
 python3 -m venv "$venv/checkov"
 # The two installs are independent: side by side they take the time of the longer.
+# However this script ends, neither goes on without it.
+trap 'kill $(jobs -p) 2>/dev/null || true' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$root/scripts/requirements.txt" &
 tools=$!
 "$venv/checkov/bin/pip" install --quiet --disable-pip-version-check -r "$root/scripts/requirements-checkov.txt" &
 checkov=$!
-# One failing stops the other: nothing keeps installing behind a failed run.
-wait "$tools" || { kill "$checkov" 2>/dev/null; wait "$checkov"; exit 1; }
+wait "$tools"
 wait "$checkov"
 touch "$stamp"
 echo "tools installed in .venv/"
