@@ -208,6 +208,21 @@ pub async fn item(table: &impl AsRef<Table>, pk: &str, sk: &str) -> Option<Value
 /// A request as API Gateway (HTTP API, payload 2.0) hands it to the function,
 /// read through `lambda_http::request::from_str` like the real runtime does.
 pub fn api_request(method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Request {
+    api_request_bytes(method, path, headers, body.as_bytes())
+}
+
+/// [`api_request`] for any bytes: a body that is not UTF-8 arrives
+/// base64-encoded, as API Gateway sends it.
+pub fn api_request_bytes(
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> Request {
+    let (body, base64) = match std::str::from_utf8(body) {
+        Ok(text) => (text.to_owned(), false),
+        Err(_) => (STANDARD.encode(body), true),
+    };
     let headers: serde_json::Map<String, Value> = headers
         .iter()
         .map(|(name, value)| (name.to_ascii_lowercase(), json!(value)))
@@ -227,7 +242,7 @@ pub fn api_request(method: &str, path: &str, headers: &[(&str, &str)], body: &st
             "time": "22/Nov/2026:12:00:00 +0000", "timeEpoch": 1795348800000u64
         },
         "body": body,
-        "isBase64Encoded": false
+        "isBase64Encoded": base64
     });
     lambda_http::request::from_str(&event.to_string()).expect("API Gateway event")
 }

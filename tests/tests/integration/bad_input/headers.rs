@@ -32,7 +32,7 @@ async fn oversized_headers_are_handled() {
     let post = async |headers: Vec<(String, String)>| {
         let headers = many_headers(headers);
         chargeover_main_contact::handle(
-            request("POST", CO_PATH, &borrowed(&headers), body.as_bytes()),
+            api_request_bytes("POST", CO_PATH, &borrowed(&headers), body.as_bytes()),
             &receiver,
         )
         .await
@@ -51,7 +51,7 @@ async fn oversized_headers_are_handled() {
     let post = async |headers: Vec<(String, String)>| {
         let headers = many_headers(headers);
         occ_organization::handle(
-            request("POST", OCC_PATH, &borrowed(&headers), body.as_bytes()),
+            api_request_bytes("POST", OCC_PATH, &borrowed(&headers), body.as_bytes()),
             &receiver,
         )
         .await

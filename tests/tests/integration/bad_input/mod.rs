@@ -9,8 +9,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use integration_tests::{
-    all_items, api_request, body_json, content_type, fresh_store, hmac_base64, local_aws,
-    resolved_items, test_metrics, HMAC_SHA256, HMAC_SHA512,
+    all_items, api_request, api_request_bytes, body_json, content_type, fresh_store, hmac_base64,
+    local_aws, resolved_items, test_metrics, HMAC_SHA256, HMAC_SHA512,
 };
 use jiff::tz::TimeZone;
 use lambda_http::{Body, Request, Response};
@@ -84,43 +84,13 @@ impl Case {
         if let Some(content_type) = self.content_type {
             headers.push(("content-type", content_type));
         }
-        request(self.method, path, &headers, &self.body)
+        api_request_bytes(self.method, path, &headers, &self.body)
     }
 }
 
-/// An API Gateway (payload 2.0) request; bodies that are not UTF-8 arrive
-/// base64-encoded, as API Gateway sends them.
 /// `value` as the function parses a body.
 fn attribute(value: &Value) -> aws_sdk_dynamodb::types::AttributeValue {
     webhook_shared::validate::json::parse(value.to_string().as_bytes()).expect("JSON")
-}
-
-fn request(method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Request {
-    if let Ok(text) = std::str::from_utf8(body) {
-        return api_request(method, path, headers, text);
-    }
-    let headers: serde_json::Map<String, Value> = headers
-        .iter()
-        .map(|(name, value)| (name.to_ascii_lowercase(), json!(value)))
-        .collect();
-    let event = json!({
-        "version": "2.0",
-        "routeKey": format!("{method} {path}"),
-        "rawPath": path,
-        "rawQueryString": "",
-        "headers": headers,
-        "requestContext": {
-            "accountId": "123456789012", "apiId": "local", "domainName": "localhost",
-            "domainPrefix": "localhost",
-            "http": {"method": method, "path": path, "protocol": "HTTP/1.1",
-                     "sourceIp": "127.0.0.1", "userAgent": "tests"},
-            "requestId": "tests", "routeKey": format!("{method} {path}"), "stage": "$default",
-            "time": "22/Nov/2026:12:00:00 +0000", "timeEpoch": 1795348800000u64
-        },
-        "body": STANDARD.encode(body),
-        "isBase64Encoded": true
-    });
-    lambda_http::request::from_str(&event.to_string()).expect("API Gateway event")
 }
 
 // ---------------------------------------------------------------- JSON surgery
