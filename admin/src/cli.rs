@@ -1,7 +1,7 @@
 //! The command line: every command, with an example in its `--help`.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use jiff::SignedDuration;
+use jiff::{SignedDuration, Timestamp};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -13,8 +13,12 @@ use jiff::SignedDuration;
 stack's outputs; --table/--bucket name them. AWS credentials, region and \
 endpoints come from the usual chain (AWS_PROFILE, AWS_REGION, \
 AWS_ENDPOINT_URL, ...), so the same commands work against `make run`'s \
-local stack.\n\nExit codes: 0 done; 1 AWS or stored data failed; 2 usage; \
-3 not found; 4 a replayed delivery is still refused."
+local stack. The senders' APIs (occ failed, reconcile): \
+--chargeover-api-url/--chargeover-api-secret-id and \
+--occ-admin-url/--occ-admin-secret-id, or the stack's outputs; the \
+credentials are read from Secrets Manager only.\n\nExit codes: 0 done; 1 AWS, \
+a sender's API or stored data failed; 2 usage; 3 not found; 4 a replayed \
+delivery is still refused."
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -42,6 +46,26 @@ pub struct Target {
     /// --stack: the stack's ChargeOverTimezone parameter).
     #[arg(long, global = true, env = "CHARGEOVER_TIMEZONE")]
     pub chargeover_timezone: Option<String>,
+    /// Days a reconciliation's event records are kept, as the functions'
+    /// (with --stack: the stack's EventRetentionDays parameter; 0: for good).
+    #[arg(long, global = true, env = "EVENT_RETENTION_DAYS")]
+    pub event_retention_days: Option<String>,
+    /// The ChargeOver instance, e.g. https://example.chargeover.com (the
+    /// stack's ChargeOverApiUrl output).
+    #[arg(long, global = true, env = "CHARGEOVER_API_URL")]
+    pub chargeover_api_url: Option<String>,
+    /// The secret holding {"username": ..., "password": ...} of ChargeOver's
+    /// REST API (the stack's ChargeOverApiSecretArn output).
+    #[arg(long, global = true, env = "CHARGEOVER_API_SECRET_ID")]
+    pub chargeover_api_secret_id: Option<String>,
+    /// The OCC admin host, e.g. https://admin.example.com (the stack's
+    /// OccAdminUrl output).
+    #[arg(long, global = true, env = "OCC_ADMIN_URL")]
+    pub occ_admin_url: Option<String>,
+    /// The secret holding the application key of an OCC registered
+    /// application (the stack's OccAdminSecretArn output).
+    #[arg(long, global = true, env = "OCC_ADMIN_SECRET_ID")]
+    pub occ_admin_secret_id: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -68,6 +92,17 @@ webhook-admin --stack webhooks --json history occ or-300007"
     Quarantine {
         #[command(subcommand)]
         command: QuarantineCommand,
+    },
+    /// OCC's failed-message log: deliveries OCC gave up on, and their resend.
+    Occ {
+        #[command(subcommand)]
+        command: OccCommand,
+    },
+    /// Compares what is stored with the sender's current records, and with
+    /// --apply stores what differs as a delivery would.
+    Reconcile {
+        #[command(subcommand)]
+        sender: ReconcileCommand,
     },
     /// S3 documents no item refers to any more (dry run unless --delete).
     #[command(after_help = "Examples:\n  webhook-admin --stack webhooks gc\n  \
@@ -127,6 +162,89 @@ webhook-admin --stack webhooks quarantine replay --all --dry-run"
     },
 }
 
+#[derive(Debug, Subcommand)]
+pub enum OccCommand {
+    /// Organization webhook messages OCC stopped resending.
+    Failed {
+        #[command(subcommand)]
+        command: FailedCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FailedCommand {
+    /// The organization webhook's failed messages, oldest first.
+    #[command(
+        after_help = "Examples:\n  webhook-admin --stack webhooks occ failed list\n  \
+webhook-admin --stack webhooks occ failed list --since 12h"
+    )]
+    List {
+        /// Only those that failed since (e.g. 12h, 7d, or 2026-12-03T08:00:00Z).
+        #[arg(long, value_parser = parse_when)]
+        since: Option<Timestamp>,
+    },
+    /// Queues failed messages for OCC to resend, oldest first, then
+    /// reconciles each organization they concern with OCC's current one.
+    #[command(
+        after_help = "Examples:\n  webhook-admin --stack webhooks occ failed resend --all --since 12h\n  \
+webhook-admin --stack webhooks occ failed resend 100001 100002 --dry-run"
+    )]
+    Resend {
+        /// The failed messages to resend.
+        #[arg(required_unless_present = "all", conflicts_with_all = ["all", "since"])]
+        ids: Vec<String>,
+        /// Every failed message of the organization webhook.
+        #[arg(long)]
+        all: bool,
+        /// With --all: only those that failed since (e.g. 12h, 7d, or a time).
+        #[arg(long, value_parser = parse_when, requires = "all")]
+        since: Option<Timestamp>,
+        /// List what would be resent; queue and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// How long to wait for OCC to resend what was queued before the
+        /// organizations are reconciled (e.g. 10m, 1h).
+        #[arg(long, value_parser = parse_since, default_value = "15m")]
+        wait: SignedDuration,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReconcileCommand {
+    /// ChargeOver customers and their main contacts, read from its REST API.
+    #[command(
+        after_help = "Examples:\n  webhook-admin --stack webhooks reconcile chargeover --since 12h\n  \
+webhook-admin --stack webhooks reconcile chargeover 413 414 --apply"
+    )]
+    Chargeover {
+        /// The customers to reconcile.
+        #[arg(required_unless_present = "since", conflicts_with = "since")]
+        customer_ids: Vec<u64>,
+        /// Every customer modified since (e.g. 12h, 7d, or 2026-12-03T08:00:00Z).
+        #[arg(long, value_parser = parse_when)]
+        since: Option<Timestamp>,
+        /// Store what differs (without it, only compare).
+        #[arg(long)]
+        apply: bool,
+    },
+    /// OCC organizations, read from its Admin API.
+    #[command(
+        after_help = "Examples:\n  webhook-admin --stack webhooks reconcile occ --since 12h\n  \
+webhook-admin --stack webhooks reconcile occ or-300007 --apply"
+    )]
+    Occ {
+        /// The organizations to reconcile.
+        #[arg(required_unless_present = "since", conflicts_with = "since")]
+        organization_ids: Vec<String>,
+        /// Every organization modified since (e.g. 12h, 7d, or a time).
+        #[arg(long, value_parser = parse_when)]
+        since: Option<Timestamp>,
+        /// Store what differs (without it, only compare).
+        #[arg(long)]
+        apply: bool,
+    },
+}
+
 /// The sender a quarantined delivery came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Source {
@@ -162,6 +280,19 @@ pub fn parse_since(text: &str) -> Result<SignedDuration, String> {
         .map_err(|e| e.to_string())
 }
 
+/// `--since` of the recovery commands: a duration back from now (`12h`,
+/// `7d`) or an instant (`2026-12-03T08:00:00Z`).
+pub fn parse_when(text: &str) -> Result<Timestamp, String> {
+    if let Ok(at) = text.parse::<Timestamp>() {
+        return Ok(at);
+    }
+    let ago = parse_since(text)
+        .map_err(|_| format!("{text:?} is neither a duration (12h, 7d) nor an RFC 3339 time"))?;
+    Timestamp::now()
+        .checked_sub(ago)
+        .map_err(|e| format!("{text:?}: {e}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -178,5 +309,14 @@ mod tests {
             SignedDuration::from_hours(30)
         );
         assert!(parse_since("soon").is_err());
+    }
+
+    #[test]
+    fn when_is_a_duration_ago_or_an_instant() {
+        let at = parse_when("2026-12-03T08:00:00Z").unwrap();
+        assert_eq!(at.to_string(), "2026-12-03T08:00:00Z");
+        let ago = Timestamp::now().duration_since(parse_when("12h").unwrap());
+        assert!((ago - SignedDuration::from_hours(12)).abs() < SignedDuration::from_secs(60));
+        assert!(parse_when("yesterday").is_err());
     }
 }

@@ -2,19 +2,26 @@
 //! writing DynamoDB queries. Replays run the functions' own library code.
 
 pub mod cli;
+mod failed;
 mod gc;
 mod output;
 mod quarantine;
 mod read;
+mod reconcile;
+mod senders;
 mod state;
-mod target;
+pub mod target;
 
 use std::process::ExitCode;
 
 use thiserror::Error;
 
-use crate::cli::{Cli, Command, QuarantineCommand};
+use crate::cli::{Cli, Command, FailedCommand, OccCommand, QuarantineCommand, ReconcileCommand};
 pub use crate::output::Shown;
+
+/// The exit code of a command some of whose deliveries the functions'
+/// validation refuses.
+pub const STILL_REFUSED: u8 = 4;
 
 /// Why a command did not complete, and the exit code each gets.
 #[derive(Debug, Error)]
@@ -27,18 +34,26 @@ pub enum Failure {
     Aws(String),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
-    /// The command ran; some replayed deliveries are still refused.
-    #[error("{refused} replayed deliveries are still refused")]
-    StillRefused { refused: usize, shown: Shown },
+    /// A sender's API refused, failed or kept failing.
+    #[error("{0}")]
+    Sender(String),
+    /// The command ran and shows what it did, but not all of it succeeded:
+    /// `problem` says what is left (exit code `code`).
+    #[error("{problem}")]
+    Unfinished {
+        problem: String,
+        code: u8,
+        shown: Shown,
+    },
 }
 
 impl Failure {
     pub fn exit_code(&self) -> ExitCode {
         ExitCode::from(match self {
-            Failure::Aws(_) | Failure::Corrupt(_) => 1,
+            Failure::Aws(_) | Failure::Corrupt(_) | Failure::Sender(_) => 1,
             Failure::Usage(_) => 2,
             Failure::NotFound(_) => 3,
-            Failure::StillRefused { .. } => 4,
+            Failure::Unfinished { code, .. } => *code,
         })
     }
 }
@@ -52,6 +67,20 @@ impl From<webhook_shared::storage::StoreError> for Failure {
             }
             other => Failure::Aws(other.to_string()),
         }
+    }
+}
+
+/// A write through a function's store, as a command sees it: its outcome,
+/// a refusal (DynamoDB cannot store the item: the delivery's problem, not
+/// the command's), or a failure of the command.
+fn written(
+    result: Result<webhook_shared::Outcome, webhook_shared::storage::StoreError>,
+) -> Result<Result<webhook_shared::Outcome, webhook_shared::Rejection>, Failure> {
+    use webhook_shared::storage::StoreError;
+    match result {
+        Ok(outcome) => Ok(Ok(outcome)),
+        Err(error @ StoreError::Unstorable(_)) => Ok(Err(error.into())),
+        Err(error) => Err(error.into()),
     }
 }
 
@@ -71,6 +100,46 @@ pub async fn run(cli: &Cli) -> Result<Shown, Failure> {
                 all,
                 dry_run,
             } => quarantine::replay(&target, event_ids, *all, *dry_run, !cli.json).await,
+        },
+        Command::Occ {
+            command: OccCommand::Failed { command },
+        } => match command {
+            FailedCommand::List { since } => failed::list(&target, *since).await,
+            FailedCommand::Resend {
+                ids,
+                all,
+                since,
+                dry_run,
+                wait,
+            } => {
+                let request = failed::Resend {
+                    ids,
+                    all: *all,
+                    since: *since,
+                    dry_run: *dry_run,
+                    wait: wait.unsigned_abs(),
+                    show_progress: !cli.json,
+                };
+                failed::resend(&target, request).await
+            }
+        },
+        Command::Reconcile { sender } => match sender {
+            ReconcileCommand::Chargeover {
+                customer_ids,
+                since,
+                apply,
+            } => {
+                reconcile::chargeover::reconcile(&target, customer_ids, *since, *apply, !cli.json)
+                    .await
+            }
+            ReconcileCommand::Occ {
+                organization_ids,
+                since,
+                apply,
+            } => {
+                reconcile::occ::reconcile(&target, organization_ids, *since, *apply, !cli.json)
+                    .await
+            }
         },
         Command::Gc { delete } => gc::gc(&target.store, *delete, !cli.json).await,
     }

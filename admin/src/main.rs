@@ -12,10 +12,14 @@ async fn main() -> ExitCode {
             shown.print(cli.json);
             ExitCode::SUCCESS
         }
-        Err(Failure::StillRefused { refused, shown }) => {
+        Err(Failure::Unfinished {
+            problem,
+            code,
+            shown,
+        }) => {
             shown.print(cli.json);
-            eprintln!("webhook-admin: {refused} replayed deliveries are still refused");
-            ExitCode::from(4)
+            eprintln!("webhook-admin: {problem}");
+            ExitCode::from(code)
         }
         Err(failure) => {
             eprintln!("webhook-admin: {failure}");

@@ -10,16 +10,69 @@ use webhook_shared::storage::{Bucket, Store};
 use crate::cli::Target;
 use crate::Failure;
 
-/// The stack outputs and parameter the CLI reads.
+/// The stack outputs and parameters the CLI reads.
 pub const TABLE_OUTPUT: &str = "TableName";
 pub const BUCKET_OUTPUT: &str = "PayloadBucketName";
 pub const TIMEZONE_PARAMETER: &str = "ChargeOverTimezone";
+pub const RETENTION_PARAMETER: &str = "EventRetentionDays";
+pub const CHARGEOVER_API_URL_OUTPUT: &str = "ChargeOverApiUrl";
+pub const CHARGEOVER_API_SECRET_OUTPUT: &str = "ChargeOverApiSecretArn";
+pub const OCC_ADMIN_URL_OUTPUT: &str = "OccAdminUrl";
+pub const OCC_ADMIN_SECRET_OUTPUT: &str = "OccAdminSecretArn";
+/// Every name above: the template must have each (a test checks).
+pub const STACK_NAMES: [&str; 8] = [
+    TABLE_OUTPUT,
+    BUCKET_OUTPUT,
+    TIMEZONE_PARAMETER,
+    RETENTION_PARAMETER,
+    CHARGEOVER_API_URL_OUTPUT,
+    CHARGEOVER_API_SECRET_OUTPUT,
+    OCC_ADMIN_URL_OUTPUT,
+    OCC_ADMIN_SECRET_OUTPUT,
+];
 
 /// What a command works on.
 pub struct Resolved {
     pub store: Store,
     /// For replays of ChargeOver deliveries whose datetimes carry no offset.
     pub chargeover_timezone: TimeZone,
+    /// How long a reconciliation's event records are kept (the functions'
+    /// `EVENT_RETENTION_DAYS`); `None`: for good.
+    pub retention_days: Option<u32>,
+    /// ChargeOver's REST API, when named.
+    pub chargeover_api: Option<SenderApi>,
+    /// OCC's Admin API, when named.
+    pub occ_admin: Option<SenderApi>,
+    /// For reading the senders' credentials from Secrets Manager.
+    pub aws: SdkConfig,
+}
+
+/// Where a sender's API is, and the secret holding its credentials.
+pub struct SenderApi {
+    pub url: String,
+    pub secret_id: String,
+}
+
+impl Resolved {
+    pub fn chargeover_api(&self) -> Result<&SenderApi, Failure> {
+        self.chargeover_api.as_ref().ok_or_else(|| {
+            Failure::Usage(
+                "name ChargeOver's REST API: --stack NAME, or --chargeover-api-url and \
+                 --chargeover-api-secret-id (CHARGEOVER_API_URL, CHARGEOVER_API_SECRET_ID)"
+                    .into(),
+            )
+        })
+    }
+
+    pub fn occ_admin(&self) -> Result<&SenderApi, Failure> {
+        self.occ_admin.as_ref().ok_or_else(|| {
+            Failure::Usage(
+                "name OCC's Admin API: --stack NAME, or --occ-admin-url and \
+                 --occ-admin-secret-id (OCC_ADMIN_URL, OCC_ADMIN_SECRET_ID)"
+                    .into(),
+            )
+        })
+    }
 }
 
 pub async fn resolve(target: &Target) -> Result<Resolved, Failure> {
@@ -27,17 +80,27 @@ pub async fn resolve(target: &Target) -> Result<Resolved, Failure> {
     let mut table = target.table.clone();
     let mut bucket = target.bucket.clone();
     let mut timezone = target.chargeover_timezone.clone();
+    let mut retention = target.event_retention_days.clone();
+    let mut chargeover_url = target.chargeover_api_url.clone();
+    let mut chargeover_secret = target.chargeover_api_secret_id.clone();
+    let mut occ_url = target.occ_admin_url.clone();
+    let mut occ_secret = target.occ_admin_secret_id.clone();
     if let Some(stack) = &target.stack {
         let outputs = stack_settings(&aws, stack).await?;
         let read = |name: &str| {
             outputs
                 .iter()
-                .find(|(key, _)| key == name)
+                .find(|(key, value)| key == name && !value.is_empty())
                 .map(|(_, v)| v.clone())
         };
         table = table.or_else(|| read(TABLE_OUTPUT));
         bucket = bucket.or_else(|| read(BUCKET_OUTPUT));
         timezone = timezone.or_else(|| read(TIMEZONE_PARAMETER));
+        retention = retention.or_else(|| read(RETENTION_PARAMETER));
+        chargeover_url = chargeover_url.or_else(|| read(CHARGEOVER_API_URL_OUTPUT));
+        chargeover_secret = chargeover_secret.or_else(|| read(CHARGEOVER_API_SECRET_OUTPUT));
+        occ_url = occ_url.or_else(|| read(OCC_ADMIN_URL_OUTPUT));
+        occ_secret = occ_secret.or_else(|| read(OCC_ADMIN_SECRET_OUTPUT));
     }
     let table = table.ok_or_else(|| {
         Failure::Usage("name the table: --stack NAME, --table NAME or TABLE_NAME".into())
@@ -49,7 +112,25 @@ pub async fn resolve(target: &Target) -> Result<Resolved, Failure> {
         timezone.unwrap_or_else(|| chargeover_main_contact::config::DEFAULT_TIMEZONE.to_owned());
     let chargeover_timezone = TimeZone::get(&timezone)
         .map_err(|e| Failure::Usage(format!("{timezone} is not an IANA time zone: {e}")))?;
+    let retention_days = match retention.as_deref().map(str::parse::<u32>) {
+        None | Some(Ok(0)) => None,
+        Some(Ok(days)) => Some(days),
+        Some(Err(_)) => {
+            return Err(Failure::Usage(
+                "the event retention must be a whole number of days".into(),
+            ))
+        }
+    };
+    let api = |url: Option<String>, secret_id: Option<String>| {
+        Some(SenderApi {
+            url: url?,
+            secret_id: secret_id?,
+        })
+    };
     Ok(Resolved {
+        chargeover_api: api(chargeover_url, chargeover_secret),
+        occ_admin: api(occ_url, occ_secret),
+        retention_days,
         store: Store {
             table: Table::new(aws_sdk_dynamodb::Client::new(&aws), table),
             bucket: Bucket {
@@ -58,6 +139,7 @@ pub async fn resolve(target: &Target) -> Result<Resolved, Failure> {
             },
         },
         chargeover_timezone,
+        aws,
     })
 }
 

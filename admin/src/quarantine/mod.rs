@@ -15,7 +15,7 @@ use crate::cli::Source;
 use crate::output::{attributes_table, table, Shown};
 use crate::read::{number, text};
 use crate::target::Resolved;
-use crate::Failure;
+use crate::{Failure, STILL_REFUSED};
 
 use items::{find, quarantined, Quarantined};
 use replay::{replay_one, Replayed};
@@ -153,7 +153,11 @@ pub async fn replay(
             .collect::<Vec<_>>()),
     };
     if refused > 0 {
-        return Err(Failure::StillRefused { refused, shown });
+        return Err(Failure::Unfinished {
+            problem: format!("{refused} replayed deliveries are still refused"),
+            code: STILL_REFUSED,
+            shown,
+        });
     }
     Ok(shown)
 }

@@ -9,14 +9,14 @@ use jiff::Timestamp;
 use webhook_shared::receive::deadline::Deadline;
 use webhook_shared::receive::receipt::{utc_millis, Receipt};
 use webhook_shared::storage::schema::{PK, SK, TTL};
-use webhook_shared::storage::{Store, StoreError};
+use webhook_shared::storage::Store;
 use webhook_shared::validate::json as body_json;
 use webhook_shared::{EventId, Outcome, Rejection};
 
 use crate::cli::Source;
 use crate::read::{number, text};
 use crate::target::Resolved;
-use crate::Failure;
+use crate::{written, Failure};
 
 use super::Quarantined;
 
@@ -67,6 +67,7 @@ pub(super) async fn replay_one(
         event_id,
         received_at: text(&q.item, "received_at").to_owned(),
         expires_at: number(&q.item, TTL).parse().ok(),
+        origin: None,
     };
     let body = text(&q.item, "body").as_bytes();
     let store = &target.store;
@@ -85,7 +86,7 @@ pub(super) async fn replay_one(
                     source,
                 ) {
                     Ok(_) if dry_run => return Ok(Replayed::WouldRecord),
-                    Ok(delivery) => recorded(store.record(&delivery, &deadline).await)?,
+                    Ok(delivery) => written(store.record(&delivery, &deadline).await)?,
                     Err(rejection) => Err(rejection),
                 }
             }
@@ -93,7 +94,7 @@ pub(super) async fn replay_one(
                 use occ_organization::store::OrganizationStore;
                 match occ_organization::handler::delivery(payload, &receipt) {
                     Ok(_) if dry_run => return Ok(Replayed::WouldRecord),
-                    Ok(delivery) => recorded(store.record(&delivery, &deadline).await)?,
+                    Ok(delivery) => written(store.record(&delivery, &deadline).await)?,
                     Err(rejection) => Err(rejection),
                 }
             }
@@ -107,16 +108,6 @@ pub(super) async fn replay_one(
         mark(store, q, &replayed).await?;
     }
     Ok(replayed)
-}
-
-/// A replay's write: recorded, refused (DynamoDB cannot store the item), or a
-/// failure of the command.
-fn recorded(result: Result<Outcome, StoreError>) -> Result<Result<Outcome, Rejection>, Failure> {
-    match result {
-        Ok(outcome) => Ok(Ok(outcome)),
-        Err(error @ StoreError::Unstorable(_)) => Ok(Err(Rejection::from(error))),
-        Err(error) => Err(error.into()),
-    }
 }
 
 /// Records the replay on the quarantine item: `replayed_at`, and

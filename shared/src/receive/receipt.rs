@@ -1,5 +1,6 @@
-//! When and as what a delivery arrived: its id, its arrival time and, when
-//! retention is set, when its records may expire.
+//! When and as what a delivery arrived: its id, its arrival time, when
+//! retention is set when its records may expire, and whether it came from
+//! the sender or from a reconciliation with the sender's API.
 
 use jiff::Timestamp;
 
@@ -13,7 +14,13 @@ pub struct Receipt {
     pub received_at: String,
     /// Epoch seconds after which DynamoDB may delete event and quarantine items.
     pub expires_at: Option<i64>,
+    /// `Some(RECONCILE)` for a document read from the sender's API by
+    /// `webhook-admin reconcile`; `None` for a delivery from the sender.
+    pub origin: Option<&'static str>,
 }
+
+/// The `origin` of a reconciliation's records.
+pub const RECONCILE: &str = "reconcile";
 
 impl Receipt {
     pub fn new(body: &[u8], now: Timestamp, retention_days: Option<u32>) -> Self {
@@ -21,6 +28,17 @@ impl Receipt {
             event_id: EventId::of(body),
             received_at: utc_millis(now),
             expires_at: retention_days.map(|days| now.as_second() + i64::from(days) * 86_400),
+            origin: None,
+        }
+    }
+
+    /// A document read from the sender's API: its id derived from its bytes
+    /// as a delivery's is, so the same document reconciled again is a
+    /// duplicate.
+    pub fn reconciliation(document: &[u8], now: Timestamp, retention_days: Option<u32>) -> Self {
+        Receipt {
+            origin: Some(RECONCILE),
+            ..Receipt::new(document, now, retention_days)
         }
     }
 }

@@ -22,6 +22,9 @@ pub fn event_item(pk: &str, receipt: &Receipt, outcome: Outcome, payload: Placed
     if let Some(expires_at) = receipt.expires_at {
         item.insert(TTL.into(), n(expires_at));
     }
+    if let Some(origin) = receipt.origin {
+        item.insert("origin".into(), s(origin));
+    }
     item
 }
 
@@ -45,6 +48,19 @@ mod tests {
         assert_eq!(item["outcome"], s("stale"));
         assert_eq!(item["payload"], payload);
         assert!(!item.contains_key("expires_at"));
+        assert!(
+            !item.contains_key("origin"),
+            "a sender's delivery has no origin"
+        );
+        let reconciled = Receipt::reconciliation(b"abc", now, None);
+        let item = event_item(
+            "X",
+            &reconciled,
+            Outcome::Applied,
+            Placed::Inline(payload.clone()),
+        );
+        assert_eq!(item["origin"], s("reconcile"));
+        assert_eq!(item["sk"], s("EVENT#ba7816bf8f01cfea414140de5dae2223"));
         let kept = Receipt::new(b"abc", now, Some(1));
         let item = event_item("X", &kept, Outcome::Applied, Placed::Inline(payload));
         assert_eq!(item["expires_at"], n(now.as_second() + 86_400));

@@ -64,7 +64,7 @@ const OCC: Function = Function {
     resource: "OccOrganizationFunction",
     package: "occ-organization",
     secret_resource: "OccWebhookSecret",
-    route: "/occ/organization",
+    route: occ_organization::ROUTE,
     url_output: "OccWebhookUrl",
     key_prefix: occ_organization::store::KEY_PREFIX,
     object_prefix: occ_organization::store::OBJECT_PREFIX,

@@ -29,7 +29,7 @@ use webhook_shared::storage::{
 };
 use webhook_shared::Outcome;
 
-use crate::merge::merge;
+use crate::merge::{merge, MergedOrganization};
 use claims::{claim_organization, delete_replaced};
 use state::{read_state, Read};
 
@@ -59,6 +59,9 @@ pub struct Delivery<'a> {
     pub organization: Members,
     /// The redacted body, as the event record's `payload`.
     pub payload: AttributeValue,
+    /// The organization replaces the stored one rather than merging into it:
+    /// OCC's current document, read from its API by a reconciliation.
+    pub replaces: bool,
 }
 
 /// Records organization deliveries.
@@ -102,7 +105,12 @@ impl OrganizationStore for Store {
                 }
             };
             let version = stored.version;
-            let mut merged = merge(stored.organization, delivery.organization.clone());
+            let base = if delivery.replaces {
+                MergedOrganization::default()
+            } else {
+                stored.organization
+            };
+            let mut merged = merge(base, delivery.organization.clone());
             let claims = Claims {
                 payload: payload.clone(),
                 organization: claim_organization(self, &mut merged, version + 1).await?,

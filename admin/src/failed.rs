@@ -1,0 +1,264 @@
+//! `occ failed list | resend`: the organization webhook's messages that OCC
+//! stopped resending, and queueing them again.
+//!
+//! A failed message carries no payload and no webhook name
+//! (op-ccadmin-v1-webhookfailedmessages-get.html): it is the organization
+//! webhook's when one of its `remainingTargetUrls` (the URLs it still has
+//! to reach) is this receiver's, which ends with the function's route. Its
+//! only time is `savedTime`.
+//!
+//! OCC signs no timestamp, so an old changes-only message resent after
+//! newer deliveries would apply stale changes. So `resend` waits until OCC
+//! has worked through what it queued, then reconciles every organization
+//! that received a delivery meanwhile with OCC's current document.
+
+use std::time::Duration;
+
+use jiff::Timestamp;
+use serde_json::{json, Value};
+
+use crate::output::{progress, table, Shown};
+use crate::reconcile::{self, occ::delivered_since};
+use crate::senders::occ::OccAdminApi;
+use crate::target::Resolved;
+use crate::Failure;
+
+/// How often the failed-message log is read while waiting for OCC.
+const POLL: Duration = Duration::from_secs(2);
+
+/// The organization webhook's failed messages, oldest first.
+async fn organization_messages(
+    api: &OccAdminApi,
+    since: Option<Timestamp>,
+) -> Result<Vec<Value>, Failure> {
+    let mut messages: Vec<Value> = api
+        .failed_messages()
+        .await?
+        .into_iter()
+        .filter(is_organization_webhook)
+        .filter(|message| since.is_none_or(|since| saved_time(message) >= Some(since)))
+        .collect();
+    messages.sort_by_key(saved_time);
+    Ok(messages)
+}
+
+fn is_organization_webhook(message: &Value) -> bool {
+    message["remainingTargetUrls"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .any(|url| {
+            let path = url.split(['?', '#']).next().unwrap_or(url);
+            path.trim_end_matches('/')
+                .ends_with(occ_organization::ROUTE)
+        })
+}
+
+fn saved_time(message: &Value) -> Option<Timestamp> {
+    message["savedTime"].as_str()?.parse().ok()
+}
+
+fn id(message: &Value) -> String {
+    match &message["id"] {
+        Value::String(id) => id.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn queued(message: &Value) -> bool {
+    message["resend"].as_bool() == Some(true)
+}
+
+pub async fn list(target: &Resolved, since: Option<Timestamp>) -> Result<Shown, Failure> {
+    let api = OccAdminApi::connect(target).await?;
+    let messages = organization_messages(&api, since).await?;
+    Ok(Shown {
+        text: format!(
+            "{} failed messages of the organization webhook\n{}",
+            messages.len(),
+            messages_table(&messages)
+        ),
+        json: json!(messages.iter().map(message_json).collect::<Vec<_>>()),
+    })
+}
+
+/// What is shown of a message: never `asRaw` (the message's raw bytes).
+fn message_json(message: &Value) -> Value {
+    json!({
+        "id": id(message),
+        "savedTime": message["savedTime"],
+        "serverType": message["serverType"],
+        "messageType": message["messageType"],
+        "resend": message["resend"],
+        "lastErrorMessage": message["lastErrorMessage"],
+    })
+}
+
+fn messages_table(messages: &[Value]) -> String {
+    let mut rows = table(&["id", "savedTime", "serverType", "queued", "last error"]);
+    for message in messages {
+        let error = message["lastErrorMessage"].as_str().unwrap_or_default();
+        rows.add_row(vec![
+            id(message),
+            message["savedTime"].as_str().unwrap_or_default().to_owned(),
+            message["serverType"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+            if queued(message) { "yes" } else { "" }.to_owned(),
+            error.chars().take(80).collect(),
+        ]);
+    }
+    rows.to_string()
+}
+
+pub struct Resend<'a> {
+    pub ids: &'a [String],
+    pub all: bool,
+    pub since: Option<Timestamp>,
+    pub dry_run: bool,
+    /// How long to wait for OCC to resend what was queued.
+    pub wait: Duration,
+    pub show_progress: bool,
+}
+
+pub async fn resend(target: &Resolved, request: Resend<'_>) -> Result<Shown, Failure> {
+    let api = OccAdminApi::connect(target).await?;
+    let messages = organization_messages(&api, request.since).await?;
+    let chosen: Vec<&Value> = if request.all {
+        messages.iter().filter(|m| !queued(m)).collect()
+    } else {
+        let mut chosen = Vec::new();
+        for wanted in request.ids {
+            let message = messages.iter().find(|m| id(m) == *wanted).ok_or_else(|| {
+                Failure::NotFound(format!(
+                    "failed message {wanted} of the organization webhook"
+                ))
+            })?;
+            chosen.push(message);
+        }
+        chosen
+    };
+    let chosen_ids: Vec<String> = chosen.iter().map(|m| id(m)).collect();
+    let listed: Vec<Value> = chosen.iter().map(|m| (*m).clone()).collect();
+    if request.dry_run || chosen.is_empty() {
+        return Ok(Shown {
+            text: format!(
+                "{}\n{} to resend{}",
+                messages_table(&listed),
+                chosen.len(),
+                if request.dry_run {
+                    " (dry run: nothing queued)"
+                } else {
+                    ""
+                }
+            ),
+            json: json!({
+                "resend": listed.iter().map(message_json).collect::<Vec<_>>(),
+                "dry_run": request.dry_run,
+            }),
+        });
+    }
+
+    let started = Timestamp::now();
+    let bar = progress(
+        chosen_ids.len(),
+        request.show_progress,
+        "queued ({elapsed})",
+    );
+    for message_id in &chosen_ids {
+        api.resend(message_id).await?;
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    let pending = wait_for_resends(&api, &chosen_ids, request.wait, request.show_progress).await?;
+    let organizations = delivered_since(target, started).await?;
+    let results =
+        reconcile::occ::reconcile_ids(target, &api, &organizations, true, request.show_progress)
+            .await;
+    let reconciled = reconcile::report("occ", &results?, true);
+    let (report, refused) = match reconciled {
+        Ok(shown) => (shown, None),
+        Err(Failure::Unfinished { shown, problem, .. }) => (shown, Some(problem)),
+        Err(other) => return Err(other),
+    };
+    let shown = Shown {
+        text: format!(
+            "{}\n{} queued for resending, {} still queued at OCC\n\nreconciled:\n{}",
+            messages_table(&listed),
+            chosen_ids.len(),
+            pending.len(),
+            report.text
+        ),
+        json: json!({
+            "resent": chosen_ids,
+            "still_queued": pending,
+            "reconciled": report.json,
+        }),
+    };
+    if !pending.is_empty() {
+        return Err(Failure::Unfinished {
+            problem: format!(
+                "{} messages are still queued at OCC after {} s; once OCC has resent them, run: \
+                 webhook-admin reconcile occ --since {started} --apply",
+                pending.len(),
+                request.wait.as_secs()
+            ),
+            code: 1,
+            shown,
+        });
+    }
+    if let Some(problem) = refused {
+        return Err(Failure::Unfinished {
+            problem,
+            code: crate::STILL_REFUSED,
+            shown,
+        });
+    }
+    Ok(shown)
+}
+
+/// Reads the log until none of `ids` is still queued (resent and gone, or
+/// failed again and no longer marked), or `wait` has passed: the ids still
+/// queued then.
+async fn wait_for_resends(
+    api: &OccAdminApi,
+    ids: &[String],
+    wait: Duration,
+    show_progress: bool,
+) -> Result<Vec<String>, Failure> {
+    let bar = progress(ids.len(), show_progress, "resent by OCC ({elapsed})");
+    let until = tokio::time::Instant::now() + wait;
+    loop {
+        let log = api.failed_messages().await?;
+        let pending: Vec<String> = ids
+            .iter()
+            .filter(|wanted| log.iter().any(|m| id(m) == **wanted && queued(m)))
+            .cloned()
+            .collect();
+        bar.set_position((ids.len() - pending.len()) as u64);
+        if pending.is_empty() || tokio::time::Instant::now() >= until {
+            bar.finish_and_clear();
+            return Ok(pending);
+        }
+        tokio::time::sleep(POLL).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn organization_messages_are_those_still_to_reach_this_receiver() {
+        let ours = json!({"remainingTargetUrls": [
+            "https://other.example.com/hook",
+            "https://abc.execute-api.us-east-1.amazonaws.com/prod/occ/organization"
+        ]});
+        let theirs = json!({"remainingTargetUrls": ["https://other.example.com/occ/orders"]});
+        assert!(is_organization_webhook(&ours));
+        assert!(!is_organization_webhook(&theirs));
+        assert!(!is_organization_webhook(&json!({})));
+    }
+}

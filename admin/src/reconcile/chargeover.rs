@@ -1,0 +1,182 @@
+//! `reconcile chargeover`: each customer and its main contact as ChargeOver's
+//! REST API has them now, compared with the stored `MAIN_CONTACT` state;
+//! with `--apply` stored as a "main contact changed" delivery would be: its
+//! `mod_datetime` orders it, so it never replaces a newer state.
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use jiff::Timestamp;
+use serde_json::{json, Value};
+use webhook_shared::receive::deadline::Deadline;
+use webhook_shared::receive::receipt::Receipt;
+use webhook_shared::storage::attribute::n;
+use webhook_shared::storage::Item;
+use webhook_shared::validate::json as body_json;
+use webhook_shared::Rejection;
+
+use chargeover_main_contact::ordering;
+use chargeover_main_contact::store::{customer_pk, MainContactState, MainContactStore, STATE_SK};
+
+use super::{report, Finding, Reconciled, WRITE_TIME};
+use crate::output::{progress, Shown};
+use crate::read::{get, text};
+use crate::senders::chargeover::ChargeOverApi;
+use crate::target::Resolved;
+use crate::{written, Failure};
+
+/// The main contact's fields compared: its id, name, email and phone.
+const CONTACT_FIELDS: [&str; 6] = [
+    "user_id",
+    "name",
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+];
+
+pub async fn reconcile(
+    target: &Resolved,
+    customer_ids: &[u64],
+    since: Option<Timestamp>,
+    apply: bool,
+    show_progress: bool,
+) -> Result<Shown, Failure> {
+    let api = ChargeOverApi::connect(target).await?;
+    let customers: Vec<(String, Option<Value>)> = match since {
+        Some(since) => {
+            // ChargeOver's datetimes are in the account's zone, without offset.
+            let local = since.to_zoned(target.chargeover_timezone.clone());
+            let since = local.strftime("%Y-%m-%d %H:%M:%S").to_string();
+            let found = api.customers_modified_since(&since).await?;
+            found
+                .into_iter()
+                .map(|c| (id_text(&c["customer_id"]), Some(c)))
+                .collect()
+        }
+        None => {
+            let mut customers = Vec::new();
+            for id in customer_ids {
+                let customer = match api.customer(*id).await {
+                    Ok(customer) => Some(customer),
+                    Err(Failure::NotFound(_)) => None,
+                    Err(failure) => return Err(failure),
+                };
+                customers.push((id.to_string(), customer));
+            }
+            customers
+        }
+    };
+    let bar = progress(customers.len(), show_progress, "customers ({elapsed})");
+    let mut results = Vec::with_capacity(customers.len());
+    for (id, customer) in customers {
+        results.push(match customer {
+            Some(customer) => reconcile_one(target, &api, &id, customer, apply).await?,
+            None => Reconciled::new(&id, Finding::NotAtSender),
+        });
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    report("chargeover", &results, apply)
+}
+
+async fn reconcile_one(
+    target: &Resolved,
+    api: &ChargeOverApi,
+    id: &str,
+    customer: Value,
+    apply: bool,
+) -> Result<Reconciled, Failure> {
+    let contact = match id_number(&customer["superuser_id"]) {
+        Some(user_id) if user_id > 0 => api.user(user_id).await?,
+        _ => None,
+    };
+    let document = delivery_body(customer, contact);
+    let receipt = Receipt::reconciliation(&document, Timestamp::now(), target.retention_days);
+    let delivery = body_json::parse(&document)
+        .map_err(|e| Rejection::MalformedJson(e.to_string()))
+        .and_then(|payload| {
+            chargeover_main_contact::handler::delivery(
+                payload,
+                &target.chargeover_timezone,
+                &receipt,
+                Some(api.host()),
+            )
+        });
+    let delivery = match delivery {
+        Ok(delivery) => delivery,
+        Err(rejection) => return Ok(Reconciled::new(id, Finding::Refused(rejection))),
+    };
+    let pk = customer_pk(delivery.state.customer_id);
+    let stored = get(&target.store, &pk, STATE_SK).await?;
+    let finding = compare(stored.as_ref(), &delivery.state);
+    if !(apply && finding.to_apply()) {
+        return Ok(Reconciled::new(id, finding));
+    }
+    let deadline = Deadline::after(WRITE_TIME);
+    Ok(Reconciled::applied(
+        id,
+        finding,
+        written(target.store.record(&delivery, &deadline).await)?,
+    ))
+}
+
+/// The customer and its main contact as the body of a "main contact
+/// changed" delivery (developer.chargeover.com/docs/webhooks/customer-super).
+fn delivery_body(customer: Value, contact: Option<Value>) -> Vec<u8> {
+    let mut data = json!({ "customer": customer });
+    if let Some(contact) = contact {
+        data["user"] = contact;
+    }
+    json!({
+        "context_str": "customer",
+        "context_id": data["customer"]["customer_id"],
+        "event": "super",
+        "data": data,
+    })
+    .to_string()
+    .into_bytes()
+}
+
+/// How the stored state compares with the fetched one.
+fn compare(stored: Option<&Item>, fetched: &MainContactState<'_>) -> Finding {
+    let Some(stored) = stored else {
+        return Finding::Missing;
+    };
+    let stored_at = text(stored, ordering::ATTRIBUTE);
+    let fetched_at = fetched.source_modified_at.as_deref().unwrap_or_default();
+    if stored_at > fetched_at {
+        return Finding::StoredNewer;
+    }
+    let mut parts = Vec::new();
+    if stored_at != fetched_at {
+        parts.push("mod_datetime".to_owned());
+    }
+    if stored.get("superuser_id") != fetched.superuser_id.map(n).as_ref() {
+        parts.push("superuser_id".to_owned());
+    }
+    let members = |contact: Option<&AttributeValue>| contact.and_then(|c| c.as_m().ok()).cloned();
+    let stored_contact = members(stored.get("contact")).unwrap_or_default();
+    let fetched_contact = members(fetched.contact.as_ref()).unwrap_or_default();
+    for field in CONTACT_FIELDS {
+        if stored_contact.get(field) != fetched_contact.get(field) {
+            parts.push(format!("contact.{field}"));
+        }
+    }
+    if parts.is_empty() {
+        Finding::InSync
+    } else {
+        Finding::Differs(parts)
+    }
+}
+
+/// An id ChargeOver sends as a number or as text.
+fn id_number(value: &Value) -> Option<u64> {
+    match value {
+        Value::Number(number) => number.as_u64(),
+        Value::String(text) => text.parse().ok(),
+        _ => None,
+    }
+}
+
+fn id_text(value: &Value) -> String {
+    id_number(value).map_or_else(|| value.to_string(), |id| id.to_string())
+}

@@ -1,0 +1,121 @@
+//! ChargeOver's REST API (v3): customers, and their main contact (a "user").
+//!
+//! Sources: developer.chargeover.com, REST API reference: authentication
+//! (HTTP Basic with the API username and private key), customers (`GET
+//! /api/v3/customer/{id}`; `GET /api/v3/customer` filtered with
+//! `where=<field>:<OP>:<value>`, paged with `limit`/`offset`, sorted with
+//! `order`), users (`GET /api/v3/user/{id}`); every answer is the envelope
+//! `{"code", "status", "message", "response"}`. The official PHP SDK
+//! (chargeover/chargeover_php, `ChargeOverAPI.php`) builds the same URLs.
+
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use http::Method;
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::http::{encode, Api};
+use super::read_secret;
+use crate::target::Resolved;
+use crate::Failure;
+
+const CUSTOMERS: &str = "/api/v3/customer";
+const USERS: &str = "/api/v3/user";
+/// Customers per page of a list.
+const PAGE: usize = 100;
+
+pub struct ChargeOverApi {
+    api: Api,
+    authorization: String,
+}
+
+/// The secret's JSON form.
+#[derive(Deserialize)]
+struct Credentials {
+    username: String,
+    password: String,
+}
+
+impl ChargeOverApi {
+    /// The API the target names, with the credentials read from its secret
+    /// (`{"username": ..., "password": ...}`).
+    pub async fn connect(target: &Resolved) -> Result<Self, Failure> {
+        let settings = target.chargeover_api()?;
+        let api = Api::new(
+            "the ChargeOver API",
+            "check the username and private key in CHARGEOVER_API_SECRET_ID (ChargeOver: \
+             Settings, Developers, REST API)",
+            &settings.url,
+        )?;
+        let text = read_secret(target, &settings.secret_id).await?;
+        let credentials: Credentials = serde_json::from_str(&text).map_err(|_| {
+            Failure::Usage(format!(
+                "secret {} must be {{\"username\": \"...\", \"password\": \"...\"}}",
+                settings.secret_id
+            ))
+        })?;
+        let basic = STANDARD.encode(format!("{}:{}", credentials.username, credentials.password));
+        Ok(ChargeOverApi {
+            api,
+            authorization: format!("Basic {basic}"),
+        })
+    }
+
+    /// The instance's host (`example.chargeover.com`): what ChargeOver sends
+    /// in `X-ChargeOver-Source`.
+    pub fn host(&self) -> &str {
+        self.api.host()
+    }
+
+    /// The customer `id`.
+    pub async fn customer(&self, id: u64) -> Result<Value, Failure> {
+        let answer = self.get(&format!("{CUSTOMERS}/{id}")).await?;
+        match answer {
+            Value::Array(mut list) if list.len() == 1 => Ok(list.remove(0)),
+            Value::Object(_) => Ok(answer),
+            _ => Err(Failure::NotFound(format!("ChargeOver customer {id}"))),
+        }
+    }
+
+    /// Every customer modified at or after `since` (ChargeOver's text, in
+    /// the account's zone), oldest change first.
+    pub async fn customers_modified_since(&self, since: &str) -> Result<Vec<Value>, Failure> {
+        let filter = encode(&format!("mod_datetime:GTE:{since}"));
+        let order = encode("mod_datetime:ASC");
+        let mut customers = Vec::new();
+        loop {
+            let path = format!(
+                "{CUSTOMERS}?where={filter}&order={order}&limit={PAGE}&offset={}",
+                customers.len()
+            );
+            let page = match self.get(&path).await? {
+                Value::Array(page) => page,
+                _ => Vec::new(),
+            };
+            let last = page.len() < PAGE;
+            customers.extend(page);
+            if last {
+                return Ok(customers);
+            }
+        }
+    }
+
+    /// The user (contact) `id`; `None` when ChargeOver has none.
+    pub async fn user(&self, id: u64) -> Result<Option<Value>, Failure> {
+        match self.get(&format!("{USERS}/{id}")).await {
+            Ok(Value::Array(mut list)) if list.len() == 1 => Ok(Some(list.remove(0))),
+            Ok(user @ Value::Object(_)) => Ok(Some(user)),
+            Ok(_) | Err(Failure::NotFound(_)) => Ok(None),
+            Err(failure) => Err(failure),
+        }
+    }
+
+    /// The `response` of a GET's envelope.
+    async fn get(&self, path: &str) -> Result<Value, Failure> {
+        let mut answer = self
+            .api
+            .call(Method::GET, path, &self.authorization, None)
+            .await?;
+        Ok(answer["response"].take())
+    }
+}

@@ -1,0 +1,358 @@
+//! Calls to a sender's REST API: JSON answers, bounded retries of 429
+//! (after its `Retry-After`), 5xx and unreachable hosts, and a typed error
+//! for everything else. Requests carry credentials, so nothing here logs a
+//! header, and a URL must be HTTPS unless it is this machine's (the tests'
+//! stand-ins).
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use http::header::{HeaderValue, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
+use http::{Method, Request, StatusCode};
+use http_body_util::{BodyExt, Full};
+use hyper_rustls::HttpsConnector;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use serde_json::Value;
+use thiserror::Error;
+
+/// Attempts per request, the first included.
+const ATTEMPTS: u32 = 5;
+/// The first pause after a 5xx or a connection failure; doubled each time.
+const FIRST_PAUSE: Duration = Duration::from_millis(500);
+/// The longest `Retry-After` honoured: a sender asking for more is an error.
+const LONGEST_RETRY_AFTER: Duration = Duration::from_secs(60);
+/// How long one request may take.
+const REQUEST_TIME: Duration = Duration::from_secs(30);
+
+/// Why a call to a sender's API failed. Carries no credential.
+#[derive(Debug, Error)]
+pub enum ApiError {
+    #[error("{api} refused the credentials (HTTP {status}): {hint}")]
+    Refused {
+        api: &'static str,
+        status: u16,
+        hint: &'static str,
+    },
+    #[error("{api} found nothing at {what}")]
+    NotFound { api: &'static str, what: String },
+    #[error("{api} still answered HTTP {status} after {ATTEMPTS} attempts ({what})")]
+    GaveUp {
+        api: &'static str,
+        status: u16,
+        what: String,
+    },
+    #[error("{api} asked to wait {seconds} s before trying again ({what}); try later")]
+    WaitTooLong {
+        api: &'static str,
+        seconds: u64,
+        what: String,
+    },
+    #[error("{api} answered HTTP {status} ({what}): {detail}")]
+    Answered {
+        api: &'static str,
+        status: u16,
+        what: String,
+        detail: String,
+    },
+    #[error("{api} could not be reached after {ATTEMPTS} attempts ({what}): {reason}")]
+    Unreachable {
+        api: &'static str,
+        what: String,
+        reason: String,
+    },
+    #[error("{api} answered {what} with unexpected content: {detail}")]
+    Unexpected {
+        api: &'static str,
+        what: String,
+        detail: String,
+    },
+    #[error("{0}")]
+    Setting(String),
+}
+
+/// One sender's API: its base URL and a client.
+pub struct Api {
+    /// The API's name in messages, e.g. "the ChargeOver API".
+    pub name: &'static str,
+    /// What to check when the API refuses the credentials.
+    pub refused_hint: &'static str,
+    base: String,
+    host: String,
+    client: Client<HttpsConnector<HttpConnector>, Full<Bytes>>,
+}
+
+/// A request's body and its content type.
+pub struct Body {
+    pub content_type: &'static str,
+    pub bytes: Vec<u8>,
+}
+
+impl Api {
+    /// A client of the API at `base` (`https://host[:port][/path]`, or plain
+    /// HTTP on this machine only).
+    pub fn new(
+        name: &'static str,
+        refused_hint: &'static str,
+        base: &str,
+    ) -> Result<Self, ApiError> {
+        let base = base.trim_end_matches('/').to_owned();
+        let uri: http::Uri = base
+            .parse()
+            .map_err(|_| ApiError::Setting(format!("{base:?} is not a URL")))?;
+        let local = matches!(uri.host(), Some("127.0.0.1" | "localhost" | "[::1]"));
+        match uri.scheme_str() {
+            Some("https") => {}
+            Some("http") if local => {}
+            _ => {
+                return Err(ApiError::Setting(format!(
+                    "{base} must be an https:// URL: credentials are sent to it"
+                )))
+            }
+        }
+        let tls = hyper_rustls::HttpsConnectorBuilder::new()
+            .with_provider_and_native_roots(rustls::crypto::aws_lc_rs::default_provider())
+            .map_err(|e| ApiError::Setting(format!("no trusted root certificates: {e}")))?
+            .https_or_http()
+            .enable_http1()
+            .build();
+        let host = uri.host().unwrap_or_default().to_owned();
+        Ok(Api {
+            name,
+            refused_hint,
+            base,
+            host,
+            client: Client::builder(TokioExecutor::new()).build(tls),
+        })
+    }
+
+    /// The API's host name.
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    /// Sends a request, retrying a 429 after its `Retry-After` and a 5xx or
+    /// an unreachable host after a growing pause, up to [`ATTEMPTS`] in all.
+    /// A 2xx answer is parsed as JSON (an empty body is `null`).
+    pub async fn call(
+        &self,
+        method: Method,
+        path_and_query: &str,
+        authorization: &str,
+        body: Option<&Body>,
+    ) -> Result<Value, ApiError> {
+        let what = format!("{method} {}", path_only(path_and_query));
+        let mut pause = FIRST_PAUSE;
+        let mut attempt = 1;
+        loop {
+            let request = self.request(&method, path_and_query, authorization, body)?;
+            match self.attempt(request, &what).await {
+                Attempt::Done(result) => return result,
+                Attempt::Again { failure, .. } if attempt == ATTEMPTS => return Err(failure),
+                Attempt::Again { wait, failure } => {
+                    tracing::debug!(%failure, "trying again");
+                    tokio::time::sleep(wait.unwrap_or(pause)).await;
+                }
+            }
+            pause *= 2;
+            attempt += 1;
+        }
+    }
+
+    /// One try: its answer, or why and when to try again.
+    async fn attempt(&self, request: Request<Full<Bytes>>, what: &str) -> Attempt {
+        let unreachable = |reason: String| Attempt::Again {
+            wait: None,
+            failure: ApiError::Unreachable {
+                api: self.name,
+                what: what.to_owned(),
+                reason,
+            },
+        };
+        let response = match tokio::time::timeout(REQUEST_TIME, self.client.request(request)).await
+        {
+            Ok(Ok(response)) => response,
+            Ok(Err(error)) => return unreachable(error.to_string()),
+            Err(_) => return unreachable("no answer in time".into()),
+        };
+        let status = response.status();
+        let retry_after = response.headers().get(RETRY_AFTER).cloned();
+        let bytes = match response.into_body().collect().await {
+            Ok(collected) => collected.to_bytes(),
+            Err(error) => return unreachable(error.to_string()),
+        };
+        let what = what.to_owned();
+        let api = self.name;
+        let gave_up = ApiError::GaveUp {
+            api,
+            status: status.as_u16(),
+            what: what.clone(),
+        };
+        Attempt::Done(Err(match status {
+            status if status.is_success() => {
+                return Attempt::Done(parse(&bytes).map_err(|detail| ApiError::Unexpected {
+                    api,
+                    what,
+                    detail,
+                }))
+            }
+            StatusCode::TOO_MANY_REQUESTS => {
+                let wait = retry_after.as_ref().and_then(seconds_to_wait);
+                match wait {
+                    Some(wait) if wait > LONGEST_RETRY_AFTER => ApiError::WaitTooLong {
+                        api,
+                        seconds: wait.as_secs(),
+                        what,
+                    },
+                    wait => {
+                        return Attempt::Again {
+                            wait,
+                            failure: gave_up,
+                        }
+                    }
+                }
+            }
+            status if status.is_server_error() => {
+                return Attempt::Again {
+                    wait: None,
+                    failure: gave_up,
+                }
+            }
+            StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => ApiError::Refused {
+                api,
+                status: status.as_u16(),
+                hint: self.refused_hint,
+            },
+            StatusCode::NOT_FOUND => ApiError::NotFound { api, what },
+            status => ApiError::Answered {
+                api,
+                status: status.as_u16(),
+                what,
+                detail: excerpt(&bytes),
+            },
+        }))
+    }
+
+    fn request(
+        &self,
+        method: &Method,
+        path_and_query: &str,
+        authorization: &str,
+        body: Option<&Body>,
+    ) -> Result<Request<Full<Bytes>>, ApiError> {
+        let mut authorization = HeaderValue::from_str(authorization)
+            .map_err(|_| ApiError::Setting("the credentials are not valid header text".into()))?;
+        authorization.set_sensitive(true);
+        let mut request = Request::builder()
+            .method(method.clone())
+            .uri(format!("{}{path_and_query}", self.base))
+            .header(AUTHORIZATION, authorization)
+            .header(http::header::ACCEPT, "application/json");
+        if let Some(body) = body {
+            request = request.header(CONTENT_TYPE, body.content_type);
+        }
+        let bytes = body.map(|body| body.bytes.clone()).unwrap_or_default();
+        request
+            .body(Full::new(Bytes::from(bytes)))
+            .map_err(|e| ApiError::Setting(format!("{}{path_and_query}: {e}", self.base)))
+    }
+}
+
+/// How one try ended.
+enum Attempt {
+    Done(Result<Value, ApiError>),
+    /// Worth another try: after `wait` (the sender's) or the current pause;
+    /// `failure` is the error if no try is left.
+    Again {
+        wait: Option<Duration>,
+        failure: ApiError,
+    },
+}
+
+/// The path of a request, without its query (which may name customers).
+fn path_only(path_and_query: &str) -> &str {
+    path_and_query
+        .split_once('?')
+        .map_or(path_and_query, |(path, _)| path)
+}
+
+/// Text as one component of a URL's path or query: every byte but letters,
+/// digits and `-_.~` percent-encoded.
+pub fn encode(text: &str) -> String {
+    let mut encoded = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || b"-_.~".contains(&byte) {
+            encoded.push(char::from(byte));
+        } else {
+            encoded.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    encoded
+}
+
+/// `Retry-After` as seconds, or as an HTTP date.
+fn seconds_to_wait(value: &HeaderValue) -> Option<Duration> {
+    let text = value.to_str().ok()?.trim();
+    if let Ok(seconds) = text.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let at = jiff::fmt::rfc2822::parse(text).ok()?.timestamp();
+    let wait = at.duration_since(jiff::Timestamp::now());
+    Some(Duration::try_from(wait).unwrap_or(Duration::ZERO))
+}
+
+fn parse(bytes: &[u8]) -> Result<Value, String> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Value::Null);
+    }
+    serde_json::from_slice(bytes).map_err(|e| format!("not JSON: {e}"))
+}
+
+/// The start of an error answer, for the message.
+fn excerpt(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    let text = text.trim();
+    match text.char_indices().nth(300) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_https_or_this_machine() {
+        assert!(Api::new("x", "", "https://example.chargeover.com").is_ok());
+        assert!(Api::new("x", "", "http://127.0.0.1:8080/").is_ok());
+        assert!(matches!(
+            Api::new("x", "", "http://example.chargeover.com"),
+            Err(ApiError::Setting(_))
+        ));
+    }
+
+    #[test]
+    fn retry_after_in_seconds_or_as_a_date() {
+        let seconds = HeaderValue::from_static("7");
+        assert_eq!(seconds_to_wait(&seconds), Some(Duration::from_secs(7)));
+        let past = HeaderValue::from_static("Sun, 06 Nov 1994 08:49:37 GMT");
+        assert_eq!(seconds_to_wait(&past), Some(Duration::ZERO));
+        assert_eq!(seconds_to_wait(&HeaderValue::from_static("soon")), None);
+    }
+
+    #[test]
+    fn components_are_percent_encoded() {
+        assert_eq!(encode("or-300007"), "or-300007");
+        assert_eq!(
+            encode("mod_datetime:GTE:2026-12-03 08:00:00"),
+            "mod_datetime%3AGTE%3A2026-12-03%2008%3A00%3A00"
+        );
+    }
+
+    #[test]
+    fn queries_stay_out_of_messages() {
+        assert_eq!(path_only("/api/v3/customer?where=x"), "/api/v3/customer");
+    }
+}
