@@ -8,7 +8,7 @@ mod output;
 mod quarantine;
 mod read;
 mod reconcile;
-mod senders;
+pub mod senders;
 mod state;
 pub mod target;
 

@@ -16,7 +16,7 @@ use webhook_shared::Rejection;
 use chargeover_main_contact::ordering;
 use chargeover_main_contact::store::{customer_pk, MainContactState, MainContactStore, STATE_SK};
 
-use super::{report, Finding, Reconciled, WRITE_TIME};
+use super::{report, stored_version, Finding, Reconciled, WRITE_TIME};
 use crate::output::{progress, Shown};
 use crate::read::{get, text};
 use crate::senders::chargeover::ChargeOverApi;
@@ -89,8 +89,17 @@ async fn reconcile_one(
         Some(user_id) if user_id > 0 => api.user(user_id).await?,
         _ => None,
     };
+    let stored = match id_number(&customer["customer_id"]) {
+        Some(customer_id) => get(&target.store, &customer_pk(customer_id), STATE_SK).await?,
+        None => None,
+    };
     let document = delivery_body(customer, contact);
-    let receipt = Receipt::reconciliation(&document, Timestamp::now(), target.retention_days);
+    let receipt = Receipt::reconciliation(
+        &document,
+        stored_version(stored.as_ref()),
+        Timestamp::now(),
+        target.retention_days,
+    );
     let delivery = body_json::parse(&document)
         .map_err(|e| Rejection::MalformedJson(e.to_string()))
         .and_then(|payload| {
@@ -105,8 +114,6 @@ async fn reconcile_one(
         Ok(delivery) => delivery,
         Err(rejection) => return Ok(Reconciled::new(id, Finding::Refused(rejection))),
     };
-    let pk = customer_pk(delivery.state.customer_id);
-    let stored = get(&target.store, &pk, STATE_SK).await?;
     let finding = compare(stored.as_ref(), &delivery.state);
     if !(apply && finding.to_apply()) {
         return Ok(Reconciled::new(id, finding));

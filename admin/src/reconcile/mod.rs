@@ -13,7 +13,10 @@ use std::time::Duration;
 use serde_json::{json, Value};
 use webhook_shared::{Outcome, Rejection};
 
+use webhook_shared::storage::Item;
+
 use crate::output::{table, Shown};
+use crate::read::number;
 use crate::{Failure, STILL_REFUSED};
 
 /// The time one reconciliation's write may take (the functions have their
@@ -87,6 +90,11 @@ impl Reconciled {
             Err(rejection) => Reconciled::new(id, Finding::Refused(rejection)),
         }
     }
+}
+
+/// The `version` of a stored state item (0: none stored).
+fn stored_version(stored: Option<&Item>) -> u64 {
+    stored.map_or(0, |item| number(item, "version").parse().unwrap_or(0))
 }
 
 /// The report of a run: a row per record, a summary line, and exit code 4

@@ -9,6 +9,7 @@
 //! delivery for since then: the ones a stale resent delivery may have
 //! touched.
 
+use aws_sdk_dynamodb::types::AttributeValue;
 use jiff::Timestamp;
 use serde_json::{json, Value};
 use webhook_shared::receive::deadline::Deadline;
@@ -19,7 +20,7 @@ use webhook_shared::Rejection;
 
 use occ_organization::store::{organization_pk, OrganizationStore, STATE_SK};
 
-use super::{report, Finding, Reconciled, WRITE_TIME};
+use super::{report, stored_version, Finding, Reconciled, WRITE_TIME};
 use crate::output::{attribute_json, progress, Shown};
 use crate::read::{get, scan, text};
 use crate::senders::occ::OccAdminApi;
@@ -89,10 +90,16 @@ async fn reconcile_one(
     organization: Value,
     apply: bool,
 ) -> Result<Reconciled, Failure> {
+    let stored = get(&target.store, &organization_pk(id), STATE_SK).await?;
     let document = json!({ "organization": organization })
         .to_string()
         .into_bytes();
-    let receipt = Receipt::reconciliation(&document, Timestamp::now(), target.retention_days);
+    let receipt = Receipt::reconciliation(
+        &document,
+        stored_version(stored.as_ref()),
+        Timestamp::now(),
+        target.retention_days,
+    );
     let delivery = body_json::parse(&document)
         .map_err(|e| Rejection::MalformedJson(e.to_string()))
         .and_then(|payload| occ_organization::handler::delivery(payload, &receipt));
@@ -101,14 +108,11 @@ async fn reconcile_one(
         Err(rejection) => return Ok(Reconciled::new(id, Finding::Refused(rejection))),
     };
     delivery.replaces = true;
-    let stored = get(&target.store, &organization_pk(id), STATE_SK).await?;
     let finding = match stored {
         None => Finding::Missing,
         Some(item) => {
             let stored = item.get("organization").map_or(Value::Null, attribute_json);
-            let current = attribute_json(&aws_sdk_dynamodb::types::AttributeValue::M(
-                delivery.organization.clone(),
-            ));
+            let current = attribute_json(&AttributeValue::M(delivery.organization.clone()));
             let mut parts = Vec::new();
             differences(&stored, &current, String::new(), &mut parts);
             if item.contains_key("truncated_properties") {

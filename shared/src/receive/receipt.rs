@@ -32,13 +32,24 @@ impl Receipt {
         }
     }
 
-    /// A document read from the sender's API: its id derived from its bytes
-    /// as a delivery's is, so the same document reconciled again is a
-    /// duplicate.
-    pub fn reconciliation(document: &[u8], now: Timestamp, retention_days: Option<u32>) -> Self {
+    /// A document read from the sender's API to correct the stored state at
+    /// `stored_version` (0: none stored). Its id is derived from those
+    /// bytes and that version, so reconciling the same document against the
+    /// same state again (a second run, or two at once) is a duplicate, while
+    /// a state changed since (a stale resend applied after the last run) is
+    /// corrected again; and it never equals the id of a delivery of the same
+    /// bytes, which was a different write.
+    pub fn reconciliation(
+        document: &[u8],
+        stored_version: u64,
+        now: Timestamp,
+        retention_days: Option<u32>,
+    ) -> Self {
+        let mut identity = format!("{RECONCILE} of version {stored_version}\n").into_bytes();
+        identity.extend_from_slice(document);
         Receipt {
             origin: Some(RECONCILE),
-            ..Receipt::new(document, now, retention_days)
+            ..Receipt::new(&identity, now, retention_days)
         }
     }
 }
@@ -63,5 +74,33 @@ mod tests {
         assert_eq!(receipt.received_at, "2024-05-01T12:00:00.500Z");
         assert_eq!(receipt.expires_at, Some(now.as_second() + 2 * 86_400));
         assert_eq!(Receipt::new(b"abc", now, None).expires_at, None);
+    }
+
+    #[test]
+    fn a_reconciliation_is_identified_by_its_document_and_the_state_it_corrects() {
+        let now = Timestamp::now();
+        let id = |document: &[u8], version| {
+            Receipt::reconciliation(document, version, now, None).event_id
+        };
+        assert_eq!(
+            id(b"{}", 3),
+            id(b"{}", 3),
+            "the same correction again: a duplicate"
+        );
+        assert_ne!(
+            id(b"{}", 3),
+            id(b"{}", 4),
+            "a state changed since is corrected again"
+        );
+        assert_ne!(id(b"{}", 3), id(b"{\"a\":1}", 3));
+        assert_ne!(
+            id(b"{}", 0),
+            Receipt::new(b"{}", now, None).event_id,
+            "not the delivery's id"
+        );
+        assert_eq!(
+            Receipt::reconciliation(b"{}", 0, now, None).origin,
+            Some(RECONCILE)
+        );
     }
 }

@@ -17,9 +17,13 @@ use webhook_shared::EventId;
 const KEY_TEXT: &str = "YWRtaW4tdGVzdC1rZXk=";
 const CO_SECRET: &str = "admin-test-secret";
 
-/// Runs the CLI on `store` with `args`: (exit code, stdout, stderr).
-fn admin(store: &Store, args: &[&str]) -> (i32, String, String) {
-    let output = Command::new(env!("CARGO_BIN_EXE_webhook-admin"))
+mod recovery;
+mod standin;
+
+/// The CLI on `store` with `args`, as an operator's shell runs it.
+fn admin_command(store: &Store, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_webhook-admin"));
+    command
         .args(args)
         .env("AWS_ENDPOINT_URL", moto_endpoint())
         .env("AWS_REGION", "us-east-1")
@@ -27,7 +31,22 @@ fn admin(store: &Store, args: &[&str]) -> (i32, String, String) {
         .env("AWS_SECRET_ACCESS_KEY", "testing")
         .env("TABLE_NAME", &store.table.name)
         .env("PAYLOAD_BUCKET", &store.bucket.name)
-        .env_remove("WEBHOOK_STACK")
+        .env_remove("WEBHOOK_STACK");
+    for setting in [
+        "CHARGEOVER_API_URL",
+        "CHARGEOVER_API_SECRET_ID",
+        "OCC_ADMIN_URL",
+        "OCC_ADMIN_SECRET_ID",
+        "EVENT_RETENTION_DAYS",
+    ] {
+        command.env_remove(setting);
+    }
+    command
+}
+
+/// Runs the CLI on `store` with `args`: (exit code, stdout, stderr).
+fn admin(store: &Store, args: &[&str]) -> (i32, String, String) {
+    let output = admin_command(store, args)
         .output()
         .expect("run webhook-admin");
     (
@@ -369,6 +388,10 @@ fn every_command_has_an_example_in_its_help() {
         &["quarantine", "list"],
         &["quarantine", "show"],
         &["quarantine", "replay"],
+        &["occ", "failed", "list"],
+        &["occ", "failed", "resend"],
+        &["reconcile", "chargeover"],
+        &["reconcile", "occ"],
         &["gc"],
     ] {
         let mut args = command.to_vec();

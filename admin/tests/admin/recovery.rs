@@ -1,0 +1,353 @@
+//! Recovery from the senders' own records: `occ failed` and `reconcile`,
+//! run as an operator runs them, against moto and the senders' APIs as
+//! local stand-ins. OCC's own part of a resend (delivering the message to
+//! the receiver, signed) is played here by the test.
+
+use std::collections::BTreeMap;
+use std::process::Output;
+use std::time::Duration;
+
+use integration_tests::{all_items, fresh_store, local_aws};
+use serde_json::{json, Value};
+use webhook_shared::storage::Store;
+
+use super::standin::StandIn;
+use super::{admin, admin_command, admin_json, post_occ};
+
+const APPLICATION_KEY: &str = "eyJhbGciOiJSUzI1NiJ9.application-key.signature";
+const RECEIVER_URL: &str =
+    "https://abc123.execute-api.us-east-1.amazonaws.com/prod/occ/organization";
+
+/// A secret in moto holding `value`: its ARN.
+async fn secret(value: &str) -> String {
+    let aws = local_aws().await;
+    let name = format!("recovery-{}", unique());
+    aws_sdk_secretsmanager::Client::new(&aws)
+        .create_secret()
+        .name(name)
+        .secret_string(value)
+        .send()
+        .await
+        .expect("create the secret")
+        .arn()
+        .expect("its ARN")
+        .to_owned()
+}
+
+/// A name no other test of any run uses.
+fn unique() -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let now = jiff::Timestamp::now().as_nanosecond();
+    format!("{now}-{}", NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
+/// The OCC stand-in with `organizations` current and `failed` in its log,
+/// and the arguments that point the CLI at it.
+async fn occ_admin(organizations: &[Value], failed: &[Value]) -> (StandIn, Vec<String>) {
+    let occ = StandIn::occ();
+    occ.set_state(&occ_state(organizations, failed)).await;
+    let secret_arn = secret(APPLICATION_KEY).await;
+    let args = vec![
+        "--occ-admin-url".to_owned(),
+        occ.url.clone(),
+        "--occ-admin-secret-id".to_owned(),
+        secret_arn,
+    ];
+    (occ, args)
+}
+
+fn occ_state(organizations: &[Value], failed: &[Value]) -> Value {
+    json!({
+        "application_key": APPLICATION_KEY,
+        "token_seconds": 300,
+        "organizations": organizations,
+        "failed_messages": failed,
+    })
+}
+
+/// A failed message of the organization webhook (shaped as
+/// op-ccadmin-v1-webhookfailedmessages-id-get.html shows one).
+fn failed_message(id: &str, saved: &str) -> Value {
+    json!({
+        "id": id,
+        "messageType": "atg.commerce.b2b.AccountUpdate",
+        "savedTime": saved,
+        "resend": false,
+        "serverType": "production",
+        "remainingTargetUrls": [RECEIVER_URL],
+        "lastErrorMessage": "Invalid response code of 503 received for webhook",
+        "asRaw": "\u{0}\u{5}sr\u{0}"
+    })
+}
+
+fn with_args<'a>(args: &'a [String], command: &[&'a str]) -> Vec<&'a str> {
+    let mut all: Vec<&str> = args.iter().map(String::as_str).collect();
+    all.extend_from_slice(command);
+    all
+}
+
+/// Runs `occ failed resend` while playing OCC: each message it queues is
+/// delivered to the receiver (`bodies`, signed, twice: OCC retries too)
+/// and leaves the log, as a resent message does.
+async fn resend_while_occ_delivers(
+    store: &Store,
+    occ: &StandIn,
+    args: &[String],
+    command: &[&str],
+    organizations: &[Value],
+    mut failed: Vec<Value>,
+    bodies: &BTreeMap<&str, String>,
+) -> Output {
+    let child = admin_command(store, &with_args(args, command))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run webhook-admin");
+    let waiting = tokio::task::spawn_blocking(move || child.wait_with_output());
+    let mut delivered = 0;
+    let mut expired = false;
+    while !waiting.is_finished() {
+        let resent = occ.resent().await;
+        for id in &resent[delivered..] {
+            let body = &bodies[id.as_str()];
+            for _ in 0..2 {
+                let (status, _) = post_occ(store, body).await;
+                assert_eq!(status, 200, "the resent {id}");
+            }
+            failed.retain(|message| message["id"] != id.as_str());
+            occ.set_state(&occ_state(organizations, &failed)).await;
+            if !expired {
+                // OCC's token runs out mid-run: the CLI logs in again.
+                occ.expire_tokens().await;
+                expired = true;
+            }
+        }
+        delivered = resent.len();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    waiting.await.unwrap().expect("webhook-admin ran")
+}
+
+fn json_of(output: &Output) -> Value {
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    serde_json::from_str(&stdout)
+        .unwrap_or_else(|e| panic!("{e}: {stdout}\n{}", String::from_utf8_lossy(&output.stderr)))
+}
+
+async fn organization_events(store: &Store, id: &str) -> Vec<Value> {
+    let pk = format!("OCC#ORGANIZATION#{id}");
+    all_items(store)
+        .await
+        .into_iter()
+        .filter(|item| {
+            item["pk"] == pk.as_str()
+                && item["sk"]
+                    .as_str()
+                    .is_some_and(|sk| sk.starts_with("EVENT#"))
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_delivery_occ_failed_during_an_outage_is_resent_and_lands_once() {
+    let store = fresh_store(&local_aws().await).await;
+    let current = json!({"id": "or-1", "name": "Acme", "active": true});
+    let body = json!({"organization": current}).to_string();
+    // Another webhook's failed message is neither listed nor resent.
+    let mut orders = failed_message("200001", "2026-12-03T09:00:00.000Z");
+    orders["remainingTargetUrls"] = json!(["https://erp.example.com/orders"]);
+    let failed = vec![failed_message("100001", "2026-12-03T10:00:00.000Z"), orders];
+    let (occ, args) = occ_admin(std::slice::from_ref(&current), &failed).await;
+
+    let listed = admin_json(&store, &with_args(&args, &["occ", "failed", "list"]));
+    assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
+    assert_eq!(listed[0]["id"], "100001");
+    assert!(listed[0].get("asRaw").is_none(), "raw bytes are not shown");
+
+    let bodies = BTreeMap::from([("100001", body)]);
+    let command = [
+        "--json", "occ", "failed", "resend", "--all", "--wait", "30s",
+    ];
+    let output = resend_while_occ_delivers(
+        &store,
+        &occ,
+        &args,
+        &command,
+        std::slice::from_ref(&current),
+        failed,
+        &bodies,
+    )
+    .await;
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let answer = json_of(&output);
+    assert_eq!(answer["resent"], json!(["100001"]));
+    assert_eq!(answer["still_queued"], json!([]));
+    assert_eq!(answer["reconciled"]["records"][0]["finding"], "in sync");
+    assert_eq!(occ.resent().await, ["100001"]);
+
+    let events = organization_events(&store, "or-1").await;
+    assert_eq!(
+        events.len(),
+        1,
+        "one delivery, its retry a duplicate: {events:?}"
+    );
+    assert!(events[0].get("origin").is_none());
+    let state = admin_json(&store, &["state", "occ", "or-1"]);
+    assert_eq!(state["organization"], current);
+
+    // OCC's token expired during the run: it logged in again.
+    let logins = occ
+        .requests()
+        .await
+        .iter()
+        .filter(|r| r["path"] == "/ccadmin/v1/login")
+        .count();
+    assert!(logins >= 2, "{logins} logins");
+}
+
+#[tokio::test]
+async fn old_changes_only_messages_resent_after_newer_deliveries_end_equal_to_occ() {
+    let store = fresh_store(&local_aws().await).await;
+    // Delivered before the outage ended: the newer, full organization.
+    let current =
+        json!({"id": "or-2", "name": "Acme Two", "description": "current", "active": true});
+    let (status, _) = post_occ(&store, &json!({"organization": current}).to_string()).await;
+    assert_eq!(status, 200);
+    // Failed during the outage, resent now: an older changes-only message.
+    let old = json!({"organization": {"id": "or-2", "name": "Acme (old name)"}}).to_string();
+    let failed = vec![failed_message("100002", "2026-12-03T08:00:00.000Z")];
+    let (occ, args) = occ_admin(std::slice::from_ref(&current), &failed).await;
+    let bodies = BTreeMap::from([("100002", old)]);
+    let command = [
+        "--json", "occ", "failed", "resend", "100002", "--wait", "30s",
+    ];
+    let output = resend_while_occ_delivers(
+        &store,
+        &occ,
+        &args,
+        &command,
+        std::slice::from_ref(&current),
+        failed,
+        &bodies,
+    )
+    .await;
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let answer = json_of(&output);
+    let reconciled = &answer["reconciled"]["records"][0];
+    assert_eq!(reconciled["finding"], "differs", "{answer}");
+    assert_eq!(reconciled["differences"], json!(["/name"]));
+    assert_eq!(reconciled["applied"], "applied");
+
+    let state = admin_json(&store, &["state", "occ", "or-2"]);
+    assert_eq!(
+        state["organization"], current,
+        "equal to OCC's current organization"
+    );
+    let events = organization_events(&store, "or-2").await;
+    let origins: Vec<&Value> = events.iter().map(|e| &e["origin"]).collect();
+    assert_eq!(events.len(), 3, "{events:?}");
+    assert_eq!(origins.iter().filter(|o| **o == "reconcile").count(), 1);
+
+    // Run again: nothing changes.
+    let before = all_items(&store).await;
+    let again = admin_json(
+        &store,
+        &with_args(&args, &["reconcile", "occ", "or-2", "--apply"]),
+    );
+    assert_eq!(again["records"][0]["finding"], "in sync");
+    assert_eq!(again["summary"]["applied"], 0);
+    assert_eq!(all_items(&store).await, before);
+}
+
+#[tokio::test]
+async fn reconcile_occ_finds_what_differs_and_applies_it_once() {
+    let store = fresh_store(&local_aws().await).await;
+    let current = json!({"id": "or-3", "name": "Three", "members": [{"repositoryId": "m1", "customerContactId": "c1"}]});
+    let (_occ, args) = occ_admin(std::slice::from_ref(&current), &[]).await;
+
+    // Compared only: nothing written.
+    let compared = admin_json(&store, &with_args(&args, &["reconcile", "occ", "or-3"]));
+    assert_eq!(compared["records"][0]["finding"], "missing");
+    assert!(all_items(&store).await.is_empty());
+
+    let applied = admin_json(
+        &store,
+        &with_args(&args, &["reconcile", "occ", "or-3", "--apply"]),
+    );
+    assert_eq!(applied["records"][0]["applied"], "applied");
+    let events = organization_events(&store, "or-3").await;
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0]["origin"], "reconcile");
+
+    let before = all_items(&store).await;
+    let again = admin_json(
+        &store,
+        &with_args(&args, &["reconcile", "occ", "or-3", "--apply"]),
+    );
+    assert_eq!(again["records"][0]["finding"], "in sync");
+    assert_eq!(
+        all_items(&store).await,
+        before,
+        "a second run changes nothing"
+    );
+
+    // An id OCC does not have: said, nothing done.
+    let unknown = admin_json(&store, &with_args(&args, &["reconcile", "occ", "or-none"]));
+    assert_eq!(unknown["records"][0]["finding"], "not at the sender");
+}
+
+#[tokio::test]
+async fn occ_refusing_the_key_is_a_clear_error_without_the_key() {
+    let store = fresh_store(&local_aws().await).await;
+    let (occ, mut args) = occ_admin(&[], &[]).await;
+    args[3] = secret("not-the-application-key").await;
+    let (code, stdout, stderr) = admin(&store, &with_args(&args, &["occ", "failed", "list"]));
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(
+        stderr.contains("refused the credentials (HTTP 401)"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("OCC_ADMIN_SECRET_ID"), "{stderr}");
+    assert!(
+        !stderr.contains("not-the-application-key") && !stdout.contains("not-the-application-key")
+    );
+    drop(occ);
+}
+
+#[tokio::test]
+async fn occ_throttling_is_waited_out_and_outages_are_clear_errors() {
+    let store = fresh_store(&local_aws().await).await;
+    let current = json!({"id": "or-4", "name": "Four"});
+    let (occ, args) = occ_admin(std::slice::from_ref(&current), &[]).await;
+
+    occ.fail(&json!({"path_prefix": "/ccadmin/v1/organizations", "status": 429, "retry_after": 1, "times": 2}))
+        .await;
+    let compared = admin_json(&store, &with_args(&args, &["reconcile", "occ", "or-4"]));
+    assert_eq!(compared["records"][0]["finding"], "missing");
+    let reads = occ
+        .requests()
+        .await
+        .iter()
+        .filter(|r| r["path"] == "/ccadmin/v1/organizations/or-4")
+        .count();
+    assert_eq!(reads, 3, "two throttled answers, then the organization");
+
+    occ.fail(&json!({"path_prefix": "/ccadmin/v1/organizations", "status": 503, "times": 10}))
+        .await;
+    let (code, stdout, stderr) = admin(
+        &store,
+        &with_args(&args, &["reconcile", "occ", "or-4", "--apply"]),
+    );
+    assert_eq!(code, 1, "{stdout}");
+    assert!(stderr.contains("HTTP 503 after 5 attempts"), "{stderr}");
+    assert!(all_items(&store).await.is_empty(), "nothing half-applied");
+}
