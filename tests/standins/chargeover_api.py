@@ -23,9 +23,8 @@ Not documented by ChargeOver, chosen here (do not rely on them in the client): t
 default limit 10 and maximum 500 (larger values are clamped; both from secondary
 sources only), the default order (by id ascending), the 401 message for wrong (not
 missing) credentials and its WWW-Authenticate header, the body of 429 answers,
-404 (the docs say 400) for unknown endpoints. Values compare as numbers when both
-sides are numeric, otherwise as strings (so "YYYY-MM-DD HH:MM:SS" datetimes order
-correctly); a where value is split off at the second colon, so it may contain colons.
+404 (the docs say 400) for unknown endpoints; a where value is everything after the
+second colon (so a "YYYY-MM-DD HH:MM:SS" datetime works).
 
 Control endpoints (no auth, JSON):
 - PUT /_standin/state {"username", "password", "customers": [...], "users": [...]}
@@ -54,9 +53,7 @@ DEFAULT_LIMIT, MAX_LIMIT = 10, 500  # secondary sources only (see docstring)
 NUMBER = re.compile(r"-?\d+(\.\d+)?")
 
 
-class State:
-    """All mutable data, guarded by one lock."""
-
+class State:  # all mutable data, guarded by its one lock
     def __init__(self):
         self.lock = threading.Lock()
         self.username = self.password = None
@@ -79,9 +76,8 @@ def envelope(code, message, response):
 
 
 def is_number(value):
-    if isinstance(value, bool):
-        return False
-    return isinstance(value, (int, float)) or isinstance(value, str) and NUMBER.fullmatch(value) is not None
+    return not isinstance(value, bool) and (isinstance(value, (int, float)) or
+                                            isinstance(value, str) and NUMBER.fullmatch(value) is not None)
 
 
 def matches(have, op, want):
@@ -119,12 +115,8 @@ def parse_where(text):
     return clauses
 
 
-def sort_key(value):
-    if value is None:
-        return (0, 0, "")
-    if is_number(value):
-        return (1, float(value), "")
-    return (2, 0, str(value))
+def sort_key(value):  # nulls first, then numbers, then text
+    return (0, 0, "") if value is None else (1, float(value), "") if is_number(value) else (2, 0, str(value))
 
 
 def listing(items, query, id_field):
@@ -144,6 +136,13 @@ def listing(items, query, id_field):
     except (ValueError, AssertionError):
         raise ApiError(400, "Missing or invalid parameter. [offset/limit]")
     return items[offset:offset + min(limit, MAX_LIMIT)]
+
+
+def phrase(status):  # the body of an injected fault: undocumented, so the HTTP reason phrase
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
 
 
 def find(items, id_field, key):
@@ -229,8 +228,7 @@ class Handler(BaseHTTPRequestHandler):
                     rule["times"] -= 1
                     status = int(rule.get("status", 500))
                     headers = {"Retry-After": str(rule["retry_after"])} if rule.get("retry_after") is not None else {}
-                    phrase = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error"
-                    raise ApiError(status, phrase, headers, response=None)
+                    raise ApiError(status, phrase(status), headers, response=None)
             self.check_auth()
             parts = path.split("/")  # ["", "api", "v3", object, id?]
             if self.command == "GET" and parts[1:3] == ["api", "v3"] and len(parts) in (4, 5):

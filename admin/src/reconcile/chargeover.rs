@@ -175,6 +175,16 @@ fn compare(stored: Option<&Item>, fetched: &MainContactState<'_>) -> Finding {
     }
 }
 
+/// Whether the customer was modified at or after `from` (local
+/// `YYYY-MM-DD HH:MM:SS`); a `mod_datetime` in another form is kept: the
+/// comparison tells whether it matters.
+fn modified_from(customer: &Value, from: &str) -> bool {
+    match customer["mod_datetime"].as_str() {
+        Some(at) if at.len() == from.len() && at.as_bytes().get(10) == Some(&b' ') => at >= from,
+        _ => true,
+    }
+}
+
 /// An id ChargeOver sends as a number or as text.
 fn id_number(value: &Value) -> Option<u64> {
     match value {

@@ -1,12 +1,14 @@
 //! ChargeOver's REST API (v3): customers, and their main contact (a "user").
 //!
-//! Sources: developer.chargeover.com, REST API reference: authentication
-//! (HTTP Basic with the API username and private key), customers (`GET
-//! /api/v3/customer/{id}`; `GET /api/v3/customer` filtered with
-//! `where=<field>:<OP>:<value>`, paged with `limit`/`offset`, sorted with
-//! `order`), users (`GET /api/v3/user/{id}`); every answer is the envelope
-//! `{"code", "status", "message", "response"}`. The official PHP SDK
-//! (chargeover/chargeover_php, `ChargeOverAPI.php`) builds the same URLs.
+//! Sources (developer.chargeover.com): apidocs/rest (HTTP Basic with the API
+//! username and private key; `offset`/`limit` paging, no total: a short page
+//! is the last, as the official SDK's docs/example_paginate_customers.php
+//! pages); docs/api-information/querying/filtering (`where=<field>:<OP>:<value>`)
+//! and .../sorting (`order=<field>:ASC`); docs/api/query-for-customers,
+//! get-a-specific-customer, get-a-specific-contact (`GET /api/v3/user/{id}`);
+//! docs/api-information/http-status-codes (401 bad credentials, 404 no such
+//! object, 429 rate limited). Every answer is the envelope `{"code",
+//! "status", "message", "details", "response"}`.
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -77,11 +79,16 @@ impl ChargeOverApi {
         }
     }
 
-    /// Every customer modified at or after `since` (ChargeOver's text, in
-    /// the account's zone), oldest change first.
+    /// Every customer modified on or after the day `since` (a date in the
+    /// account's zone, `YYYY-MM-DD`), in id order.
+    ///
+    /// A date, not a time: no page shows how a `where` value holding colons
+    /// is read. Pages are in id order, which a change during the listing
+    /// does not reorder (by `mod_datetime`, a customer changed meanwhile
+    /// would move to the end and shift the next page past another).
     pub async fn customers_modified_since(&self, since: &str) -> Result<Vec<Value>, Failure> {
         let filter = encode(&format!("mod_datetime:GTE:{since}"));
-        let order = encode("mod_datetime:ASC");
+        let order = encode("customer_id:ASC");
         let mut customers = Vec::new();
         loop {
             let path = format!(

@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use webhook_shared::storage::Store;
 
 use super::standin::StandIn;
-use super::{admin, admin_command, admin_json, post_occ};
+use super::{admin, admin_command, admin_json, post_chargeover, post_occ};
 
 const APPLICATION_KEY: &str = "eyJhbGciOiJSUzI1NiJ9.application-key.signature";
 const RECEIVER_URL: &str =
@@ -350,4 +350,219 @@ async fn occ_throttling_is_waited_out_and_outages_are_clear_errors() {
     assert_eq!(code, 1, "{stdout}");
     assert!(stderr.contains("HTTP 503 after 5 attempts"), "{stderr}");
     assert!(all_items(&store).await.is_empty(), "nothing half-applied");
+}
+
+const CHARGEOVER_USER: &str = "api-user-7f3a";
+const CHARGEOVER_KEY: &str = "private-key-9c1e0b";
+
+/// The ChargeOver stand-in holding `customers` and `users`, and the
+/// arguments that point the CLI at it (datetimes read in the default zone,
+/// America/Chicago, as the test receiver reads them).
+async fn chargeover_api(customers: &[Value], users: &[Value]) -> (StandIn, Vec<String>) {
+    let chargeover = StandIn::chargeover();
+    chargeover
+        .set_state(&json!({
+            "username": CHARGEOVER_USER,
+            "password": CHARGEOVER_KEY,
+            "customers": customers,
+            "users": users,
+        }))
+        .await;
+    let credentials = json!({"username": CHARGEOVER_USER, "password": CHARGEOVER_KEY});
+    let args = vec![
+        "--chargeover-api-url".to_owned(),
+        chargeover.url.clone(),
+        "--chargeover-api-secret-id".to_owned(),
+        secret(&credentials.to_string()).await,
+    ];
+    (chargeover, args)
+}
+
+/// A customer as `GET /api/v3/customer/{id}` answers it
+/// (developer.chargeover.com/docs/api/get-a-specific-customer).
+fn customer(id: u64, superuser_id: u64, modified: &str) -> Value {
+    json!({"customer_id": id, "superuser_id": superuser_id, "company": format!("Customer {id}"),
+           "external_key": null, "token": "fozdqj169569", "write_datetime": "2026-01-05 09:36:19",
+           "mod_datetime": modified, "superuser_name": "Jane Doe"})
+}
+
+/// A contact as `GET /api/v3/user/{id}` answers it
+/// (developer.chargeover.com/docs/api/get-a-specific-contact).
+fn contact(id: u64, email: &str) -> Value {
+    json!({"user_id": id, "external_key": null, "first_name": "Jane", "middle_name_glob": null,
+           "last_name": "Doe", "name": "Jane Doe", "title": "", "email": email,
+           "phone": "860-634-1602", "write_datetime": "2026-01-05 09:36:19",
+           "mod_datetime": "2026-01-05 09:36:19", "display_as": "Jane Doe",
+           "user_type_id": 1, "user_type_name": "Billing", "username": "7yanhoctj6qs"})
+}
+
+/// The main contact change ChargeOver delivered for `customer` and `contact`.
+async fn delivered(store: &Store, customer: &Value, contact: &Value) {
+    let body = json!({"context_str": "customer", "context_id": customer["customer_id"],
+                      "event": "super", "data": {"customer": customer, "user": contact}});
+    let (status, answer) = post_chargeover(store, &body.to_string()).await;
+    assert_eq!(status, 200, "{answer}");
+}
+
+async fn customer_state(store: &Store, id: u64) -> Value {
+    admin_json(store, &["state", "chargeover", &id.to_string()])
+}
+
+#[tokio::test]
+async fn a_chargeover_customer_changed_during_an_outage_is_found_and_applied_once() {
+    let store = fresh_store(&local_aws().await).await;
+    // Before the outage: customer 413's main contact as delivered.
+    delivered(
+        &store,
+        &customer(413, 770, "2026-12-03 08:00:00"),
+        &contact(770, "jane@old.example"),
+    )
+    .await;
+    // During it: 413's contact changed, 414 created; 300 changed long before.
+    let customers = [
+        customer(300, 0, "2026-11-01 10:00:00"),
+        customer(413, 770, "2026-12-03 12:00:00"),
+        customer(414, 771, "2026-12-03 11:00:00"),
+    ];
+    let users = [
+        contact(770, "jane@new.example"),
+        contact(771, "joe@example.com"),
+    ];
+    let (_chargeover, args) = chargeover_api(&customers, &users).await;
+    let since = ["reconcile", "chargeover", "--since", "2026-12-03T06:00:00Z"];
+
+    let compared = admin_json(&store, &with_args(&args, &since));
+    let findings: Vec<(&Value, &Value)> = compared["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (&r["id"], &r["finding"]))
+        .collect();
+    assert_eq!(
+        findings,
+        [
+            (&json!("413"), &json!("differs")),
+            (&json!("414"), &json!("missing"))
+        ]
+    );
+    assert_eq!(
+        compared["records"][0]["differences"],
+        json!(["mod_datetime", "contact.email"])
+    );
+    assert_eq!(
+        customer_state(&store, 413).await["contact"]["email"],
+        "jane@old.example"
+    );
+
+    let applied = admin_json(
+        &store,
+        &with_args(&args, &[&since[..], &["--apply"]].concat()),
+    );
+    assert_eq!(applied["summary"]["applied"], 2, "{applied}");
+    let state = customer_state(&store, 413).await;
+    assert_eq!(state["contact"]["email"], "jane@new.example");
+    assert_eq!(state["source"], "127.0.0.1");
+    assert_eq!(customer_state(&store, 414).await["superuser_id"], 771);
+    let origins: Vec<Value> = all_items(&store)
+        .await
+        .into_iter()
+        .filter(|i| i["sk"].as_str().is_some_and(|sk| sk.starts_with("EVENT#")))
+        .map(|i| i["origin"].clone())
+        .collect();
+    assert_eq!(origins.iter().filter(|o| **o == "reconcile").count(), 2);
+    assert_eq!(origins.len(), 3, "the delivery and two reconciliations");
+
+    let before = all_items(&store).await;
+    let again = admin_json(
+        &store,
+        &with_args(&args, &[&since[..], &["--apply"]].concat()),
+    );
+    assert_eq!(again["summary"]["in_sync"], 2);
+    assert_eq!(again["summary"]["applied"], 0);
+    assert_eq!(
+        all_items(&store).await,
+        before,
+        "a second run changes nothing"
+    );
+}
+
+#[tokio::test]
+async fn a_newer_stored_state_is_never_overwritten_by_a_reconciliation() {
+    let store = fresh_store(&local_aws().await).await;
+    delivered(
+        &store,
+        &customer(500, 880, "2026-12-03 15:00:00"),
+        &contact(880, "newest@example.com"),
+    )
+    .await;
+    let (_chargeover, args) = chargeover_api(
+        &[customer(500, 880, "2026-12-03 12:00:00")],
+        &[contact(880, "older@example.com")],
+    )
+    .await;
+    let before = all_items(&store).await;
+    let run = admin_json(
+        &store,
+        &with_args(&args, &["reconcile", "chargeover", "500", "--apply"]),
+    );
+    assert_eq!(run["records"][0]["finding"], "stored is newer");
+    assert_eq!(run["summary"]["applied"], 0);
+    assert_eq!(all_items(&store).await, before);
+    assert_eq!(
+        customer_state(&store, 500).await["contact"]["email"],
+        "newest@example.com"
+    );
+}
+
+#[tokio::test]
+async fn chargeover_listing_pages_through_every_customer_and_waits_out_throttling() {
+    let store = fresh_store(&local_aws().await).await;
+    let customers: Vec<Value> = (1..=105)
+        .map(|id| customer(id, 0, "2026-12-03 10:00:00"))
+        .collect();
+    let (chargeover, args) = chargeover_api(&customers, &[]).await;
+    chargeover
+        .fail(&json!({"path_prefix": "/api/v3/customer", "status": 429, "retry_after": 1, "times": 1}))
+        .await;
+    let compared = admin_json(
+        &store,
+        &with_args(
+            &args,
+            &["reconcile", "chargeover", "--since", "2026-12-03T00:00:00Z"],
+        ),
+    );
+    assert_eq!(compared["summary"]["missing"], 105);
+    let lists: Vec<String> = chargeover
+        .requests()
+        .await
+        .iter()
+        .filter(|r| r["path"] == "/api/v3/customer")
+        .map(|r| r["query"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(lists.len(), 3, "throttled once, then two pages: {lists:?}");
+    assert!(lists[2].contains("offset=100"), "{lists:?}");
+    assert!(all_items(&store).await.is_empty(), "compared only");
+}
+
+#[tokio::test]
+async fn chargeover_refusing_the_credentials_is_a_clear_error_without_them() {
+    let store = fresh_store(&local_aws().await).await;
+    let (_chargeover, mut args) = chargeover_api(&[], &[]).await;
+    args[3] =
+        secret(&json!({"username": CHARGEOVER_USER, "password": "wrong-key"}).to_string()).await;
+    let (code, stdout, stderr) =
+        admin(&store, &with_args(&args, &["reconcile", "chargeover", "1"]));
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(
+        stderr.contains("refused the credentials (HTTP 401)"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("CHARGEOVER_API_SECRET_ID"), "{stderr}");
+    for text in [&stdout, &stderr] {
+        assert!(!text.contains("wrong-key") && !text.contains(CHARGEOVER_USER));
+    }
+    // Not named at all: a usage error that says how to name it.
+    let (code, _, stderr) = admin(&store, &["reconcile", "chargeover", "1"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("--chargeover-api-url"), "{stderr}");
 }
