@@ -408,3 +408,18 @@ fn every_command_has_an_example_in_its_help() {
         );
     }
 }
+
+/// Every stack output and parameter the CLI reads with `--stack` is one the
+/// template defines.
+#[test]
+fn the_stack_names_the_cli_reads_are_the_templates() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml");
+    let template: serde_yaml_ng::Value =
+        serde_yaml_ng::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    for name in webhook_admin::target::STACK_NAMES {
+        let defined = ["Outputs", "Parameters"]
+            .iter()
+            .any(|section| template[section].get(name).is_some());
+        assert!(defined, "{name} is neither an output nor a parameter");
+    }
+}
