@@ -25,6 +25,8 @@ use crate::Failure;
 
 /// How often the failed-message log is read while waiting for OCC.
 const POLL: Duration = Duration::from_secs(2);
+/// How far the receivers' clock may be from this machine's.
+const CLOCK_SKEW: jiff::SignedDuration = jiff::SignedDuration::from_secs(60);
 
 /// The organization webhook's failed messages, oldest first.
 async fn organization_messages(
@@ -173,7 +175,9 @@ pub async fn resend(target: &Resolved, request: Resend<'_>) -> Result<Shown, Fai
     }
     bar.finish_and_clear();
     let pending = wait_for_resends(&api, &chosen_ids, request.wait, request.show_progress).await?;
-    let organizations = delivered_since(target, started).await?;
+    // A minute early: the receivers' clock is not this machine's.
+    let since = started - CLOCK_SKEW;
+    let organizations = delivered_since(target, since).await?;
     let results =
         reconcile::occ::reconcile_ids(target, &api, &organizations, true, request.show_progress)
             .await;
@@ -201,7 +205,7 @@ pub async fn resend(target: &Resolved, request: Resend<'_>) -> Result<Shown, Fai
         return Err(Failure::Unfinished {
             problem: format!(
                 "{} messages are still queued at OCC after {} s; once OCC has resent them, run: \
-                 webhook-admin reconcile occ --since {started} --apply",
+                 webhook-admin reconcile occ --since {since} --apply",
                 pending.len(),
                 request.wait.as_secs()
             ),

@@ -45,11 +45,13 @@ pub async fn reconcile(
         Some(since) => {
             // ChargeOver's datetimes are in the account's zone, without offset.
             let local = since.to_zoned(target.chargeover_timezone.clone());
-            let since = local.strftime("%Y-%m-%d %H:%M:%S").to_string();
-            let found = api.customers_modified_since(&since).await?;
+            let day = local.strftime("%Y-%m-%d").to_string();
+            let from = local.strftime("%Y-%m-%d %H:%M:%S").to_string();
+            let found = api.customers_modified_since(&day).await?;
             found
                 .into_iter()
-                .map(|c| (id_text(&c["customer_id"]), Some(c)))
+                .filter(|customer| modified_from(customer, &from))
+                .map(|customer| (id_text(&customer["customer_id"]), Some(customer)))
                 .collect()
         }
         None => {

