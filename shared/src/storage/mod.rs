@@ -51,7 +51,7 @@ pub use quarantine::{
 pub use retry::{Busy, Retries, ATTEMPT_RESERVE};
 pub use s3_client::S3Client;
 pub use table::{PutNew, Table};
-pub use transaction::{is_transaction_conflict, Transacted};
+pub use transaction::Transacted;
 
 #[derive(Debug, Error)]
 pub enum StoreError {

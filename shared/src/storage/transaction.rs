@@ -18,7 +18,7 @@
 //! and server errors). A Put over DynamoDB's item size is refused before the
 //! transaction starts, as a top-level `ValidationException`.
 
-use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::CancellationReason;
 
@@ -81,14 +81,6 @@ pub(super) fn classify(reasons: &[CancellationReason]) -> Result<Transacted, Sto
         "transaction cancelled: [{}]",
         codes.join(", ")
     )))
-}
-
-/// Whether a single-item write collided with a transaction in progress on
-/// the item (`TransactionConflictException`): the same write may pass shortly.
-pub fn is_transaction_conflict<E: ProvideErrorMetadata, R>(error: &SdkError<E, R>) -> bool {
-    error
-        .as_service_error()
-        .is_some_and(|e| e.code() == Some("TransactionConflictException"))
 }
 
 #[cfg(test)]
