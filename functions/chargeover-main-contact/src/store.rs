@@ -6,15 +6,15 @@
 use std::future::Future;
 
 use crate::ordering;
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 use webhook_shared::receive::deadline::Deadline;
 use webhook_shared::receive::receipt::Receipt;
 use webhook_shared::storage::attribute::{n, s};
 use webhook_shared::storage::schema::{PK, SK};
 use webhook_shared::storage::Table;
 use webhook_shared::storage::{
-    event_item, Changes, Claim, Form, Kind, Large, Placed, PutNew, QuarantinePlace, Retries, Store,
-    StoreError, Transacted, ITEM_OVERHEAD,
+    event_item, new_event, Changes, Claim, Form, Kind, Large, Placed, PutNew, QuarantinePlace,
+    Retries, Store, StoreError, Transacted, ITEM_OVERHEAD,
 };
 use webhook_shared::Outcome;
 
@@ -167,20 +167,9 @@ pub fn transaction(
 ) -> Result<Vec<TransactWriteItem>, StoreError> {
     let pk = customer_pk(delivery.state.customer_id);
     let payload = Placed::new(&delivery.payload, claims.payload.as_ref());
-    let event = Put::builder()
-        .table_name(table)
-        .set_item(Some(event_item(
-            &pk,
-            delivery.receipt,
-            Outcome::Applied,
-            payload,
-        )))
-        .condition_expression(format!("attribute_not_exists({PK})"))
-        .build()
-        .map_err(build_error)?;
     let state = state_update(table, &pk, delivery, claims)?;
     Ok(vec![
-        TransactWriteItem::builder().put(event).build(),
+        new_event(table, &pk, delivery.receipt, payload)?,
         TransactWriteItem::builder().update(state).build(),
     ])
 }
@@ -210,7 +199,7 @@ fn state_update(
     let condition = (state.source_modified_at.as_ref())
         .map(|modified| ordering::not_older(&mut changes, modified));
     let (expression, names, values) = changes.into_parts();
-    Update::builder()
+    Ok(Update::builder()
         .table_name(table)
         .key(PK, s(pk))
         .key(SK, s(STATE_SK))
@@ -218,10 +207,5 @@ fn state_update(
         .set_condition_expression(condition)
         .set_expression_attribute_names(Some(names))
         .set_expression_attribute_values(values)
-        .build()
-        .map_err(build_error)
-}
-
-fn build_error(error: aws_sdk_dynamodb::error::BuildError) -> StoreError {
-    StoreError::Unavailable(error.to_string())
+        .build()?)
 }

@@ -15,7 +15,7 @@ pub mod schema;
 mod table;
 mod transaction;
 
-use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::error::{BuildError, DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use thiserror::Error;
 
 use std::future::Future;
@@ -51,7 +51,7 @@ pub use quarantine::{
 pub use retry::{Busy, Retries, ATTEMPT_RESERVE};
 pub use s3_client::S3Client;
 pub use table::{PutNew, Table};
-pub use transaction::Transacted;
+pub use transaction::{new_event, put, Transacted};
 
 #[derive(Debug, Error)]
 pub enum StoreError {
@@ -97,6 +97,14 @@ impl StoreError {
             }
             _ => StoreError::Unavailable(DisplayErrorContext(&error).to_string()),
         }
+    }
+}
+
+/// A request the code built wrongly: not the delivery's fault, and not known
+/// to pass by itself.
+impl From<BuildError> for StoreError {
+    fn from(error: BuildError) -> Self {
+        StoreError::Unavailable(error.to_string())
     }
 }
 

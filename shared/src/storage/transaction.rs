@@ -20,9 +20,13 @@
 
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::CancellationReason;
+use aws_sdk_dynamodb::types::builders::PutBuilder;
+use aws_sdk_dynamodb::types::{CancellationReason, Put, TransactWriteItem};
 
-use crate::storage::{Busy, StoreError};
+use crate::receive::receipt::Receipt;
+use crate::receive::response::Outcome;
+use crate::storage::schema::PK;
+use crate::storage::{event_item, Busy, Item, Placed, StoreError};
 
 /// How a `TransactWriteItems` ended, short of an error.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,6 +37,26 @@ pub enum Transacted {
     ConditionFailed(Vec<bool>),
     /// Cancelled by a conflict or throttling: the same write may pass later.
     Busy(Busy),
+}
+
+/// A put of `item` into `table`, one write of a transaction, on the terms of
+/// `guard` (its condition).
+pub fn put(table: &str, item: Item, guard: PutBuilder) -> Result<TransactWriteItem, StoreError> {
+    let put = guard.table_name(table).set_item(Some(item)).build()?;
+    Ok(TransactWriteItem::builder().put(put).build())
+}
+
+/// A delivery's event record (`payload` as placed) as the first write of its
+/// transaction: written only if new, so the same delivery again is a duplicate.
+pub fn new_event(
+    table: &str,
+    pk: &str,
+    receipt: &Receipt,
+    payload: Placed,
+) -> Result<TransactWriteItem, StoreError> {
+    let item = event_item(pk, receipt, Outcome::Applied, payload);
+    let guard = Put::builder().condition_expression(format!("attribute_not_exists({PK})"));
+    put(table, item, guard)
 }
 
 /// The reasons of a cancelled transaction; `None` when the error is not a
