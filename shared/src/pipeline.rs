@@ -50,7 +50,7 @@ pub trait Webhook: Sync {
     const QUARANTINE: QuarantinePlace;
 
     /// What every function holds from start-up.
-    fn common(&self) -> Common<'_, Self>;
+    fn common(&self) -> &Common<Self::Store, Self::Keys>;
 
     /// The media types a body may be sent as (checked before anything else is
     /// read; an encrypted body may come as text).
@@ -107,13 +107,14 @@ pub trait Webhook: Sync {
     fn log(line: &DeliveryLine<'_>);
 }
 
-/// What every webhook function holds from start-up.
-pub struct Common<'r, W: Webhook + ?Sized> {
-    pub store: &'r W::Store,
-    pub keys: &'r SecretStore<W::Keys>,
+/// What every webhook function holds from start-up
+/// (`operate::startup::start` builds it).
+pub struct Common<S, K> {
+    pub store: S,
+    pub keys: SecretStore<K>,
     pub max_body_bytes: usize,
     pub retention_days: Option<u32>,
-    pub metrics: &'r Metrics,
+    pub metrics: Metrics,
 }
 
 /// What the log line of a delivery says.
@@ -230,5 +231,5 @@ async fn process<W: Webhook>(
         secret_texts: &texts,
         source: W::source(request),
     };
-    quarantine_refused(result, common.store, W::QUARANTINE, refusal, &deadline).await
+    quarantine_refused(result, &common.store, W::QUARANTINE, refusal, &deadline).await
 }

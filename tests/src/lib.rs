@@ -22,6 +22,7 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use lambda_http::{Body, Request, Response};
 use serde_json::{json, Value};
+use webhook_shared::pipeline::Common;
 use webhook_shared::storage::document;
 use webhook_shared::storage::schema::TABLE;
 use webhook_shared::storage::Table;
@@ -465,19 +466,21 @@ pub fn chargeover_receiver(
 ) -> chargeover_main_contact::Receiver<Store> {
     use webhook_shared::authenticate::secret::{SecretStore, SecretValue, WebhookKeys};
     chargeover_main_contact::Receiver {
-        store: store.clone(),
-        keys: SecretStore::fixed(
-            chargeover_main_contact::auth::TokenKeys::from_secret(
-                &SecretValue::parse(secret).expect("secret"),
-            )
-            .expect("keys"),
-        ),
+        common: Common {
+            store: store.clone(),
+            keys: SecretStore::fixed(
+                chargeover_main_contact::auth::TokenKeys::from_secret(
+                    &SecretValue::parse(secret).expect("secret"),
+                )
+                .expect("keys"),
+            ),
+            max_body_bytes: webhook_shared::operate::config::DEFAULT_MAX_BODY_BYTES,
+            retention_days: None,
+            metrics: test_metrics(),
+        },
         timezone: jiff::tz::TimeZone::get(chargeover_main_contact::config::DEFAULT_TIMEZONE)
             .expect("zone"),
         encryption: chargeover_main_contact::encryption::Encryption::Auto,
-        max_body_bytes: webhook_shared::operate::config::DEFAULT_MAX_BODY_BYTES,
-        retention_days: None,
-        metrics: test_metrics(),
     }
 }
 
@@ -486,16 +489,18 @@ pub fn chargeover_receiver(
 pub fn occ_receiver(store: &Store, key_text: &str) -> occ_organization::Receiver<Store> {
     use webhook_shared::authenticate::secret::{SecretStore, SecretValue, WebhookKeys};
     occ_organization::Receiver {
-        store: store.clone(),
-        keys: SecretStore::fixed(
-            occ_organization::auth::HmacKeys::from_secret(
-                &SecretValue::parse(key_text).expect("secret"),
-            )
-            .expect("keys"),
-        ),
+        common: Common {
+            store: store.clone(),
+            keys: SecretStore::fixed(
+                occ_organization::auth::HmacKeys::from_secret(
+                    &SecretValue::parse(key_text).expect("secret"),
+                )
+                .expect("keys"),
+            ),
+            max_body_bytes: webhook_shared::operate::config::DEFAULT_MAX_BODY_BYTES,
+            retention_days: None,
+            metrics: test_metrics(),
+        },
         algorithms: occ_organization::auth::Algorithms::ALL,
-        max_body_bytes: webhook_shared::operate::config::DEFAULT_MAX_BODY_BYTES,
-        retention_days: None,
-        metrics: test_metrics(),
     }
 }

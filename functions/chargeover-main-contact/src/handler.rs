@@ -6,8 +6,6 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 use jiff::tz::TimeZone;
 use lambda_http::Request;
-use webhook_shared::authenticate::secret::SecretStore;
-use webhook_shared::operate::metrics::Metrics;
 use webhook_shared::pipeline::{Common, DeliveryLine, Webhook};
 use webhook_shared::receive::deadline::Deadline;
 use webhook_shared::receive::receipt::Receipt;
@@ -28,13 +26,9 @@ pub const SOURCE_HEADER: &str = "x-chargeover-source";
 
 /// Everything a delivery needs, built once at start-up.
 pub struct Receiver<S> {
-    pub store: S,
-    pub keys: SecretStore<TokenKeys>,
+    pub common: Common<S, TokenKeys>,
     pub timezone: TimeZone,
     pub encryption: Encryption,
-    pub max_body_bytes: usize,
-    pub retention_days: Option<u32>,
-    pub metrics: Metrics,
 }
 
 impl<S> Webhook for Receiver<S>
@@ -48,14 +42,8 @@ where
 
     const QUARANTINE: QuarantinePlace = QUARANTINE;
 
-    fn common(&self) -> Common<'_, Self> {
-        Common {
-            store: &self.store,
-            keys: &self.keys,
-            max_body_bytes: self.max_body_bytes,
-            retention_days: self.retention_days,
-            metrics: &self.metrics,
-        }
+    fn common(&self) -> &Common<S, TokenKeys> {
+        &self.common
     }
 
     fn content_types(&self) -> &'static [&'static str] {
@@ -104,7 +92,7 @@ where
         delivery: Delivery<'a>,
         deadline: &'a Deadline,
     ) -> Result<Outcome, StoreError> {
-        self.store.record(&delivery, deadline).await
+        self.common.store.record(&delivery, deadline).await
     }
 
     fn entity_id(delivery: &Delivery<'_>) -> String {

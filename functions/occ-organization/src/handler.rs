@@ -4,8 +4,6 @@
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use lambda_http::Request;
-use webhook_shared::authenticate::secret::SecretStore;
-use webhook_shared::operate::metrics::Metrics;
 use webhook_shared::pipeline::{Common, DeliveryLine, Webhook};
 use webhook_shared::receive::deadline::Deadline;
 use webhook_shared::receive::receipt::Receipt;
@@ -21,12 +19,8 @@ use crate::store::{Delivery, OrganizationStore, QUARANTINE};
 
 /// Everything a delivery needs, built once at start-up.
 pub struct Receiver<S> {
-    pub store: S,
-    pub keys: SecretStore<HmacKeys>,
+    pub common: Common<S, HmacKeys>,
     pub algorithms: Algorithms,
-    pub max_body_bytes: usize,
-    pub retention_days: Option<u32>,
-    pub metrics: Metrics,
 }
 
 impl<S> Webhook for Receiver<S>
@@ -41,14 +35,8 @@ where
 
     const QUARANTINE: QuarantinePlace = QUARANTINE;
 
-    fn common(&self) -> Common<'_, Self> {
-        Common {
-            store: &self.store,
-            keys: &self.keys,
-            max_body_bytes: self.max_body_bytes,
-            retention_days: self.retention_days,
-            metrics: &self.metrics,
-        }
+    fn common(&self) -> &Common<S, HmacKeys> {
+        &self.common
     }
 
     fn content_types(&self) -> &'static [&'static str] {
@@ -80,7 +68,7 @@ where
         delivery: Delivery<'a>,
         deadline: &'a Deadline,
     ) -> Result<Outcome, StoreError> {
-        self.store.record(&delivery, deadline).await
+        self.common.store.record(&delivery, deadline).await
     }
 
     fn entity_id(delivery: &Delivery<'_>) -> String {

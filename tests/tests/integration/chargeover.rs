@@ -12,6 +12,7 @@ use lambda_http::{Body, Response};
 use serde_json::{json, Value};
 use webhook_shared::authenticate::secret::SecretLocation;
 use webhook_shared::authenticate::secret::{SecretStore, SecretValue, WebhookKeys};
+use webhook_shared::pipeline::Common;
 use webhook_shared::storage::Store;
 
 const SECRET: &str = "SFkJ3fy02n17YxNXm96tCGUKVTOAIBsH";
@@ -21,13 +22,15 @@ const PK: &str = "CHARGEOVER#CUSTOMER#413";
 fn receiver(store: &Store, secret: &str) -> Receiver<Store> {
     let keys = TokenKeys::from_secret(&SecretValue::parse(secret).unwrap()).unwrap();
     Receiver {
-        store: store.clone(),
-        keys: SecretStore::fixed(keys),
+        common: Common {
+            store: store.clone(),
+            keys: SecretStore::fixed(keys),
+            max_body_bytes: 1024 * 1024,
+            retention_days: None,
+            metrics: test_metrics(),
+        },
         timezone: TimeZone::get("America/Chicago").unwrap(),
         encryption: chargeover_main_contact::encryption::Encryption::Auto,
-        max_body_bytes: 1024 * 1024,
-        retention_days: None,
-        metrics: test_metrics(),
     }
 }
 
@@ -361,10 +364,8 @@ async fn rotation_accepts_the_previous_secret_from_secrets_manager() {
         })
         .await
         .unwrap();
-    let receiver = Receiver {
-        keys,
-        ..receiver(&store, "unused")
-    };
+    let mut receiver = receiver(&store, "unused");
+    receiver.common.keys = keys;
 
     let old = delivery(770, "2017-10-05 17:51:22");
     assert_eq!(post_with_key(&receiver, &old).await.status(), 200);
@@ -410,10 +411,8 @@ async fn refuses_to_start_when_the_secret_cannot_be_read() {
 #[tokio::test]
 async fn request_problems_and_quarantine() {
     let store = fresh_store(&local_aws().await).await;
-    let receiver = Receiver {
-        max_body_bytes: 64 * 1024,
-        ..receiver(&store, SECRET)
-    };
+    let mut receiver = receiver(&store, SECRET);
+    receiver.common.max_body_bytes = 64 * 1024;
     let valid = delivery(770, "2017-10-05 17:51:22").to_string();
 
     // 405, 413, 415: checked before anything else, never stored.

@@ -30,6 +30,7 @@ use occ_organization::auth::{Algorithms, HmacKeys};
 use serde_json::{json, Value};
 use tokio::task::JoinSet;
 use webhook_shared::authenticate::secret::{SecretStore, SecretValue, WebhookKeys};
+use webhook_shared::pipeline::Common;
 use webhook_shared::storage::Store;
 
 const CO_SECRET: &str = "concurrency-chargeover-token-0001";
@@ -79,13 +80,15 @@ async fn chargeover_concurrent_reordered_retried_deliveries() {
     let store = fresh_store(&local_aws().await).await;
     let keys = TokenKeys::from_secret(&SecretValue::parse(CO_SECRET).unwrap()).unwrap();
     let receiver = Arc::new(chargeover_main_contact::Receiver {
-        store: store.clone(),
-        keys: SecretStore::fixed(keys),
+        common: Common {
+            store: store.clone(),
+            keys: SecretStore::fixed(keys),
+            max_body_bytes: 1024 * 1024,
+            retention_days: None,
+            metrics: test_metrics(),
+        },
         timezone: TimeZone::get("America/Chicago").unwrap(),
         encryption: chargeover_main_contact::encryption::Encryption::Auto,
-        max_body_bytes: 1024 * 1024,
-        retention_days: None,
-        metrics: test_metrics(),
     });
     let bodies: Vec<Arc<String>> = (0..DELIVERIES)
         .map(|n| Arc::new(chargeover_delivery(n).to_string()))
@@ -251,12 +254,14 @@ async fn occ_concurrent_changes_only_deliveries_all_land() {
     let store = fresh_store(&local_aws().await).await;
     let keys = HmacKeys::from_secret(&SecretValue::parse(OCC_KEY_TEXT).unwrap()).unwrap();
     let receiver = Arc::new(occ_organization::Receiver {
-        store: store.clone(),
-        keys: SecretStore::fixed(keys),
+        common: Common {
+            store: store.clone(),
+            keys: SecretStore::fixed(keys),
+            max_body_bytes: 1024 * 1024,
+            retention_days: None,
+            metrics: test_metrics(),
+        },
         algorithms: Algorithms::ALL,
-        max_body_bytes: 1024 * 1024,
-        retention_days: None,
-        metrics: test_metrics(),
     });
     let seed = fixture("occ-organization-seed.json");
     let (status, _, answer) = occ_post(&receiver, &seed.to_string()).await;

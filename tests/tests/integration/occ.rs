@@ -11,6 +11,7 @@ use occ_organization::auth::{Algorithms, HmacKeys};
 use occ_organization::{handle, Receiver};
 use serde_json::{json, Value};
 use webhook_shared::authenticate::secret::{SecretStore, SecretValue, WebhookKeys};
+use webhook_shared::pipeline::Common;
 use webhook_shared::storage::Store;
 
 /// The key as the OCC admin shows it (base64 of "integration-test-key").
@@ -21,12 +22,14 @@ const PK: &str = "OCC#ORGANIZATION#or-300007";
 fn receiver(store: &Store) -> Receiver<Store> {
     let keys = HmacKeys::from_secret(&SecretValue::parse(KEY_TEXT).unwrap()).unwrap();
     Receiver {
-        store: store.clone(),
-        keys: SecretStore::fixed(keys),
+        common: Common {
+            store: store.clone(),
+            keys: SecretStore::fixed(keys),
+            max_body_bytes: 64 * 1024,
+            retention_days: Some(7),
+            metrics: test_metrics(),
+        },
         algorithms: Algorithms::ALL,
-        max_body_bytes: 64 * 1024,
-        retention_days: Some(7),
-        metrics: test_metrics(),
     }
 }
 
