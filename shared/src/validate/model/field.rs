@@ -80,11 +80,14 @@ impl<'a, T: FieldKind<'a>> Field<'a, T> {
 
     /// As `check`, and reports a missing or null value too.
     pub fn check_required(&self, at: &Pointer<'_>, problems: &mut Problems) {
-        match self {
-            Field::Absent | Field::Null => {
-                problems.push(at, format!("is required and must be {}", T::EXPECTED))
-            }
-            _ => self.check(at, problems),
+        self.check_present(at, problems);
+        self.check(at, problems);
+    }
+
+    /// Reports a missing or null value (a wrong type is `check`'s to report).
+    pub fn check_present(&self, at: &Pointer<'_>, problems: &mut Problems) {
+        if matches!(self, Field::Absent | Field::Null) {
+            problems.push(at, format!("is required and must be {}", T::EXPECTED))
         }
     }
 }
