@@ -35,18 +35,13 @@ pub enum SecretLocation {
 #[error("{0}")]
 pub struct UnusableSecret(pub String);
 
-/// Why reading the secret from Secrets Manager failed.
+/// Why reading the secret from Secrets Manager failed: the secret's id, and
+/// what went wrong (never the secret's text).
 #[derive(Debug, Error)]
-pub enum FetchError {
-    #[error("{secret_id} could not be read from Secrets Manager: {reason}")]
-    Call { secret_id: String, reason: String },
-    #[error("{secret_id} has no string value")]
-    NoString { secret_id: String },
-    #[error("{secret_id} is unusable: {reason}")]
-    Unusable {
-        secret_id: String,
-        reason: UnusableSecret,
-    },
+#[error("{secret_id} {problem}")]
+pub struct FetchError {
+    secret_id: String,
+    problem: String,
 }
 
 /// A secret and, during rotation, the one it replaces. Never printed.
@@ -273,26 +268,21 @@ impl<K: WebhookKeys> SecretStore<K> {
 
 impl SecretsManagerSource {
     async fn fetch<K: WebhookKeys>(&self) -> Result<K, FetchError> {
-        let secret_id = || self.secret_id.clone();
-        let output = self
-            .client
-            .get_secret_value()
-            .secret_id(&self.secret_id)
-            .send()
-            .await
-            .map_err(|e| FetchError::Call {
-                secret_id: secret_id(),
-                reason: aws_sdk_secretsmanager::error::DisplayErrorContext(&e).to_string(),
-            })?;
-        let text = output.secret_string().ok_or_else(|| FetchError::NoString {
-            secret_id: secret_id(),
+        let failed = |problem: String| FetchError {
+            secret_id: self.secret_id.clone(),
+            problem,
+        };
+        let request = self.client.get_secret_value().secret_id(&self.secret_id);
+        let output = request.send().await.map_err(|e| {
+            let cause = aws_sdk_secretsmanager::error::DisplayErrorContext(&e);
+            failed(format!("could not be read from Secrets Manager: {cause}"))
         })?;
+        let text = output
+            .secret_string()
+            .ok_or_else(|| failed("has no string value".into()))?;
         SecretValue::parse(text)
             .and_then(|value| K::from_secret(&value))
-            .map_err(|reason| FetchError::Unusable {
-                secret_id: secret_id(),
-                reason,
-            })
+            .map_err(|reason| failed(format!("is unusable: {reason}")))
     }
 }
 
