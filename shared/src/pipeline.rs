@@ -15,7 +15,6 @@
 //! - 200 is answered only once the write holds.
 
 use std::convert::Infallible;
-use std::future::Future;
 use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
@@ -29,7 +28,7 @@ use crate::receive::receipt::Receipt;
 use crate::receive::request::preflight;
 use crate::receive::response::respond;
 use crate::storage::{
-    quarantine_refused, within, written, QuarantinePlace, QuarantineStore, Refusal, StoreError,
+    quarantine_refused, within, written, QuarantinePlace, QuarantineStore, Records, Refusal,
 };
 use crate::{Outcome, Rejection};
 
@@ -43,8 +42,8 @@ pub trait Webhook: Sync {
     type Authenticated: Send + Sync;
     /// A validated change, ready to write.
     type Delivery<'a>: Send + Sync;
-    /// Where refused deliveries are kept.
-    type Store: QuarantineStore + Sync;
+    /// Where deliveries are written, and refused ones kept.
+    type Store: for<'a> Records<Self::Delivery<'a>> + QuarantineStore + Sync;
 
     /// Where this function's quarantine items go.
     const QUARANTINE: QuarantinePlace;
@@ -90,15 +89,6 @@ pub trait Webhook: Sync {
         keys: &Self::Keys,
         receipt: &'a Receipt,
     ) -> Result<Self::Delivery<'a>, Rejection>;
-
-    /// Writes the delivery, trying again while DynamoDB is busy and the
-    /// deadline leaves time. (It takes the delivery: what the pipeline then
-    /// waits on is a future the function declares `Send`.)
-    fn record<'a>(
-        &'a self,
-        delivery: Self::Delivery<'a>,
-        deadline: &'a Deadline,
-    ) -> impl Future<Output = Result<Outcome, StoreError>> + Send + 'a;
 
     /// The id of the entity a delivery changes, for its log line.
     fn entity_id(delivery: &Self::Delivery<'_>) -> String;
@@ -219,7 +209,7 @@ async fn process<W: Webhook>(
     let result = match accepted {
         Ok(delivery) => {
             report.entity_id = Some(W::entity_id(&delivery));
-            let recorded = within(&deadline, webhook.record(delivery, &deadline));
+            let recorded = within(&deadline, common.store.record(&delivery, &deadline));
             written(recorded.await, &receipt)
         }
         Err(rejection) => Err(rejection),

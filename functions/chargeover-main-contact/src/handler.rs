@@ -7,20 +7,19 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use jiff::tz::TimeZone;
 use lambda_http::Request;
 use webhook_shared::pipeline::{Common, DeliveryLine, Webhook};
-use webhook_shared::receive::deadline::Deadline;
 use webhook_shared::receive::receipt::Receipt;
 use webhook_shared::receive::request::{has_content_type, header_str, JSON};
 use webhook_shared::storage::attribute::ToAttribute;
-use webhook_shared::storage::{QuarantinePlace, QuarantineStore, StoreError};
+use webhook_shared::storage::{QuarantinePlace, QuarantineStore, Records};
 use webhook_shared::validate::json;
 use webhook_shared::validate::model::chargeover::MainContactChange;
 use webhook_shared::validate::redact::storable;
-use webhook_shared::{Outcome, Rejection};
+use webhook_shared::Rejection;
 
 use crate::auth::{BodyToken, TokenKeys, KEY_HEADER};
 use crate::encryption::{decrypt, looks_encrypted, Encryption};
 use crate::ordering;
-use crate::store::{Delivery, MainContactState, MainContactStore, QUARANTINE};
+use crate::store::{Delivery, MainContactState, QUARANTINE};
 
 pub const SOURCE_HEADER: &str = "x-chargeover-source";
 
@@ -33,7 +32,7 @@ pub struct Receiver<S> {
 
 impl<S> Webhook for Receiver<S>
 where
-    S: MainContactStore + QuarantineStore + Sync,
+    S: for<'a> Records<Delivery<'a>> + QuarantineStore + Sync,
 {
     type Keys = TokenKeys;
     type Authenticated = Opened;
@@ -85,14 +84,6 @@ where
             tracing::warn!(event_id = %receipt.event_id, field, value, "value outside the documented set kept");
         }
         Ok(delivery)
-    }
-
-    async fn record<'a>(
-        &'a self,
-        delivery: Delivery<'a>,
-        deadline: &'a Deadline,
-    ) -> Result<Outcome, StoreError> {
-        self.common.store.record(&delivery, deadline).await
     }
 
     fn entity_id(delivery: &Delivery<'_>) -> String {

@@ -3,8 +3,6 @@
 //! time so late deliveries never overwrite newer data. Attributes too large
 //! for an item are written to S3 first (claim check).
 
-use std::future::Future;
-
 use crate::ordering;
 use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 use webhook_shared::receive::deadline::Deadline;
@@ -14,7 +12,7 @@ use webhook_shared::storage::schema::{PK, SK};
 use webhook_shared::storage::Table;
 use webhook_shared::storage::{
     event_item, new_event, Changes, Claim, Form, Kind, Large, Placed, PutNew, QuarantinePlace,
-    Retries, Store, StoreError, Transacted, ITEM_OVERHEAD,
+    Records, Retries, Store, StoreError, Transacted, ITEM_OVERHEAD,
 };
 use webhook_shared::Outcome;
 
@@ -72,18 +70,7 @@ pub struct Claims {
     pub contact: Option<Claim>,
 }
 
-/// Records deliveries of main-contact changes.
-pub trait MainContactStore {
-    /// Writes `delivery`, trying again while DynamoDB is busy and `deadline`
-    /// leaves time.
-    fn record(
-        &self,
-        delivery: &Delivery<'_>,
-        deadline: &Deadline,
-    ) -> impl Future<Output = Result<Outcome, StoreError>> + Send;
-}
-
-impl MainContactStore for Store {
+impl Records<Delivery<'_>> for Store {
     async fn record(
         &self,
         delivery: &Delivery<'_>,

@@ -5,17 +5,16 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 use lambda_http::Request;
 use webhook_shared::pipeline::{Common, DeliveryLine, Webhook};
-use webhook_shared::receive::deadline::Deadline;
 use webhook_shared::receive::receipt::Receipt;
 use webhook_shared::receive::request::JSON;
-use webhook_shared::storage::{QuarantinePlace, QuarantineStore, StoreError};
+use webhook_shared::storage::{QuarantinePlace, QuarantineStore, Records};
 use webhook_shared::validate::json;
 use webhook_shared::validate::model::occ::OrganizationChange;
 use webhook_shared::validate::redact::storable;
-use webhook_shared::{Outcome, Rejection};
+use webhook_shared::Rejection;
 
 use crate::auth::{Algorithms, HmacKeys};
-use crate::store::{Delivery, OrganizationStore, QUARANTINE};
+use crate::store::{Delivery, QUARANTINE};
 
 /// Everything a delivery needs, built once at start-up.
 pub struct Receiver<S> {
@@ -25,7 +24,7 @@ pub struct Receiver<S> {
 
 impl<S> Webhook for Receiver<S>
 where
-    S: OrganizationStore + QuarantineStore + Sync,
+    S: for<'a> Records<Delivery<'a>> + QuarantineStore + Sync,
 {
     type Keys = HmacKeys;
     /// Nothing beyond the signature's being right.
@@ -61,14 +60,6 @@ where
         receipt: &'a Receipt,
     ) -> Result<Delivery<'a>, Rejection> {
         read(body, receipt)
-    }
-
-    async fn record<'a>(
-        &'a self,
-        delivery: Delivery<'a>,
-        deadline: &'a Deadline,
-    ) -> Result<Outcome, StoreError> {
-        self.common.store.record(&delivery, deadline).await
     }
 
     fn entity_id(delivery: &Delivery<'_>) -> String {

@@ -125,6 +125,16 @@ impl From<StoreError> for Rejection {
     }
 }
 
+/// Writes a function's validated deliveries (`D`), trying again while
+/// DynamoDB is busy and the deadline leaves time.
+pub trait Records<D> {
+    fn record(
+        &self,
+        delivery: &D,
+        deadline: &Deadline,
+    ) -> impl Future<Output = Result<Outcome, StoreError>> + Send;
+}
+
 /// `write`, cut short if the invocation's deadline comes first: a sender
 /// gets a 503 and retries, rather than the function being stopped mid-way.
 pub async fn within<T>(

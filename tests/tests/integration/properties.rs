@@ -17,20 +17,18 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use chargeover_main_contact::auth::TokenKeys;
 use chargeover_main_contact::encryption::looks_encrypted;
-use chargeover_main_contact::store::MainContactStore;
 use integration_tests::{hmac_base64, test_metrics, HMAC_SHA512};
 use jiff::tz::TimeZone;
 use lambda_http::http::{HeaderName, HeaderValue};
 use lambda_http::{Body, Request};
 use occ_organization::auth::{Algorithms, HmacKeys};
-use occ_organization::store::OrganizationStore;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use serde_json::{json, Map, Value};
 use webhook_shared::authenticate::secret::{SecretStore, SecretValue, WebhookKeys};
 use webhook_shared::pipeline::Common;
 use webhook_shared::receive::deadline::Deadline;
-use webhook_shared::storage::{QuarantineItem, QuarantineStore, StoreError};
+use webhook_shared::storage::{QuarantineItem, QuarantineStore, Records, StoreError};
 use webhook_shared::Outcome;
 
 const ALLOWED: [u16; 8] = [200, 400, 401, 405, 413, 415, 422, 503];
@@ -85,7 +83,7 @@ impl MemoryStore {
     }
 }
 
-impl MainContactStore for MemoryStore {
+impl Records<chargeover_main_contact::store::Delivery<'_>> for MemoryStore {
     async fn record(
         &self,
         delivery: &chargeover_main_contact::store::Delivery<'_>,
@@ -96,7 +94,7 @@ impl MainContactStore for MemoryStore {
     }
 }
 
-impl OrganizationStore for MemoryStore {
+impl Records<occ_organization::store::Delivery<'_>> for MemoryStore {
     async fn record(
         &self,
         delivery: &occ_organization::store::Delivery<'_>,
