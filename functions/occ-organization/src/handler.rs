@@ -79,22 +79,8 @@ where
     }
 }
 
-/// Everything a delivery costs before any I/O: verify the signature over the
-/// raw bytes (before parsing), parse, redact, validate, and build the
-/// organization's stored form.
-pub fn accept<'a>(
-    request: &Request,
-    body: &[u8],
-    keys: &HmacKeys,
-    algorithms: Algorithms,
-    receipt: &'a Receipt,
-) -> Result<Delivery<'a>, Rejection> {
-    verify(request, body, keys, algorithms)?;
-    read(body, receipt)
-}
-
 /// The signature over the raw body, by the header OCC sent it in.
-fn verify(
+pub fn verify(
     request: &Request,
     body: &[u8],
     keys: &HmacKeys,
@@ -108,7 +94,7 @@ fn verify(
 }
 
 /// An authenticated body, parsed and made a delivery.
-fn read<'a>(body: &[u8], receipt: &'a Receipt) -> Result<Delivery<'a>, Rejection> {
+pub fn read<'a>(body: &[u8], receipt: &'a Receipt) -> Result<Delivery<'a>, Rejection> {
     let payload = json::parse(body).map_err(|e| Rejection::MalformedJson(e.to_string()))?;
     delivery(payload, receipt)
 }
