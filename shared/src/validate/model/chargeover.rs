@@ -20,17 +20,13 @@ payload_model! {
         data: CustomerSuperData<'a>,
         security_token: Secret,
     }
-}
 
-payload_model! {
     pub struct CustomerSuperData<'a> {
         user_id: Id,
         customer: Customer<'a>,
         user: Contact<'a>,
     }
-}
 
-payload_model! {
     /// `data.customer`. Custom fields beyond `custom_20` (up to `custom_50`
     /// on other pages) are kept as unknown fields.
     pub struct Customer<'a> {
@@ -128,9 +124,7 @@ payload_model! {
         arr: Money<'a>,
         tags: Tags<'a>,
     }
-}
 
-payload_model! {
     /// `data.user`: the customer's main contact.
     pub struct Contact<'a> {
         user_id: Id,
