@@ -11,8 +11,8 @@ use webhook_shared::storage::attribute::{n, s};
 use webhook_shared::storage::schema::{PK, SK};
 use webhook_shared::storage::Table;
 use webhook_shared::storage::{
-    event_item, new_event, Changes, Claim, Form, Kind, Large, Placed, PutNew, QuarantinePlace,
-    Records, Retries, Store, StoreError, Transacted, ITEM_OVERHEAD,
+    event_item, new_event, Changes, Claim, Kind, Placed, PutNew, QuarantinePlace, Records, Retries,
+    Store, StoreError, Transacted, ITEM_OVERHEAD,
 };
 use webhook_shared::Outcome;
 
@@ -103,16 +103,14 @@ async fn claim_large(store: &Store, delivery: &Delivery<'_>) -> Result<Claims, S
         .bucket
         .claim_payload(OBJECT_PREFIX, &delivery.payload)
         .await?;
-    let mut state = vec![Large {
-        name: "customer",
-        value: &delivery.state.customer,
-        form: Form::Json,
-    }];
-    state.extend(delivery.state.contact.as_ref().map(|contact| Large {
-        name: "contact",
-        value: contact,
-        form: Form::Json,
-    }));
+    let mut state = vec![("customer", &delivery.state.customer)];
+    state.extend(
+        delivery
+            .state
+            .contact
+            .as_ref()
+            .map(|contact| ("contact", contact)),
+    );
     let mut state = store
         .bucket
         .claim_large(OBJECT_PREFIX, Kind::State, ITEM_OVERHEAD, &state, "")

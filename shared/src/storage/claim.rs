@@ -50,6 +50,15 @@ impl Kind {
             Kind::Quarantine => "quarantine/",
         }
     }
+
+    /// How its documents are written: a quarantined delivery's body and
+    /// problem as the text they are, the rest as JSON.
+    fn form(self) -> Form {
+        match self {
+            Kind::Quarantine => Form::Text,
+            Kind::Event | Kind::State => Form::Json,
+        }
+    }
 }
 
 /// How an attribute is written as an object: JSON (`application/json`), or
@@ -134,13 +143,8 @@ impl Placed {
     }
 }
 
-/// One attribute that may be claimed: its name, value and object form.
-#[derive(Debug, Clone, Copy)]
-pub struct Large<'a> {
-    pub name: &'static str,
-    pub value: &'a AttributeValue,
-    pub form: Form,
-}
+/// One attribute that may be claimed: its name and value.
+pub type Large<'a> = (&'static str, &'a AttributeValue);
 
 impl Bucket {
     /// The event record's `payload`, claimed when the event item would not fit.
@@ -149,13 +153,14 @@ impl Bucket {
         prefix: &str,
         payload: &AttributeValue,
     ) -> Result<Option<Claim>, StoreError> {
-        let large = Large {
-            name: "payload",
-            value: payload,
-            form: Form::Json,
-        };
         let claims = self
-            .claim_large(prefix, Kind::Event, ITEM_OVERHEAD, &[large], "")
+            .claim_large(
+                prefix,
+                Kind::Event,
+                ITEM_OVERHEAD,
+                &[("payload", payload)],
+                "",
+            )
             .await?;
         Ok(claims.into_iter().next().flatten())
     }
@@ -175,7 +180,7 @@ impl Bucket {
     ) -> Result<Vec<Option<Claim>>, StoreError> {
         let sizes: Vec<usize> = large
             .iter()
-            .map(|attribute| attribute.name.len() + attribute_size(attribute.value))
+            .map(|(name, value)| name.len() + attribute_size(value))
             .collect();
         let mut total = others + sizes.iter().sum::<usize>();
         let mut claims = vec![None; large.len()];
@@ -185,13 +190,13 @@ impl Bucket {
             if total <= ITEM_BUDGET {
                 break;
             }
-            let attribute = large[index];
-            let content = match (attribute.form, attribute.value) {
+            let value = large[index].1;
+            let content = match (kind.form(), value) {
                 (Form::Text, AttributeValue::S(text)) => text.as_bytes().to_vec(),
-                _ => to_json(attribute.value),
+                _ => to_json(value),
             };
             let key = format!("{prefix}{}", kind.segment());
-            claims[index] = Some(self.put(&key, suffix, attribute.form, content).await?);
+            claims[index] = Some(self.put(&key, suffix, kind.form(), content).await?);
             total = total - sizes[index] + CLAIM_SIZE;
         }
         Ok(claims)
