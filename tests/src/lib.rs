@@ -449,6 +449,15 @@ pub fn dynamodb_error(error_type: &str, message: &str) -> String {
         .to_string()
 }
 
+/// Every value of the metrics' `Outcome` dimension: a delivery's outcome, or
+/// the problem it was refused with.
+pub fn metric_outcomes() -> impl Iterator<Item = &'static str> {
+    webhook_shared::Outcome::ALL
+        .iter()
+        .map(|outcome| outcome.as_str())
+        .chain(webhook_shared::Rejection::SLUGS)
+}
+
 /// Metrics into a buffer nobody reads (tests that look at them make their own).
 pub fn test_metrics() -> webhook_shared::operate::metrics::Metrics {
     webhook_shared::operate::metrics::Metrics::new(

@@ -24,15 +24,6 @@ pub const LATENCY: &str = "Latency";
 pub const FUNCTION: &str = "Function";
 pub const OUTCOME: &str = "Outcome";
 
-/// Every value of the `Outcome` dimension: a delivery's outcome, or the
-/// problem it was refused with.
-pub fn outcomes() -> impl Iterator<Item = &'static str> {
-    crate::Outcome::ALL
-        .iter()
-        .map(|outcome| outcome.as_str())
-        .chain(crate::Rejection::SLUGS)
-}
-
 /// Each metric with its unit and dimension set.
 pub const METRICS: [(&str, &str, &[&str]); 3] = [
     (DELIVERIES, "Count", &[FUNCTION, OUTCOME]),

@@ -319,7 +319,7 @@ fn check_metric(metric: &str, dimensions: &[(String, String)], at: &str) {
                 "{at}: no function {value}"
             ),
             metrics::OUTCOME => assert!(
-                metrics::outcomes().any(|outcome| outcome == value),
+                integration_tests::metric_outcomes().any(|outcome| outcome == value),
                 "{at}: no outcome {value}"
             ),
             other => panic!("{at}: dimension {other}"),
@@ -455,7 +455,7 @@ fn alarms_and_dashboard_use_the_metrics_the_code_emits() {
         }
     }
     for function in FUNCTIONS {
-        for outcome in metrics::outcomes() {
+        for outcome in integration_tests::metric_outcomes() {
             let dims = vec![
                 (metrics::FUNCTION.to_owned(), function.package.to_owned()),
                 (metrics::OUTCOME.to_owned(), outcome.to_owned()),
