@@ -217,16 +217,19 @@ impl<K: WebhookKeys> SecretStore<K> {
             *last = Some(now);
         }
         match source.fetch::<K>().await {
-            Ok(fresh) => {
-                let mut cached = self.cached.write().unwrap_or_else(|p| p.into_inner());
-                *cached = Cached::fresh(Arc::new(fresh));
-                Some(cached.keys.clone())
-            }
+            Ok(fresh) => Some(self.keep(fresh)),
             Err(error) => {
                 tracing::warn!(%error, "reading the secret again after a refused request failed");
                 None
             }
         }
+    }
+
+    /// Keys just read from the secret, cached and returned.
+    fn keep(&self, fresh: K) -> Arc<K> {
+        let mut cached = self.cached.write().unwrap_or_else(|p| p.into_inner());
+        *cached = Cached::fresh(Arc::new(fresh));
+        cached.keys.clone()
     }
 
     /// The keys to check a request with. When the cached secret is due, it is
@@ -239,20 +242,15 @@ impl<K: WebhookKeys> SecretStore<K> {
             let cached = self.cached.read().unwrap_or_else(|p| p.into_inner());
             (cached.keys.clone(), cached.due)
         };
-        let Some(source) = &self.source else {
-            return keys;
+        let source = match &self.source {
+            Some(source) if Instant::now() >= due => source,
+            // An inline secret, or not due yet.
+            _ => return keys,
         };
-        if Instant::now() < due {
-            return keys;
-        }
-        let refreshed = source.fetch::<K>().await;
-        let mut cached = self.cached.write().unwrap_or_else(|p| p.into_inner());
-        match refreshed {
-            Ok(fresh) => {
-                *cached = Cached::fresh(Arc::new(fresh));
-                cached.keys.clone()
-            }
+        match source.fetch::<K>().await {
+            Ok(fresh) => self.keep(fresh),
             Err(error) => {
+                let mut cached = self.cached.write().unwrap_or_else(|p| p.into_inner());
                 cached.due = Instant::now() + cached.retry_after;
                 cached.retry_after = (cached.retry_after * 2).min(SECRET_CACHE_TTL);
                 tracing::warn!(
