@@ -191,19 +191,16 @@ async fn process<W: Webhook>(
     report.event_id = Some(receipt.event_id.to_string());
     let keys = common.keys.keys().await;
 
-    let (keys, authenticated, accepted) = match admit(webhook, request, raw, &keys, &receipt) {
+    let (keys, (authenticated, accepted)) = match admit(webhook, request, raw, &keys, &receipt) {
         Err(Rejection::Unauthorized) => {
             // Refused with a secret that may have changed since it was read
             // (the read again within the invocation's time, or 401).
             let fresh = deadline.bound(common.keys.recheck(&keys)).await.flatten();
             let fresh = fresh.ok_or(Rejection::Unauthorized)?;
-            let (authenticated, accepted) = admit(webhook, request, raw, &fresh, &receipt)?;
-            (fresh, authenticated, accepted)
+            let admitted = admit(webhook, request, raw, &fresh, &receipt)?;
+            (fresh, admitted)
         }
-        admitted => {
-            let (authenticated, accepted) = admitted?;
-            (keys, authenticated, accepted)
-        }
+        admitted => (keys, admitted?),
     };
     let body = W::body(raw, &authenticated);
     let result = match accepted {

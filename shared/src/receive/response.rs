@@ -126,7 +126,7 @@ impl Rejection {
         }
     }
 
-    pub fn into_response(self) -> Response<Body> {
+    pub fn response(&self) -> Response<Body> {
         let mut builder = Response::builder()
             .status(self.status())
             .header(header::CONTENT_TYPE, "application/problem+json");
@@ -167,33 +167,21 @@ pub struct Accepted<'a> {
     pub event_id: &'a str,
 }
 
-impl Accepted<'_> {
-    pub fn into_response(self) -> Response<Body> {
-        let builder = Response::builder()
-            .status(StatusCode::OK)
-            .header(header::CONTENT_TYPE, "application/json");
-        json_response(builder, &self)
-    }
-}
-
 /// The answer to a delivery, and the outcome its log line reports.
 pub fn respond(
     result: Result<Outcome, Rejection>,
     event_id: Option<&str>,
 ) -> (Response<Body>, &'static str) {
     match result {
-        Ok(outcome) => (
-            Accepted {
-                outcome,
-                event_id: event_id.unwrap_or_default(),
-            }
-            .into_response(),
-            outcome.as_str(),
-        ),
-        Err(rejection) => {
-            let slug = rejection.slug();
-            (rejection.into_response(), slug)
+        Ok(outcome) => {
+            let builder = Response::builder()
+                .status(StatusCode::OK)
+                .header(header::CONTENT_TYPE, "application/json");
+            let event_id = event_id.unwrap_or_default();
+            let accepted = Accepted { outcome, event_id };
+            (json_response(builder, &accepted), outcome.as_str())
         }
+        Err(rejection) => (rejection.response(), rejection.slug()),
     }
 }
 
