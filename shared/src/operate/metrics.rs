@@ -68,11 +68,6 @@ impl Metrics {
         }
     }
 
-    /// A function's metrics, to stdout.
-    pub fn stdout(namespace: &str, function: &'static str) -> Self {
-        Metrics::new(namespace, function, Sink::Stdout)
-    }
-
     /// One delivery's metrics, as one line.
     pub fn delivery(&self, outcome: &str, quarantined: bool, latency: Duration) {
         let line = self.line(outcome, quarantined, latency);

@@ -17,7 +17,7 @@ use thiserror::Error;
 use crate::authenticate::secret::{LoadError, SecretStore, WebhookKeys};
 use crate::operate::aws_wait;
 use crate::operate::config::{CommonConfig, ConfigError};
-use crate::operate::metrics::Metrics;
+use crate::operate::metrics::{Metrics, Sink};
 use crate::pipeline::Common;
 use crate::storage::Table;
 use crate::storage::{Bucket, S3Client, Store};
@@ -101,7 +101,7 @@ pub async fn start<K: WebhookKeys>(
         keys: keys?,
         max_body_bytes: config.max_body_bytes,
         retention_days: config.event_retention_days,
-        metrics: Metrics::stdout(&config.metrics_namespace, function),
+        metrics: Metrics::new(&config.metrics_namespace, function, Sink::Stdout),
     })
 }
 
