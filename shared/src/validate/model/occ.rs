@@ -208,7 +208,7 @@ impl<'a> OrganizationChange<'a> {
             .check_required(&organization_at, &mut problems);
         check_action_codes(body, &root, &mut problems);
         let Some(organization) = event.organization.into_value() else {
-            return Err(sorted(problems));
+            return Err(problems.into_sorted());
         };
         let id_at = organization_at.key("id");
         let organization_id = match &organization.id {
@@ -221,7 +221,7 @@ impl<'a> OrganizationChange<'a> {
             }
         };
         if !problems.is_empty() {
-            return Err(sorted(problems));
+            return Err(problems.into_sorted());
         }
         match organization_id {
             Some(organization_id) => Ok(OrganizationChange {
@@ -256,13 +256,6 @@ fn check_action_codes(value: &AttributeValue, at: &Pointer<'_>, problems: &mut P
         }
         _ => {}
     }
-}
-
-/// Problems in pointer order: members are visited in no set order.
-fn sorted(problems: Problems) -> Vec<FieldError> {
-    let mut problems = problems.into_vec();
-    problems.sort_by(|a, b| a.pointer.cmp(&b.pointer));
-    problems
 }
 
 #[cfg(test)]

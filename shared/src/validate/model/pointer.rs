@@ -76,6 +76,14 @@ impl Problems {
         self.0
     }
 
+    /// Every problem in pointer order (where members were visited, in no set
+    /// order).
+    pub fn into_sorted(self) -> Vec<FieldError> {
+        let mut problems = self.0;
+        problems.sort_by(|a, b| a.pointer.cmp(&b.pointer));
+        problems
+    }
+
     /// `Ok(value)` when nothing was found, else every problem.
     pub fn finish<T>(self, value: T) -> Result<T, Vec<FieldError>> {
         if self.0.is_empty() {
