@@ -250,9 +250,8 @@ impl<'a> MainContactChange<'a> {
             }
         }
 
-        problems.finish(())?;
         match (customer, customer_id) {
-            (Some(customer), Some(customer_id)) => Ok(MainContactChange {
+            (Some(customer), Some(customer_id)) if problems.is_empty() => Ok(MainContactChange {
                 customer_id,
                 superuser_id: main_contact_id(&[
                     &customer.superuser_id,
@@ -263,11 +262,8 @@ impl<'a> MainContactChange<'a> {
                 customer,
                 contact,
             }),
-            // Without problems both are known; kept total rather than unwrapped.
-            _ => Err(vec![FieldError {
-                pointer: customer_id_at.render(),
-                detail: "is required".into(),
-            }]),
+            // Without either, a problem says why.
+            _ => Err(problems.into_vec()),
         }
     }
 

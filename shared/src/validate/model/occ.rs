@@ -211,27 +211,18 @@ impl<'a> OrganizationChange<'a> {
             return Err(problems.into_sorted());
         };
         let id_at = organization_at.key("id");
-        let organization_id = match &organization.id {
-            Field::Value(id) if !id.is_empty() => Some(*id),
-            // A wrong type is reported by the type check.
-            Field::Invalid(_) => None,
-            _ => {
-                problems.push(&id_at, "is required and must be a non-empty string");
-                None
-            }
-        };
-        if !problems.is_empty() {
-            return Err(problems.into_sorted());
+        let organization_id = organization.id.value().filter(|id| !id.is_empty()).copied();
+        // A wrong type is reported by the type check.
+        if organization_id.is_none() && !matches!(organization.id, Field::Invalid(_)) {
+            problems.push(&id_at, "is required and must be a non-empty string");
         }
         match organization_id {
-            Some(organization_id) => Ok(OrganizationChange {
+            Some(organization_id) if problems.is_empty() => Ok(OrganizationChange {
                 organization_id,
                 organization,
             }),
-            None => Err(vec![FieldError {
-                pointer: id_at.render(),
-                detail: "must be a non-empty string".into(),
-            }]),
+            // Without an id, a problem says why.
+            _ => Err(problems.into_sorted()),
         }
     }
 }

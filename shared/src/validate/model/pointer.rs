@@ -83,15 +83,6 @@ impl Problems {
         problems.sort_by(|a, b| a.pointer.cmp(&b.pointer));
         problems
     }
-
-    /// `Ok(value)` when nothing was found, else every problem.
-    pub fn finish<T>(self, value: T) -> Result<T, Vec<FieldError>> {
-        if self.0.is_empty() {
-            Ok(value)
-        } else {
-            Err(self.0)
-        }
-    }
 }
 
 #[cfg(test)]
