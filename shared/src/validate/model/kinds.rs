@@ -251,18 +251,14 @@ impl ActionCode {
     pub const MEMBER: &'static str = "_actionCode";
     pub const EXPECTED: &'static str = "one of CREATE, UPDATE, DELETE";
 
-    pub fn parse(text: &str) -> Option<Self> {
-        match text {
+    /// The code of an attribute, if it is a valid one.
+    pub fn read(value: &AttributeValue) -> Option<Self> {
+        match value.as_s().ok()?.as_str() {
             "CREATE" => Some(ActionCode::Create),
             "UPDATE" => Some(ActionCode::Update),
             "DELETE" => Some(ActionCode::Delete),
             _ => None,
         }
-    }
-
-    /// The code of an attribute, if it is a valid one.
-    pub fn read(value: &AttributeValue) -> Option<Self> {
-        ActionCode::parse(value.as_s().ok()?)
     }
 }
 
