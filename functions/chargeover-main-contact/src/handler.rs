@@ -127,11 +127,7 @@ pub fn open(
     keys: &TokenKeys,
     encryption: Encryption,
 ) -> Result<Opened, Rejection> {
-    let header = request
-        .headers()
-        .get(KEY_HEADER)
-        .map(|value| value.as_bytes());
-    if header.is_some_and(|token| !keys.matches(token)) {
+    if header_token(request).is_some_and(|token| !keys.matches(token)) {
         return Err(Rejection::Unauthorized);
     }
     let encrypted = match encryption {
@@ -139,16 +135,14 @@ pub fn open(
         Encryption::Auto => looks_encrypted(raw),
         Encryption::Required => true,
     };
-    if encrypted {
-        let body = decrypt(raw, keys.ciphers()).ok_or(Rejection::Unauthorized)?;
-        return Ok(Opened {
-            decrypted: Some(body),
-        });
-    }
-    if !has_content_type(request, JSON) {
+    let decrypted = if encrypted {
+        Some(decrypt(raw, keys.ciphers()).ok_or(Rejection::Unauthorized)?)
+    } else if has_content_type(request, JSON) {
+        None
+    } else {
         return Err(Rejection::UnsupportedMediaType);
-    }
-    Ok(Opened { decrypted: None })
+    };
+    Ok(Opened { decrypted })
 }
 
 /// Everything a delivery costs before any I/O once its body is open:
@@ -163,12 +157,8 @@ pub fn accept<'a>(
 ) -> Result<Delivery<'a>, Rejection> {
     // The token may sit in the body too: every one present must match.
     let parsed = json::parse(body);
-    let header = request
-        .headers()
-        .get(KEY_HEADER)
-        .map(|value| value.as_bytes());
     let decrypted = opened.decrypted.is_some();
-    if !keys.authenticate(header, body_token(&parsed), decrypted) {
+    if !keys.authenticate(header_token(request), body_token(&parsed), decrypted) {
         return Err(Rejection::Unauthorized);
     }
     let payload = parsed.map_err(|e| Rejection::MalformedJson(e.to_string()))?;
@@ -207,6 +197,14 @@ pub fn delivery<'a>(
         payload,
         unknown_choices,
     })
+}
+
+/// The `X-ChargeOver-Key` header's bytes, when sent.
+fn header_token(request: &Request) -> Option<&[u8]> {
+    request
+        .headers()
+        .get(KEY_HEADER)
+        .map(|value| value.as_bytes())
 }
 
 /// The body's `security_token`, if the body is an object that has one.
