@@ -166,8 +166,8 @@ pub async fn unreachable_store() -> Store {
 }
 
 /// Every item of the table as stored (claims as `<attribute>_s3`), all pages.
-pub async fn raw_items(table: &impl AsRef<Table>) -> Vec<Item> {
-    table.as_ref().scan().await.expect("scan")
+pub async fn raw_items(table: &Table) -> Vec<Item> {
+    table.scan().await.expect("scan")
 }
 
 /// Items as JSON, ordered by key.
@@ -184,14 +184,14 @@ fn as_json(items: Vec<Item>) -> Vec<Value> {
 }
 
 /// Every item of the table as JSON, ordered by key (claims as `<attribute>_s3`).
-pub async fn all_items(table: &impl AsRef<Table>) -> Vec<Value> {
+pub async fn all_items(table: &Table) -> Vec<Value> {
     as_json(raw_items(table).await)
 }
 
 /// Every item as JSON with each `<attribute>_s3` read from the bucket in its
 /// place, as readers of the table do; ordered by key.
 pub async fn resolved_items(store: &Store) -> Vec<Value> {
-    let mut items = raw_items(store).await;
+    let mut items = raw_items(&store.table).await;
     for item in &mut items {
         store.bucket.resolve(item).await.expect("claims resolve");
     }
@@ -199,7 +199,7 @@ pub async fn resolved_items(store: &Store) -> Vec<Value> {
 }
 
 /// The item with this key, if any.
-pub async fn item(table: &impl AsRef<Table>, pk: &str, sk: &str) -> Option<Value> {
+pub async fn item(table: &Table, pk: &str, sk: &str) -> Option<Value> {
     all_items(table)
         .await
         .into_iter()

@@ -465,5 +465,5 @@ async fn near_misses_are_refused_end_to_end() {
         let response = occ_organization::handle(request, &receiver).await;
         assert_eq!(response.status(), 401, "{} bytes", wrong.len());
     }
-    assert!(integration_tests::all_items(&store).await.is_empty());
+    assert!(integration_tests::all_items(&store.table).await.is_empty());
 }

@@ -33,12 +33,6 @@ pub struct Store {
     pub bucket: Bucket,
 }
 
-impl AsRef<Table> for Store {
-    fn as_ref(&self) -> &Table {
-        &self.table
-    }
-}
-
 pub use bucket::{Bucket, Listed};
 pub use changes::Changes;
 pub use claim::{

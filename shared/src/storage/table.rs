@@ -21,12 +21,6 @@ pub struct Table {
     pub name: String,
 }
 
-impl AsRef<Table> for Table {
-    fn as_ref(&self) -> &Table {
-        self
-    }
-}
-
 /// The error code of a write whose condition failed.
 const CONDITION_FAILED: &str = "ConditionalCheckFailedException";
 

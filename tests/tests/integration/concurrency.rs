@@ -171,7 +171,9 @@ async fn chargeover_concurrent_reordered_retried_deliveries() {
 
     // The newest change wins; `version` counts the applied ones.
     let newest = DELIVERIES - 1;
-    let state = item(&store, CO_PK, "MAIN_CONTACT").await.expect("state");
+    let state = item(&store.table, CO_PK, "MAIN_CONTACT")
+        .await
+        .expect("state");
     assert_eq!(state["contact"]["user_id"], 1000 + newest, "{state}");
     assert_eq!(state["superuser_id"], 1000 + newest);
     assert_eq!(
@@ -186,7 +188,7 @@ async fn chargeover_concurrent_reordered_retried_deliveries() {
     assert_eq!(state["version"], applied, "version counts applied outcomes");
 
     // Exactly one event per distinct delivery, with the outcome it answered.
-    let items = all_items(&store).await;
+    let items = all_items(&store.table).await;
     let events: Vec<&Value> = items
         .iter()
         .filter(|item| {
@@ -298,7 +300,7 @@ async fn occ_concurrent_changes_only_deliveries_all_land() {
             }
         }
         // A 503 stored nothing: no event, no role; delivering it again is safe.
-        let items = all_items(&store).await;
+        let items = all_items(&store.table).await;
         for &n in &unavailable {
             let event = format!(
                 "EVENT#{}",
@@ -331,7 +333,9 @@ async fn occ_concurrent_changes_only_deliveries_all_land() {
         failed.join("\n")
     );
 
-    let state = item(&store, OCC_PK, "ORGANIZATION").await.expect("state");
+    let state = item(&store.table, OCC_PK, "ORGANIZATION")
+        .await
+        .expect("state");
     assert_eq!(state["version"], CHANGES + 1);
     let roles = state["organization"]["relativeRoles"].as_array().unwrap();
     let ids: Vec<&str> = roles
@@ -351,7 +355,7 @@ async fn occ_concurrent_changes_only_deliveries_all_land() {
         assert!(ids.contains(&seeded), "{seeded} kept");
     }
     assert!(!state.to_string().contains("_actionCode"));
-    let events = all_items(&store)
+    let events = all_items(&store.table)
         .await
         .into_iter()
         .filter(|item| {

@@ -616,5 +616,5 @@ async fn occ_signature_of_a_different_body_is_refused() {
         body_json(&response)["detail"],
         "the request could not be authenticated"
     );
-    assert!(all_items(&store).await.is_empty());
+    assert!(all_items(&store.table).await.is_empty());
 }
