@@ -164,7 +164,7 @@ impl Floor {
         };
         match sent {
             Ok(Transacted::Applied) => Ok(done),
-            Ok(Transacted::ConditionFailed(failed)) => {
+            Ok(failed @ (Transacted::Duplicate | Transacted::ConditionFailed)) => {
                 Err(format!("conditions failed: {failed:?}"))
             }
             Ok(Transacted::Busy(busy)) => Err(format!("busy: {busy:?}")),

@@ -82,11 +82,9 @@ impl Records<Delivery<'_>> for Store {
             let writes = transaction(&self.table.name, delivery, &claims)?;
             match self.table.transact(writes).await? {
                 Transacted::Applied => return Ok(Outcome::Applied),
-                Transacted::ConditionFailed(failed) if failed.first() == Some(&true) => {
-                    return Ok(Outcome::Duplicate)
-                }
+                Transacted::Duplicate => return Ok(Outcome::Duplicate),
                 // The stored change is newer.
-                Transacted::ConditionFailed(_) => {
+                Transacted::ConditionFailed => {
                     return record_stale(&self.table, delivery, &claims, retries).await
                 }
                 Transacted::Busy(busy) => retries.pause(busy).await?,

@@ -32,9 +32,11 @@ use crate::storage::{event_item, Busy, Item, Placed, StoreError};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Transacted {
     Applied,
-    /// Cancelled because conditions failed: whether each item's did, in
-    /// request order.
-    ConditionFailed(Vec<bool>),
+    /// The event record's condition failed: the delivery was recorded before
+    /// (the event is a transaction's first write, `new_event`).
+    Duplicate,
+    /// Another item's condition failed (the state's: the caller knows why).
+    ConditionFailed,
     /// Cancelled by a conflict or throttling: the same write may pass later.
     Busy(Busy),
 }
@@ -82,12 +84,12 @@ pub(super) fn classify(reasons: &[CancellationReason]) -> Result<Transacted, Sto
             invalid.message().unwrap_or("ValidationError").to_owned(),
         ));
     }
-    let failed: Vec<bool> = reasons
-        .iter()
-        .map(|r| r.code() == Some("ConditionalCheckFailed"))
-        .collect();
-    if failed.contains(&true) {
-        return Ok(Transacted::ConditionFailed(failed));
+    let failed = |r: &CancellationReason| r.code() == Some("ConditionalCheckFailed");
+    if reasons.first().is_some_and(failed) {
+        return Ok(Transacted::Duplicate);
+    }
+    if reasons.iter().any(failed) {
+        return Ok(Transacted::ConditionFailed);
     }
     let any = |codes: &[&str]| {
         reasons
@@ -127,16 +129,16 @@ mod tests {
     fn each_reason_as_documented() {
         assert_eq!(
             classify(&reasons(&["ConditionalCheckFailed", "None"])).unwrap(),
-            Transacted::ConditionFailed(vec![true, false])
+            Transacted::Duplicate
         );
         assert_eq!(
             classify(&reasons(&["None", "ConditionalCheckFailed"])).unwrap(),
-            Transacted::ConditionFailed(vec![false, true])
+            Transacted::ConditionFailed
         );
         // A failed condition decides, whatever held the other item.
         assert_eq!(
             classify(&reasons(&["TransactionConflict", "ConditionalCheckFailed"])).unwrap(),
-            Transacted::ConditionFailed(vec![false, true])
+            Transacted::ConditionFailed
         );
         assert_eq!(
             classify(&reasons(&["None", "TransactionConflict"])).unwrap(),

@@ -105,11 +105,9 @@ impl Records<Delivery<'_>> for Store {
                     }
                     return Ok(Outcome::Applied);
                 }
-                Transacted::ConditionFailed(failed) if failed.first() == Some(&true) => {
-                    return Ok(Outcome::Duplicate)
-                }
+                Transacted::Duplicate => return Ok(Outcome::Duplicate),
                 // The state changed since it was read: read, merge, try again.
-                Transacted::ConditionFailed(_) => retries.pause(Busy::StateChanged).await?,
+                Transacted::ConditionFailed => retries.pause(Busy::StateChanged).await?,
                 Transacted::Busy(busy) => retries.pause(busy).await?,
             }
         }
