@@ -128,18 +128,14 @@ impl Placed {
         }
     }
 
-    /// The member the item holds for attribute `name`: `name`, or `name_s3`.
-    pub fn member(self, name: &str) -> (String, AttributeValue) {
-        match self {
-            Placed::Inline(value) => (name.to_owned(), value),
-            Placed::Claimed(claim) => (format!("{name}{CLAIM_SUFFIX}"), claim.to_attribute()),
-        }
-    }
-
-    /// Sets `name` or `name_s3` in `item`.
+    /// Sets `name` or, claimed, `name_s3` in `item`.
     pub fn insert_into(self, item: &mut Item, name: &str) {
-        let (key, value) = self.member(name);
-        item.insert(key, value);
+        match self {
+            Placed::Inline(value) => item.insert(name.to_owned(), value),
+            Placed::Claimed(claim) => {
+                item.insert(format!("{name}{CLAIM_SUFFIX}"), claim.to_attribute())
+            }
+        };
     }
 }
 
@@ -349,10 +345,9 @@ mod tests {
             Claim::from_attribute(&claim.to_attribute()),
             Some(claim.clone())
         );
-        assert_eq!(
-            Placed::Claimed(claim.clone()).member("organization").0,
-            "organization_s3"
-        );
+        let mut item = Item::new();
+        Placed::Claimed(claim.clone()).insert_into(&mut item, "organization");
+        assert!(item.contains_key("organization_s3"));
         assert_eq!(claim.form(), Form::Json);
     }
 }
