@@ -450,12 +450,21 @@ pub fn dynamodb_error(error_type: &str, message: &str) -> String {
 }
 
 /// Every value of the metrics' `Outcome` dimension: a delivery's outcome, or
-/// the problem it was refused with.
+/// the problem it was refused with (one of each kind of refusal).
 pub fn metric_outcomes() -> impl Iterator<Item = &'static str> {
-    webhook_shared::Outcome::ALL
-        .iter()
-        .map(|outcome| outcome.as_str())
-        .chain(webhook_shared::Rejection::SLUGS)
+    use webhook_shared::Rejection;
+    let refusals = [
+        Rejection::MethodNotAllowed,
+        Rejection::PayloadTooLarge { limit: 1 },
+        Rejection::UnsupportedMediaType,
+        Rejection::Unauthorized,
+        Rejection::MalformedJson(String::new()),
+        Rejection::InvalidPayload(Vec::new()),
+        Rejection::StorageUnavailable,
+    ];
+    let outcomes = webhook_shared::Outcome::ALL.map(|outcome| outcome.as_str());
+    let slugs = refusals.map(|refusal| refusal.slug());
+    outcomes.into_iter().chain(slugs)
 }
 
 /// Metrics into a buffer nobody reads (tests that look at them make their own).
