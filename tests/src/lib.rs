@@ -452,7 +452,7 @@ pub fn dynamodb_error(error_type: &str, message: &str) -> String {
 /// Every value of the metrics' `Outcome` dimension: a delivery's outcome, or
 /// the problem it was refused with (one of each kind of refusal).
 pub fn metric_outcomes() -> impl Iterator<Item = &'static str> {
-    use webhook_shared::Rejection;
+    use webhook_shared::{Outcome, Rejection};
     let refusals = [
         Rejection::MethodNotAllowed,
         Rejection::PayloadTooLarge { limit: 1 },
@@ -462,7 +462,7 @@ pub fn metric_outcomes() -> impl Iterator<Item = &'static str> {
         Rejection::InvalidPayload(Vec::new()),
         Rejection::StorageUnavailable,
     ];
-    let outcomes = webhook_shared::Outcome::ALL.map(|outcome| outcome.as_str());
+    let outcomes = [Outcome::Applied, Outcome::Duplicate, Outcome::Stale].map(Outcome::as_str);
     let slugs = refusals.map(|refusal| refusal.slug());
     outcomes.into_iter().chain(slugs)
 }

@@ -21,8 +21,6 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    pub const ALL: [Outcome; 3] = [Outcome::Applied, Outcome::Duplicate, Outcome::Stale];
-
     pub fn as_str(self) -> &'static str {
         match self {
             Outcome::Applied => "applied",
