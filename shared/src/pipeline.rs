@@ -94,7 +94,7 @@ pub trait Webhook: Sync {
     fn entity_id(delivery: &Self::Delivery<'_>) -> String;
 
     /// The function's log line of one delivery.
-    fn log(line: &DeliveryLine<'_>);
+    fn log(line: &DeliveryLine);
 }
 
 /// What every webhook function holds from start-up
@@ -107,11 +107,12 @@ pub struct Common<S, K> {
     pub metrics: Metrics,
 }
 
-/// What the log line of a delivery says.
-pub struct DeliveryLine<'a> {
-    pub event_id: Option<&'a str>,
-    pub entity_id: Option<&'a str>,
-    pub outcome: &'a str,
+/// What the log line of a delivery says; its ids as far as the delivery got.
+#[derive(Default)]
+pub struct DeliveryLine {
+    pub event_id: Option<String>,
+    pub entity_id: Option<String>,
+    pub outcome: &'static str,
     pub status: u16,
     pub latency: Duration,
     pub aws_wait: Duration,
@@ -120,23 +121,17 @@ pub struct DeliveryLine<'a> {
 /// One delivery, start to finish: the answer, one log line and the metrics.
 pub async fn handle<W: Webhook>(request: Request, webhook: &W) -> Response<Body> {
     let started = Instant::now();
-    let mut report = Report::default();
-    let (result, waited) = aws_wait::measured(process(&request, webhook, &mut report)).await;
+    let mut line = DeliveryLine::default();
+    let (result, waited) = aws_wait::measured(process(&request, webhook, &mut line)).await;
     let quarantined = matches!(&result, Err(rejection) if rejection.is_quarantined());
-    let (response, outcome) = respond(result, report.event_id.as_deref());
-    let latency = started.elapsed();
-    W::log(&DeliveryLine {
-        event_id: report.event_id.as_deref(),
-        entity_id: report.entity_id.as_deref(),
-        outcome,
-        status: response.status().as_u16(),
-        latency,
-        aws_wait: waited,
-    });
-    webhook
-        .common()
-        .metrics
-        .delivery(outcome, quarantined, latency);
+    let (response, outcome) = respond(result, line.event_id.as_deref());
+    line.outcome = outcome;
+    line.status = response.status().as_u16();
+    line.latency = started.elapsed();
+    line.aws_wait = waited;
+    W::log(&line);
+    let metrics = &webhook.common().metrics;
+    metrics.delivery(outcome, quarantined, line.latency);
     response
 }
 
@@ -171,24 +166,17 @@ fn admit<'a, W: Webhook>(
     }
 }
 
-/// What a delivery's log line names, as far as it got.
-#[derive(Default)]
-struct Report {
-    event_id: Option<String>,
-    entity_id: Option<String>,
-}
-
 async fn process<W: Webhook>(
     request: &Request,
     webhook: &W,
-    report: &mut Report,
+    line: &mut DeliveryLine,
 ) -> Result<Outcome, Rejection> {
     let deadline = Deadline::of(request);
     let common = webhook.common();
     let raw = preflight(request, common.max_body_bytes, webhook.content_types())?;
     // The event id is the raw body's: a retry is the same bytes.
     let receipt = Receipt::new(raw, Timestamp::now(), common.retention_days);
-    report.event_id = Some(receipt.event_id.to_string());
+    line.event_id = Some(receipt.event_id.to_string());
     let keys = common.keys.keys().await;
 
     let (keys, (authenticated, accepted)) = match admit(webhook, request, raw, &keys, &receipt) {
@@ -205,7 +193,7 @@ async fn process<W: Webhook>(
     let body = W::body(raw, &authenticated);
     let result = match accepted {
         Ok(delivery) => {
-            report.entity_id = Some(W::entity_id(&delivery));
+            line.entity_id = Some(W::entity_id(&delivery));
             let recorded = within(&deadline, common.store.record(&delivery, &deadline));
             written(recorded.await, &receipt)
         }

@@ -90,11 +90,14 @@ where
         delivery.state.customer_id.to_string()
     }
 
-    fn log(line: &DeliveryLine<'_>) {
+    fn log(line: &DeliveryLine) {
         tracing::info!(
-            event_id = line.event_id,
+            event_id = line.event_id.as_deref(),
             // A number, as the model reads it.
-            customer_id = line.entity_id.and_then(|id| id.parse::<u64>().ok()),
+            customer_id = line
+                .entity_id
+                .as_deref()
+                .and_then(|id| id.parse::<u64>().ok()),
             outcome = line.outcome,
             status = line.status,
             latency_ms = line.latency.as_secs_f64() * 1000.0,

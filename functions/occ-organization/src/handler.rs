@@ -66,10 +66,10 @@ where
         delivery.organization_id.clone()
     }
 
-    fn log(line: &DeliveryLine<'_>) {
+    fn log(line: &DeliveryLine) {
         tracing::info!(
-            event_id = line.event_id,
-            organization_id = line.entity_id,
+            event_id = line.event_id.as_deref(),
+            organization_id = line.entity_id.as_deref(),
             outcome = line.outcome,
             status = line.status,
             latency_ms = line.latency.as_secs_f64() * 1000.0,
