@@ -86,11 +86,8 @@ pub fn verify(
     keys: &HmacKeys,
     algorithms: Algorithms,
 ) -> Result<(), Rejection> {
-    if keys.verify(request.headers(), body, algorithms) {
-        Ok(())
-    } else {
-        Err(Rejection::Unauthorized)
-    }
+    let verified = keys.verify(request.headers(), body, algorithms);
+    verified.then_some(()).ok_or(Rejection::Unauthorized)
 }
 
 /// An authenticated body, parsed and made a delivery.
