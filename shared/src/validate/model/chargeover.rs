@@ -207,11 +207,9 @@ impl<'a> MainContactChange<'a> {
         );
         expect_text(&event.event, "super", &root.key("event"), &mut problems);
 
-        let context_id_at = root.key("context_id");
-        event
-            .context_id
-            .check_present(&context_id_at, &mut problems);
-        if event.context_id.value() == Some(&Id(0)) {
+        let (context_id, context_id_at) = (&event.context_id, root.key("context_id"));
+        context_id.check_present(&context_id_at, &mut problems);
+        if context_id.value() == Some(&Id(0)) {
             problems.push(&context_id_at, "must be a positive integer");
         }
 
@@ -229,11 +227,7 @@ impl<'a> MainContactChange<'a> {
                 .check_present(&customer_id_at, &mut problems);
             // A wrong type has been reported by the type check.
             let id = customer.customer_id.value()?;
-            if event
-                .context_id
-                .value()
-                .is_some_and(|context_id| context_id != id)
-            {
+            if context_id.value().is_some_and(|context| context != id) {
                 problems.push(&customer_id_at, "must equal context_id");
                 return None;
             }
