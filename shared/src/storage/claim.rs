@@ -101,6 +101,13 @@ impl Claim {
         })
     }
 
+    /// The object is missing or not what the claim says.
+    fn corrupt(&self) -> StoreError {
+        StoreError::CorruptObject {
+            key: self.key.clone(),
+        }
+    }
+
     /// How the object is read back: JSON unless it was written as text.
     pub fn form(&self) -> Form {
         if self.key.ends_with(".txt") {
@@ -234,9 +241,7 @@ impl Bucket {
             return Ok(None);
         };
         if bytes.len() as u64 != claim.bytes || sha256_hex(&bytes) != claim.sha256 {
-            return Err(StoreError::CorruptObject {
-                key: claim.key.clone(),
-            });
+            return Err(claim.corrupt());
         }
         Ok(Some(bytes))
     }
@@ -260,19 +265,10 @@ impl Bucket {
             let Some(claim) = item.get(&key).and_then(Claim::from_attribute) else {
                 continue;
             };
-            let bytes = self
-                .get(&claim)
-                .await?
-                .ok_or_else(|| StoreError::CorruptObject {
-                    key: claim.key.clone(),
-                })?;
+            let bytes = self.get(&claim).await?.ok_or_else(|| claim.corrupt())?;
             let value = match claim.form() {
                 Form::Text => AttributeValue::S(String::from_utf8_lossy(&bytes).into_owned()),
-                Form::Json => {
-                    crate::validate::json::parse(&bytes).map_err(|_| StoreError::CorruptObject {
-                        key: claim.key.clone(),
-                    })?
-                }
+                Form::Json => crate::validate::json::parse(&bytes).map_err(|_| claim.corrupt())?,
             };
             item.remove(&key);
             item.insert(key.trim_end_matches(CLAIM_SUFFIX).to_owned(), value);
