@@ -32,13 +32,8 @@ impl<'a> Pointer<'a> {
             Pointer::Key(parent, key) => {
                 parent.write(out);
                 out.push('/');
-                for c in key.chars() {
-                    match c {
-                        '~' => out.push_str("~0"),
-                        '/' => out.push_str("~1"),
-                        c => out.push(c),
-                    }
-                }
+                // RFC 6901's escapes, `~` first.
+                out.push_str(&key.replace('~', "~0").replace('/', "~1"));
             }
             Pointer::Index(parent, index) => {
                 parent.write(out);
