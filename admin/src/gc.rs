@@ -12,7 +12,6 @@ use serde_json::json;
 use webhook_shared::storage::{Claim, Store, CLAIM_SUFFIX};
 
 use crate::output::{table, Shown};
-use crate::read::scan;
 use crate::Failure;
 
 /// How old an unreferenced object must be to count as garbage.
@@ -66,7 +65,8 @@ pub async fn gc(store: &Store, delete: bool, progress: bool) -> Result<Shown, Fa
 /// Every object key an item of the table refers to.
 async fn referenced_keys(store: &Store) -> Result<BTreeSet<String>, Failure> {
     let mut keys = BTreeSet::new();
-    for item in scan(store).await? {
+    // As stored: the claims themselves.
+    for item in store.table.scan().await? {
         for (name, value) in &item {
             if name.ends_with(CLAIM_SUFFIX) {
                 keys.extend(Claim::from_attribute(value).map(|claim| claim.key));

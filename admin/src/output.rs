@@ -29,11 +29,8 @@ impl Shown {
 
 /// An item as JSON, members in name order.
 pub fn item_json(item: &Item) -> Value {
-    attribute_json(&AttributeValue::M(item.clone()))
-}
-
-pub fn attribute_json(value: &AttributeValue) -> Value {
-    serde_json::from_slice(&to_json(value)).unwrap_or(Value::Null)
+    let document = to_json(&AttributeValue::M(item.clone()));
+    serde_json::from_slice(&document).unwrap_or(Value::Null)
 }
 
 /// A table with these column headers.

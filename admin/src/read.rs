@@ -8,13 +8,11 @@ use crate::Failure;
 
 /// The item at (`pk`, `sk`), claims resolved; `None` when there is none.
 pub async fn get(store: &Store, pk: &str, sk: &str) -> Result<Option<Item>, Failure> {
-    match store.table.get(pk, sk).await? {
-        Some(mut item) => {
-            resolve(store, &mut item).await?;
-            Ok(Some(item))
-        }
-        None => Ok(None),
-    }
+    let Some(mut item) = store.table.get(pk, sk).await? else {
+        return Ok(None);
+    };
+    resolve(store, &mut item).await?;
+    Ok(Some(item))
 }
 
 /// Every item of partition `pk` whose sort key starts with `prefix` (every
@@ -32,11 +30,6 @@ pub async fn query(
         }
     }
     Ok(items)
-}
-
-/// Every item of the table, as stored (claims unresolved).
-pub async fn scan(store: &Store) -> Result<Vec<Item>, Failure> {
-    Ok(store.table.scan().await?)
 }
 
 /// `item` with its documents read from the bucket. An item past its

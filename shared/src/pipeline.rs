@@ -15,7 +15,6 @@
 //! - 200 is answered only once the write holds.
 
 use std::convert::Infallible;
-use std::future::Future;
 use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
@@ -29,7 +28,7 @@ use crate::receive::receipt::Receipt;
 use crate::receive::request::preflight;
 use crate::receive::response::respond;
 use crate::storage::{
-    quarantine_refused, within, written, QuarantinePlace, QuarantineStore, Refusal, StoreError,
+    quarantine_refused, within, written, QuarantinePlace, QuarantineStore, Records, Refusal,
 };
 use crate::{Outcome, Rejection};
 
@@ -43,14 +42,14 @@ pub trait Webhook: Sync {
     type Authenticated: Send + Sync;
     /// A validated change, ready to write.
     type Delivery<'a>: Send + Sync;
-    /// Where refused deliveries are kept.
-    type Store: QuarantineStore + Sync;
+    /// Where deliveries are written, and refused ones kept.
+    type Store: for<'a> Records<Self::Delivery<'a>> + QuarantineStore + Sync;
 
     /// Where this function's quarantine items go.
     const QUARANTINE: QuarantinePlace;
 
     /// What every function holds from start-up.
-    fn common(&self) -> Common<'_, Self>;
+    fn common(&self) -> &Common<Self::Store, Self::Keys>;
 
     /// The media types a body may be sent as (checked before anything else is
     /// read; an encrypted body may come as text).
@@ -91,36 +90,29 @@ pub trait Webhook: Sync {
         receipt: &'a Receipt,
     ) -> Result<Self::Delivery<'a>, Rejection>;
 
-    /// Writes the delivery, trying again while DynamoDB is busy and the
-    /// deadline leaves time. (It takes the delivery: what the pipeline then
-    /// waits on is a future the function declares `Send`.)
-    fn record<'a>(
-        &'a self,
-        delivery: Self::Delivery<'a>,
-        deadline: &'a Deadline,
-    ) -> impl Future<Output = Result<Outcome, StoreError>> + Send + 'a;
-
     /// The id of the entity a delivery changes, for its log line.
     fn entity_id(delivery: &Self::Delivery<'_>) -> String;
 
     /// The function's log line of one delivery.
-    fn log(line: &DeliveryLine<'_>);
+    fn log(line: &DeliveryLine);
 }
 
-/// What every webhook function holds from start-up.
-pub struct Common<'r, W: Webhook + ?Sized> {
-    pub store: &'r W::Store,
-    pub keys: &'r SecretStore<W::Keys>,
+/// What every webhook function holds from start-up
+/// (`operate::startup::start` builds it).
+pub struct Common<S, K> {
+    pub store: S,
+    pub keys: SecretStore<K>,
     pub max_body_bytes: usize,
     pub retention_days: Option<u32>,
-    pub metrics: &'r Metrics,
+    pub metrics: Metrics,
 }
 
-/// What the log line of a delivery says.
-pub struct DeliveryLine<'a> {
-    pub event_id: Option<&'a str>,
-    pub entity_id: Option<&'a str>,
-    pub outcome: &'a str,
+/// What the log line of a delivery says; its ids as far as the delivery got.
+#[derive(Default)]
+pub struct DeliveryLine {
+    pub event_id: Option<String>,
+    pub entity_id: Option<String>,
+    pub outcome: &'static str,
     pub status: u16,
     pub latency: Duration,
     pub aws_wait: Duration,
@@ -129,23 +121,17 @@ pub struct DeliveryLine<'a> {
 /// One delivery, start to finish: the answer, one log line and the metrics.
 pub async fn handle<W: Webhook>(request: Request, webhook: &W) -> Response<Body> {
     let started = Instant::now();
-    let mut report = Report::default();
-    let (result, waited) = aws_wait::measured(process(&request, webhook, &mut report)).await;
+    let mut line = DeliveryLine::default();
+    let (result, waited) = aws_wait::measured(process(&request, webhook, &mut line)).await;
     let quarantined = matches!(&result, Err(rejection) if rejection.is_quarantined());
-    let (response, outcome) = respond(result, report.event_id.as_deref());
-    let latency = started.elapsed();
-    W::log(&DeliveryLine {
-        event_id: report.event_id.as_deref(),
-        entity_id: report.entity_id.as_deref(),
-        outcome,
-        status: response.status().as_u16(),
-        latency,
-        aws_wait: waited,
-    });
-    webhook
-        .common()
-        .metrics
-        .delivery(outcome, quarantined, latency);
+    let (response, outcome) = respond(result, line.event_id.as_deref());
+    line.outcome = outcome;
+    line.status = response.status().as_u16();
+    line.latency = started.elapsed();
+    line.aws_wait = waited;
+    W::log(&line);
+    let metrics = &webhook.common().metrics;
+    metrics.delivery(outcome, quarantined, line.latency);
     response
 }
 
@@ -180,45 +166,35 @@ fn admit<'a, W: Webhook>(
     }
 }
 
-/// What a delivery's log line names, as far as it got.
-#[derive(Default)]
-struct Report {
-    event_id: Option<String>,
-    entity_id: Option<String>,
-}
-
 async fn process<W: Webhook>(
     request: &Request,
     webhook: &W,
-    report: &mut Report,
+    line: &mut DeliveryLine,
 ) -> Result<Outcome, Rejection> {
     let deadline = Deadline::of(request);
     let common = webhook.common();
     let raw = preflight(request, common.max_body_bytes, webhook.content_types())?;
     // The event id is the raw body's: a retry is the same bytes.
     let receipt = Receipt::new(raw, Timestamp::now(), common.retention_days);
-    report.event_id = Some(receipt.event_id.to_string());
+    line.event_id = Some(receipt.event_id.to_string());
     let keys = common.keys.keys().await;
 
-    let (keys, authenticated, accepted) = match admit(webhook, request, raw, &keys, &receipt) {
+    let (keys, (authenticated, accepted)) = match admit(webhook, request, raw, &keys, &receipt) {
         Err(Rejection::Unauthorized) => {
             // Refused with a secret that may have changed since it was read
             // (the read again within the invocation's time, or 401).
             let fresh = deadline.bound(common.keys.recheck(&keys)).await.flatten();
             let fresh = fresh.ok_or(Rejection::Unauthorized)?;
-            let (authenticated, accepted) = admit(webhook, request, raw, &fresh, &receipt)?;
-            (fresh, authenticated, accepted)
+            let admitted = admit(webhook, request, raw, &fresh, &receipt)?;
+            (fresh, admitted)
         }
-        admitted => {
-            let (authenticated, accepted) = admitted?;
-            (keys, authenticated, accepted)
-        }
+        admitted => (keys, admitted?),
     };
     let body = W::body(raw, &authenticated);
     let result = match accepted {
         Ok(delivery) => {
-            report.entity_id = Some(W::entity_id(&delivery));
-            let recorded = within(&deadline, webhook.record(delivery, &deadline));
+            line.entity_id = Some(W::entity_id(&delivery));
+            let recorded = within(&deadline, common.store.record(&delivery, &deadline));
             written(recorded.await, &receipt)
         }
         Err(rejection) => Err(rejection),
@@ -230,5 +206,5 @@ async fn process<W: Webhook>(
         secret_texts: &texts,
         source: W::source(request),
     };
-    quarantine_refused(result, common.store, W::QUARANTINE, refusal, &deadline).await
+    quarantine_refused(result, &common.store, W::QUARANTINE, refusal, &deadline).await
 }

@@ -22,6 +22,7 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use lambda_http::{Body, Request, Response};
 use serde_json::{json, Value};
+use webhook_shared::pipeline::Common;
 use webhook_shared::storage::document;
 use webhook_shared::storage::schema::TABLE;
 use webhook_shared::storage::Table;
@@ -165,8 +166,8 @@ pub async fn unreachable_store() -> Store {
 }
 
 /// Every item of the table as stored (claims as `<attribute>_s3`), all pages.
-pub async fn raw_items(table: &impl AsRef<Table>) -> Vec<Item> {
-    table.as_ref().scan().await.expect("scan")
+pub async fn raw_items(table: &Table) -> Vec<Item> {
+    table.scan().await.expect("scan")
 }
 
 /// Items as JSON, ordered by key.
@@ -183,14 +184,14 @@ fn as_json(items: Vec<Item>) -> Vec<Value> {
 }
 
 /// Every item of the table as JSON, ordered by key (claims as `<attribute>_s3`).
-pub async fn all_items(table: &impl AsRef<Table>) -> Vec<Value> {
+pub async fn all_items(table: &Table) -> Vec<Value> {
     as_json(raw_items(table).await)
 }
 
 /// Every item as JSON with each `<attribute>_s3` read from the bucket in its
 /// place, as readers of the table do; ordered by key.
 pub async fn resolved_items(store: &Store) -> Vec<Value> {
-    let mut items = raw_items(store).await;
+    let mut items = raw_items(&store.table).await;
     for item in &mut items {
         store.bucket.resolve(item).await.expect("claims resolve");
     }
@@ -198,7 +199,7 @@ pub async fn resolved_items(store: &Store) -> Vec<Value> {
 }
 
 /// The item with this key, if any.
-pub async fn item(table: &impl AsRef<Table>, pk: &str, sk: &str) -> Option<Value> {
+pub async fn item(table: &Table, pk: &str, sk: &str) -> Option<Value> {
     all_items(table)
         .await
         .into_iter()
@@ -448,6 +449,24 @@ pub fn dynamodb_error(error_type: &str, message: &str) -> String {
         .to_string()
 }
 
+/// Every value of the metrics' `Outcome` dimension: a delivery's outcome, or
+/// the problem it was refused with (one of each kind of refusal).
+pub fn metric_outcomes() -> impl Iterator<Item = &'static str> {
+    use webhook_shared::{Outcome, Rejection};
+    let refusals = [
+        Rejection::MethodNotAllowed,
+        Rejection::PayloadTooLarge { limit: 1 },
+        Rejection::UnsupportedMediaType,
+        Rejection::Unauthorized,
+        Rejection::MalformedJson(String::new()),
+        Rejection::InvalidPayload(Vec::new()),
+        Rejection::StorageUnavailable,
+    ];
+    let outcomes = [Outcome::Applied, Outcome::Duplicate, Outcome::Stale].map(Outcome::as_str);
+    let slugs = refusals.map(|refusal| refusal.slug());
+    outcomes.into_iter().chain(slugs)
+}
+
 /// Metrics into a buffer nobody reads (tests that look at them make their own).
 pub fn test_metrics() -> webhook_shared::operate::metrics::Metrics {
     webhook_shared::operate::metrics::Metrics::new(
@@ -465,19 +484,21 @@ pub fn chargeover_receiver(
 ) -> chargeover_main_contact::Receiver<Store> {
     use webhook_shared::authenticate::secret::{SecretStore, SecretValue, WebhookKeys};
     chargeover_main_contact::Receiver {
-        store: store.clone(),
-        keys: SecretStore::fixed(
-            chargeover_main_contact::auth::TokenKeys::from_secret(
-                &SecretValue::parse(secret).expect("secret"),
-            )
-            .expect("keys"),
-        ),
+        common: Common {
+            store: store.clone(),
+            keys: SecretStore::fixed(
+                chargeover_main_contact::auth::TokenKeys::from_secret(
+                    &SecretValue::parse(secret).expect("secret"),
+                )
+                .expect("keys"),
+            ),
+            max_body_bytes: webhook_shared::operate::config::DEFAULT_MAX_BODY_BYTES,
+            retention_days: None,
+            metrics: test_metrics(),
+        },
         timezone: jiff::tz::TimeZone::get(chargeover_main_contact::config::DEFAULT_TIMEZONE)
             .expect("zone"),
         encryption: chargeover_main_contact::encryption::Encryption::Auto,
-        max_body_bytes: webhook_shared::operate::config::DEFAULT_MAX_BODY_BYTES,
-        retention_days: None,
-        metrics: test_metrics(),
     }
 }
 
@@ -486,16 +507,18 @@ pub fn chargeover_receiver(
 pub fn occ_receiver(store: &Store, key_text: &str) -> occ_organization::Receiver<Store> {
     use webhook_shared::authenticate::secret::{SecretStore, SecretValue, WebhookKeys};
     occ_organization::Receiver {
-        store: store.clone(),
-        keys: SecretStore::fixed(
-            occ_organization::auth::HmacKeys::from_secret(
-                &SecretValue::parse(key_text).expect("secret"),
-            )
-            .expect("keys"),
-        ),
+        common: Common {
+            store: store.clone(),
+            keys: SecretStore::fixed(
+                occ_organization::auth::HmacKeys::from_secret(
+                    &SecretValue::parse(key_text).expect("secret"),
+                )
+                .expect("keys"),
+            ),
+            max_body_bytes: webhook_shared::operate::config::DEFAULT_MAX_BODY_BYTES,
+            retention_days: None,
+            metrics: test_metrics(),
+        },
         algorithms: occ_organization::auth::Algorithms::ALL,
-        max_body_bytes: webhook_shared::operate::config::DEFAULT_MAX_BODY_BYTES,
-        retention_days: None,
-        metrics: test_metrics(),
     }
 }

@@ -11,6 +11,7 @@ use chargeover_main_contact::Receiver;
 use integration_tests::{api_request, test_metrics, unreachable_store};
 use jiff::tz::TimeZone;
 use webhook_shared::authenticate::secret::{SecretStore, SecretValue, WebhookKeys};
+use webhook_shared::pipeline::Common;
 use webhook_shared::storage::Store;
 
 struct Counting;
@@ -72,15 +73,17 @@ fn a_wrong_header_is_refused_without_parsing_the_body() {
     // Never reached: a 401 writes nothing.
     let store = runtime.block_on(unreachable_store());
     let receiver = Receiver {
-        store,
-        keys: SecretStore::fixed(
-            TokenKeys::from_secret(&SecretValue::parse(SECRET).unwrap()).unwrap(),
-        ),
+        common: Common {
+            store,
+            keys: SecretStore::fixed(
+                TokenKeys::from_secret(&SecretValue::parse(SECRET).unwrap()).unwrap(),
+            ),
+            max_body_bytes: 2 * 1024 * 1024,
+            retention_days: None,
+            metrics: test_metrics(),
+        },
         timezone: TimeZone::UTC,
         encryption: chargeover_main_contact::encryption::Encryption::Auto,
-        max_body_bytes: 2 * 1024 * 1024,
-        retention_days: None,
-        metrics: test_metrics(),
     };
     let body = big_body();
     assert!(body.len() > 900_000, "{}", body.len());

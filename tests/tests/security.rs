@@ -26,6 +26,7 @@ use tracing_subscriber::filter::{LevelFilter, Targets};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::Layer;
 use webhook_shared::authenticate::secret::{SecretStore, SecretValue, WebhookKeys};
+use webhook_shared::pipeline::Common;
 use webhook_shared::storage::Store;
 use webhook_shared::EventId;
 
@@ -70,25 +71,29 @@ fn chargeover_receiver(store: &Store) -> chargeover_main_contact::Receiver<Store
     let secret = json!({"current": CO_SECRET, "previous": CO_PREVIOUS}).to_string();
     let keys = TokenKeys::from_secret(&SecretValue::parse(&secret).unwrap()).unwrap();
     chargeover_main_contact::Receiver {
-        store: store.clone(),
-        keys: SecretStore::fixed(keys),
+        common: Common {
+            store: store.clone(),
+            keys: SecretStore::fixed(keys),
+            max_body_bytes: 1024 * 1024,
+            retention_days: None,
+            metrics: test_metrics(),
+        },
         timezone: TimeZone::get("America/Chicago").unwrap(),
         encryption: chargeover_main_contact::encryption::Encryption::Auto,
-        max_body_bytes: 1024 * 1024,
-        retention_days: None,
-        metrics: test_metrics(),
     }
 }
 
 fn occ_receiver(store: &Store) -> occ_organization::Receiver<Store> {
     let keys = HmacKeys::from_secret(&SecretValue::parse(OCC_KEY_TEXT).unwrap()).unwrap();
     occ_organization::Receiver {
-        store: store.clone(),
-        keys: SecretStore::fixed(keys),
+        common: Common {
+            store: store.clone(),
+            keys: SecretStore::fixed(keys),
+            max_body_bytes: 1024 * 1024,
+            retention_days: None,
+            metrics: test_metrics(),
+        },
         algorithms: Algorithms::ALL,
-        max_body_bytes: 1024 * 1024,
-        retention_days: None,
-        metrics: test_metrics(),
     }
 }
 
@@ -460,5 +465,5 @@ async fn near_misses_are_refused_end_to_end() {
         let response = occ_organization::handle(request, &receiver).await;
         assert_eq!(response.status(), 401, "{} bytes", wrong.len());
     }
-    assert!(integration_tests::all_items(&store).await.is_empty());
+    assert!(integration_tests::all_items(&store.table).await.is_empty());
 }

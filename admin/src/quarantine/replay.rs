@@ -9,7 +9,7 @@ use jiff::Timestamp;
 use webhook_shared::receive::deadline::Deadline;
 use webhook_shared::receive::receipt::{utc_millis, Receipt};
 use webhook_shared::storage::schema::{PK, SK, TTL};
-use webhook_shared::storage::Store;
+use webhook_shared::storage::{Records, Store};
 use webhook_shared::validate::json as body_json;
 use webhook_shared::{EventId, Outcome, Rejection};
 
@@ -76,7 +76,6 @@ pub(super) async fn replay_one(
         Err(error) => Err(Rejection::MalformedJson(error.to_string())),
         Ok(payload) => match q.source {
             Source::Chargeover => {
-                use chargeover_main_contact::store::MainContactStore;
                 // The source header the delivery came with, kept by the quarantine.
                 let source = Some(text(&q.item, "source")).filter(|s| !s.is_empty());
                 match chargeover_main_contact::handler::delivery(
@@ -90,14 +89,11 @@ pub(super) async fn replay_one(
                     Err(rejection) => Err(rejection),
                 }
             }
-            Source::Occ => {
-                use occ_organization::store::OrganizationStore;
-                match occ_organization::handler::delivery(payload, &receipt) {
-                    Ok(_) if dry_run => return Ok(Replayed::WouldRecord),
-                    Ok(delivery) => written(store.record(&delivery, &deadline).await)?,
-                    Err(rejection) => Err(rejection),
-                }
-            }
+            Source::Occ => match occ_organization::handler::delivery(payload, &receipt) {
+                Ok(_) if dry_run => return Ok(Replayed::WouldRecord),
+                Ok(delivery) => written(store.record(&delivery, &deadline).await)?,
+                Err(rejection) => Err(rejection),
+            },
         },
     };
     let replayed = match outcome {

@@ -14,7 +14,8 @@ use webhook_shared::validate::json as body_json;
 use webhook_shared::Rejection;
 
 use chargeover_main_contact::ordering;
-use chargeover_main_contact::store::{customer_pk, MainContactState, MainContactStore, STATE_SK};
+use chargeover_main_contact::store::{customer_pk, MainContactState, STATE_SK};
+use webhook_shared::storage::Records;
 
 use super::{report, stored_version, Finding, Reconciled, WRITE_TIME};
 use crate::output::{progress, Shown};

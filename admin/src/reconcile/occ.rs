@@ -18,11 +18,12 @@ use webhook_shared::storage::schema::{PK, SK};
 use webhook_shared::validate::json as body_json;
 use webhook_shared::Rejection;
 
-use occ_organization::store::{organization_pk, OrganizationStore, STATE_SK};
+use occ_organization::store::{organization_pk, STATE_SK};
+use webhook_shared::storage::Records;
 
 use super::{report, stored_version, Finding, Reconciled, WRITE_TIME};
-use crate::output::{attribute_json, progress, Shown};
-use crate::read::{get, scan, text};
+use crate::output::{item_json, progress, Shown};
+use crate::read::{get, text};
 use crate::senders::occ::OccAdminApi;
 use crate::target::Resolved;
 use crate::{written, Failure};
@@ -71,7 +72,10 @@ pub async fn reconcile_ids(
 pub async fn delivered_since(target: &Resolved, since: Timestamp) -> Result<Vec<String>, Failure> {
     let partition = organization_pk("");
     let after = utc_millis(since);
-    let mut ids: Vec<String> = scan(&target.store)
+    let mut ids: Vec<String> = target
+        .store
+        .table
+        .scan()
         .await?
         .iter()
         .filter(|item| text(item, SK).starts_with("EVENT#"))
@@ -111,8 +115,11 @@ async fn reconcile_one(
     let finding = match stored {
         None => Finding::Missing,
         Some(item) => {
-            let stored = item.get("organization").map_or(Value::Null, attribute_json);
-            let current = attribute_json(&AttributeValue::M(delivery.organization.clone()));
+            let stored = match item.get("organization") {
+                Some(AttributeValue::M(organization)) => item_json(organization),
+                _ => Value::Null,
+            };
+            let current = item_json(&delivery.organization);
             let mut parts = Vec::new();
             differences(&stored, &current, String::new(), &mut parts);
             if item.contains_key("truncated_properties") {

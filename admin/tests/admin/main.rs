@@ -134,11 +134,15 @@ async fn replay_applies_a_legacy_quarantine_item_once_then_the_retry_is_a_duplic
 
     let dry = admin_json(&store, &["quarantine", "replay", "--dry-run", &event_id]);
     assert_eq!(dry[0]["replay"], "valid (dry run: nothing written)");
-    assert_eq!(all_items(&store).await.len(), 1, "a dry run writes nothing");
+    assert_eq!(
+        all_items(&store.table).await.len(),
+        1,
+        "a dry run writes nothing"
+    );
 
     let replayed = admin_json(&store, &["quarantine", "replay", &event_id]);
     assert_eq!(replayed[0]["replay"], "applied");
-    let items = all_items(&store).await;
+    let items = all_items(&store.table).await;
     let state = items
         .iter()
         .find(|i| i["sk"] == "ORGANIZATION")
@@ -156,10 +160,10 @@ async fn replay_applies_a_legacy_quarantine_item_once_then_the_retry_is_a_duplic
     assert!(quarantined["replayed_at"].is_string());
 
     // Again: nothing more changes.
-    let before = all_items(&store).await;
+    let before = all_items(&store.table).await;
     let again = admin_json(&store, &["quarantine", "replay", &event_id]);
     assert_eq!(again[0]["replay"], "already replayed (applied)");
-    assert_eq!(all_items(&store).await, before);
+    assert_eq!(all_items(&store.table).await, before);
 
     // The sender's retry of the original bytes: a duplicate.
     let (status, answer) = post_occ(&store, body).await;
@@ -167,7 +171,7 @@ async fn replay_applies_a_legacy_quarantine_item_once_then_the_retry_is_a_duplic
         (status, answer["outcome"].as_str()),
         (200, Some("duplicate"))
     );
-    assert_eq!(all_items(&store).await, before);
+    assert_eq!(all_items(&store.table).await, before);
 
     // Listed only with --all once replayed.
     assert_eq!(admin_json(&store, &["quarantine", "list"]), json!([]));
@@ -215,14 +219,14 @@ async fn a_body_still_invalid_records_its_problem_and_nothing_else() {
     let store = fresh_store(&local_aws().await).await;
     let (status, _) = post_occ(&store, r#"{"organization": {"id": 7}}"#).await;
     assert_eq!(status, 422);
-    let event_id = all_items(&store).await[0]["event_id"]
+    let event_id = all_items(&store.table).await[0]["event_id"]
         .as_str()
         .unwrap()
         .to_owned();
     let (code, stdout, _) = admin(&store, &["quarantine", "replay", &event_id]);
     assert_eq!(code, 4, "{stdout}");
     assert!(stdout.contains("refused"), "{stdout}");
-    let items = all_items(&store).await;
+    let items = all_items(&store.table).await;
     assert_eq!(items.len(), 1, "nothing else written");
     let problem: Value =
         serde_json::from_str(items[0]["replay_outcome"].as_str().unwrap()).unwrap();
@@ -295,7 +299,7 @@ async fn state_of_an_organization_stored_in_s3_is_resolved() {
     let body =
         json!({"organization": {"id": "or-s3", "name": "Large", "description": large}}).to_string();
     assert_eq!(post_occ(&store, &body).await.0, 200);
-    assert!(all_items(&store).await[1]["organization_s3"].is_object());
+    assert!(all_items(&store.table).await[1]["organization_s3"].is_object());
     let state = admin_json(&store, &["state", "occ", "or-s3"]);
     assert_eq!(
         state["organization"]["description"].as_str().unwrap().len(),

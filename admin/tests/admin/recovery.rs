@@ -137,7 +137,7 @@ fn json_of(output: &Output) -> Value {
 
 async fn organization_events(store: &Store, id: &str) -> Vec<Value> {
     let pk = format!("OCC#ORGANIZATION#{id}");
-    all_items(store)
+    all_items(&store.table)
         .await
         .into_iter()
         .filter(|item| {
@@ -258,14 +258,14 @@ async fn old_changes_only_messages_resent_after_newer_deliveries_end_equal_to_oc
     assert_eq!(origins.iter().filter(|o| **o == "reconcile").count(), 1);
 
     // Run again: nothing changes.
-    let before = all_items(&store).await;
+    let before = all_items(&store.table).await;
     let again = admin_json(
         &store,
         &with_args(&args, &["reconcile", "occ", "or-2", "--apply"]),
     );
     assert_eq!(again["records"][0]["finding"], "in sync");
     assert_eq!(again["summary"]["applied"], 0);
-    assert_eq!(all_items(&store).await, before);
+    assert_eq!(all_items(&store.table).await, before);
 }
 
 #[tokio::test]
@@ -277,7 +277,7 @@ async fn reconcile_occ_finds_what_differs_and_applies_it_once() {
     // Compared only: nothing written.
     let compared = admin_json(&store, &with_args(&args, &["reconcile", "occ", "or-3"]));
     assert_eq!(compared["records"][0]["finding"], "missing");
-    assert!(all_items(&store).await.is_empty());
+    assert!(all_items(&store.table).await.is_empty());
 
     let applied = admin_json(
         &store,
@@ -288,14 +288,14 @@ async fn reconcile_occ_finds_what_differs_and_applies_it_once() {
     assert_eq!(events.len(), 1);
     assert_eq!(events[0]["origin"], "reconcile");
 
-    let before = all_items(&store).await;
+    let before = all_items(&store.table).await;
     let again = admin_json(
         &store,
         &with_args(&args, &["reconcile", "occ", "or-3", "--apply"]),
     );
     assert_eq!(again["records"][0]["finding"], "in sync");
     assert_eq!(
-        all_items(&store).await,
+        all_items(&store.table).await,
         before,
         "a second run changes nothing"
     );
@@ -349,7 +349,10 @@ async fn occ_throttling_is_waited_out_and_outages_are_clear_errors() {
     );
     assert_eq!(code, 1, "{stdout}");
     assert!(stderr.contains("HTTP 503 after 5 attempts"), "{stderr}");
-    assert!(all_items(&store).await.is_empty(), "nothing half-applied");
+    assert!(
+        all_items(&store.table).await.is_empty(),
+        "nothing half-applied"
+    );
 }
 
 const CHARGEOVER_USER: &str = "api-user-7f3a";
@@ -463,7 +466,7 @@ async fn a_chargeover_customer_changed_during_an_outage_is_found_and_applied_onc
     assert_eq!(state["contact"]["email"], "jane@new.example");
     assert_eq!(state["source"], "127.0.0.1");
     assert_eq!(customer_state(&store, 414).await["superuser_id"], 771);
-    let origins: Vec<Value> = all_items(&store)
+    let origins: Vec<Value> = all_items(&store.table)
         .await
         .into_iter()
         .filter(|i| i["sk"].as_str().is_some_and(|sk| sk.starts_with("EVENT#")))
@@ -472,7 +475,7 @@ async fn a_chargeover_customer_changed_during_an_outage_is_found_and_applied_onc
     assert_eq!(origins.iter().filter(|o| **o == "reconcile").count(), 2);
     assert_eq!(origins.len(), 3, "the delivery and two reconciliations");
 
-    let before = all_items(&store).await;
+    let before = all_items(&store.table).await;
     let again = admin_json(
         &store,
         &with_args(&args, &[&since[..], &["--apply"]].concat()),
@@ -480,7 +483,7 @@ async fn a_chargeover_customer_changed_during_an_outage_is_found_and_applied_onc
     assert_eq!(again["summary"]["in_sync"], 2);
     assert_eq!(again["summary"]["applied"], 0);
     assert_eq!(
-        all_items(&store).await,
+        all_items(&store.table).await,
         before,
         "a second run changes nothing"
     );
@@ -500,14 +503,14 @@ async fn a_newer_stored_state_is_never_overwritten_by_a_reconciliation() {
         &[contact(880, "older@example.com")],
     )
     .await;
-    let before = all_items(&store).await;
+    let before = all_items(&store.table).await;
     let run = admin_json(
         &store,
         &with_args(&args, &["reconcile", "chargeover", "500", "--apply"]),
     );
     assert_eq!(run["records"][0]["finding"], "stored is newer");
     assert_eq!(run["summary"]["applied"], 0);
-    assert_eq!(all_items(&store).await, before);
+    assert_eq!(all_items(&store.table).await, before);
     assert_eq!(
         customer_state(&store, 500).await["contact"]["email"],
         "newest@example.com"
@@ -541,7 +544,7 @@ async fn chargeover_listing_pages_through_every_customer_and_waits_out_throttlin
         .collect();
     assert_eq!(lists.len(), 3, "throttled once, then two pages: {lists:?}");
     assert!(lists[2].contains("offset=100"), "{lists:?}");
-    assert!(all_items(&store).await.is_empty(), "compared only");
+    assert!(all_items(&store.table).await.is_empty(), "compared only");
 }
 
 #[tokio::test]

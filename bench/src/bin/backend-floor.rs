@@ -17,7 +17,7 @@ use std::time::Instant;
 
 use serde_json::{json, Value};
 use webhook_shared::operate::aws_wait::measured;
-use webhook_shared::operate::startup::{connect, or_refuse_to_start};
+use webhook_shared::operate::startup::{or_refuse_to_start, start};
 use webhook_shared::receive::receipt::Receipt;
 use webhook_shared::storage::{Store, Transacted};
 use webhook_shared::validate::json as body_json;
@@ -105,13 +105,15 @@ impl Floor {
             "chargeover-main-contact" => {
                 use chargeover_main_contact::{auth::TokenKeys, config::Config};
                 let config = or_refuse_to_start(Config::from_env(&env));
-                let (store, _) = or_refuse_to_start(connect::<TokenKeys>(&config.common).await);
+                let started = start::<TokenKeys>(&config.common, "backend-floor").await;
+                let store = or_refuse_to_start(started).store;
                 Ok(Floor::Chargeover(store, config))
             }
             "occ-organization" => {
                 use occ_organization::{auth::HmacKeys, config::Config};
                 let config = or_refuse_to_start(Config::from_env(&env));
-                let (store, _) = or_refuse_to_start(connect::<HmacKeys>(&config.common).await);
+                let started = start::<HmacKeys>(&config.common, "backend-floor").await;
+                let store = or_refuse_to_start(started).store;
                 Ok(Floor::Occ(store))
             }
             _ => Err(USAGE.into()),
@@ -162,7 +164,7 @@ impl Floor {
         };
         match sent {
             Ok(Transacted::Applied) => Ok(done),
-            Ok(Transacted::ConditionFailed(failed)) => {
+            Ok(failed @ (Transacted::Duplicate | Transacted::ConditionFailed)) => {
                 Err(format!("conditions failed: {failed:?}"))
             }
             Ok(Transacted::Busy(busy)) => Err(format!("busy: {busy:?}")),

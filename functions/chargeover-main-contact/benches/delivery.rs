@@ -29,7 +29,7 @@ use jiff::Timestamp;
 use lambda_http::Request;
 use serde_json::Value;
 use webhook_shared::authenticate::secret::{SecretValue, WebhookKeys};
-use webhook_shared::operate::metrics::Metrics;
+use webhook_shared::operate::metrics::{Metrics, Sink};
 use webhook_shared::receive::receipt::Receipt;
 use webhook_shared::receive::request::raw_body;
 use webhook_shared::storage::attribute::ToAttribute;
@@ -145,7 +145,7 @@ fn steps(c: &mut Criterion) {
     // Not part of `accept_and_build_write`: the handler writes it after the
     // answer is decided. Its cost beside the delivery's (issue 15).
     group.bench_function("emf_metrics_line", |b| {
-        let metrics = Metrics::stdout("WebhookReceivers", "chargeover-main-contact");
+        let metrics = Metrics::new("WebhookReceivers", "chargeover-main-contact", Sink::Stdout);
         let latency = Duration::from_micros(1500);
         b.iter(|| metrics.line(black_box("applied"), false, latency))
     });

@@ -3,7 +3,7 @@
 //! encryption on, the same secret is the AES key of the body.
 
 use aws_lc_rs::constant_time::verify_slices_are_equal;
-use aws_lc_rs::digest::{digest, SHA256};
+use aws_lc_rs::digest::{digest, Digest, SHA256};
 use webhook_shared::authenticate::secret::{SecretValue, UnusableSecret, WebhookKeys};
 
 use crate::encryption::Aes;
@@ -15,7 +15,7 @@ pub const KEY_HEADER: &str = "x-chargeover-key";
 /// And the AES keys they make, for encrypted bodies (a token of 16, 24 or 32
 /// bytes).
 pub struct TokenKeys {
-    digests: Vec<[u8; 32]>,
+    digests: Vec<Digest>,
     tokens: Vec<String>,
     ciphers: Vec<Aes>,
 }
@@ -58,7 +58,7 @@ impl TokenKeys {
     pub fn matches(&self, token: &[u8]) -> bool {
         let given = sha256(token);
         self.digests.iter().fold(false, |found, accepted| {
-            verify_slices_are_equal(accepted, &given).is_ok() | found
+            verify_slices_are_equal(accepted.as_ref(), given.as_ref()).is_ok() | found
         })
     }
 
@@ -85,10 +85,8 @@ impl TokenKeys {
     }
 }
 
-fn sha256(token: impl AsRef<[u8]>) -> [u8; 32] {
-    let mut out = [0; 32];
-    out.copy_from_slice(digest(&SHA256, token.as_ref()).as_ref());
-    out
+fn sha256(token: impl AsRef<[u8]>) -> Digest {
+    digest(&SHA256, token.as_ref())
 }
 
 #[cfg(test)]

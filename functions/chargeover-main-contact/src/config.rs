@@ -36,9 +36,7 @@ impl Config {
             encryption: parse_or(env, "CHARGEOVER_ENCRYPTION", Encryption::Auto)?,
         })
     }
-}
 
-impl Config {
     /// Refuses `required` encryption when no accepted secret can be an AES
     /// key (16, 24 or 32 bytes): every delivery would be refused.
     pub fn check_encryption(&self, keys: &TokenKeys) -> Result<(), ConfigError> {

@@ -6,40 +6,33 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 use jiff::tz::TimeZone;
 use lambda_http::Request;
-use webhook_shared::authenticate::secret::SecretStore;
-use webhook_shared::operate::metrics::Metrics;
 use webhook_shared::pipeline::{Common, DeliveryLine, Webhook};
-use webhook_shared::receive::deadline::Deadline;
 use webhook_shared::receive::receipt::Receipt;
 use webhook_shared::receive::request::{has_content_type, header_str, JSON};
 use webhook_shared::storage::attribute::ToAttribute;
-use webhook_shared::storage::{QuarantinePlace, QuarantineStore, StoreError};
+use webhook_shared::storage::{QuarantinePlace, QuarantineStore, Records};
 use webhook_shared::validate::json;
 use webhook_shared::validate::model::chargeover::MainContactChange;
 use webhook_shared::validate::redact::storable;
-use webhook_shared::{Outcome, Rejection};
+use webhook_shared::Rejection;
 
 use crate::auth::{BodyToken, TokenKeys, KEY_HEADER};
 use crate::encryption::{decrypt, looks_encrypted, Encryption};
 use crate::ordering;
-use crate::store::{Delivery, MainContactState, MainContactStore, QUARANTINE};
+use crate::store::{Delivery, MainContactState, QUARANTINE};
 
 pub const SOURCE_HEADER: &str = "x-chargeover-source";
 
 /// Everything a delivery needs, built once at start-up.
 pub struct Receiver<S> {
-    pub store: S,
-    pub keys: SecretStore<TokenKeys>,
+    pub common: Common<S, TokenKeys>,
     pub timezone: TimeZone,
     pub encryption: Encryption,
-    pub max_body_bytes: usize,
-    pub retention_days: Option<u32>,
-    pub metrics: Metrics,
 }
 
 impl<S> Webhook for Receiver<S>
 where
-    S: MainContactStore + QuarantineStore + Sync,
+    S: for<'a> Records<Delivery<'a>> + QuarantineStore + Sync,
 {
     type Keys = TokenKeys;
     type Authenticated = Opened;
@@ -48,14 +41,8 @@ where
 
     const QUARANTINE: QuarantinePlace = QUARANTINE;
 
-    fn common(&self) -> Common<'_, Self> {
-        Common {
-            store: &self.store,
-            keys: &self.keys,
-            max_body_bytes: self.max_body_bytes,
-            retention_days: self.retention_days,
-            metrics: &self.metrics,
-        }
+    fn common(&self) -> &Common<S, TokenKeys> {
+        &self.common
     }
 
     fn content_types(&self) -> &'static [&'static str] {
@@ -99,23 +86,18 @@ where
         Ok(delivery)
     }
 
-    async fn record<'a>(
-        &'a self,
-        delivery: Delivery<'a>,
-        deadline: &'a Deadline,
-    ) -> Result<Outcome, StoreError> {
-        self.store.record(&delivery, deadline).await
-    }
-
     fn entity_id(delivery: &Delivery<'_>) -> String {
         delivery.state.customer_id.to_string()
     }
 
-    fn log(line: &DeliveryLine<'_>) {
+    fn log(line: &DeliveryLine) {
         tracing::info!(
-            event_id = line.event_id,
+            event_id = line.event_id.as_deref(),
             // A number, as the model reads it.
-            customer_id = line.entity_id.and_then(|id| id.parse::<u64>().ok()),
+            customer_id = line
+                .entity_id
+                .as_deref()
+                .and_then(|id| id.parse::<u64>().ok()),
             outcome = line.outcome,
             status = line.status,
             latency_ms = line.latency.as_secs_f64() * 1000.0,
@@ -148,11 +130,7 @@ pub fn open(
     keys: &TokenKeys,
     encryption: Encryption,
 ) -> Result<Opened, Rejection> {
-    let header = request
-        .headers()
-        .get(KEY_HEADER)
-        .map(|value| value.as_bytes());
-    if header.is_some_and(|token| !keys.matches(token)) {
+    if header_token(request).is_some_and(|token| !keys.matches(token)) {
         return Err(Rejection::Unauthorized);
     }
     let encrypted = match encryption {
@@ -160,16 +138,14 @@ pub fn open(
         Encryption::Auto => looks_encrypted(raw),
         Encryption::Required => true,
     };
-    if encrypted {
-        let body = decrypt(raw, keys.ciphers()).ok_or(Rejection::Unauthorized)?;
-        return Ok(Opened {
-            decrypted: Some(body),
-        });
-    }
-    if !has_content_type(request, JSON) {
+    let decrypted = if encrypted {
+        Some(decrypt(raw, keys.ciphers()).ok_or(Rejection::Unauthorized)?)
+    } else if has_content_type(request, JSON) {
+        None
+    } else {
         return Err(Rejection::UnsupportedMediaType);
-    }
-    Ok(Opened { decrypted: None })
+    };
+    Ok(Opened { decrypted })
 }
 
 /// Everything a delivery costs before any I/O once its body is open:
@@ -184,12 +160,8 @@ pub fn accept<'a>(
 ) -> Result<Delivery<'a>, Rejection> {
     // The token may sit in the body too: every one present must match.
     let parsed = json::parse(body);
-    let header = request
-        .headers()
-        .get(KEY_HEADER)
-        .map(|value| value.as_bytes());
     let decrypted = opened.decrypted.is_some();
-    if !keys.authenticate(header, body_token(&parsed), decrypted) {
+    if !keys.authenticate(header_token(request), body_token(&parsed), decrypted) {
         return Err(Rejection::Unauthorized);
     }
     let payload = parsed.map_err(|e| Rejection::MalformedJson(e.to_string()))?;
@@ -228,6 +200,14 @@ pub fn delivery<'a>(
         payload,
         unknown_choices,
     })
+}
+
+/// The `X-ChargeOver-Key` header's bytes, when sent.
+fn header_token(request: &Request) -> Option<&[u8]> {
+    request
+        .headers()
+        .get(KEY_HEADER)
+        .map(|value| value.as_bytes())
 }
 
 /// The body's `security_token`, if the body is an object that has one.

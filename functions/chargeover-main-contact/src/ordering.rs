@@ -36,10 +36,8 @@ pub fn not_older(changes: &mut Changes, key: &str) -> String {
 /// `2017-10-05T22:51:22.500000000Z` as earlier versions stored it:
 /// `2017-10-05T22:51:22Z`.
 fn whole_second(key: &str) -> String {
-    match key.split_once('.') {
-        Some((seconds, _)) => format!("{seconds}Z"),
-        None => key.to_owned(),
-    }
+    key.split_once('.')
+        .map_or_else(|| key.to_owned(), |(seconds, _)| format!("{seconds}Z"))
 }
 
 #[cfg(test)]

@@ -3,18 +3,16 @@
 //! time so late deliveries never overwrite newer data. Attributes too large
 //! for an item are written to S3 first (claim check).
 
-use std::future::Future;
-
 use crate::ordering;
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem, Update};
+use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem, Update};
 use webhook_shared::receive::deadline::Deadline;
 use webhook_shared::receive::receipt::Receipt;
 use webhook_shared::storage::attribute::{n, s};
 use webhook_shared::storage::schema::{PK, SK};
 use webhook_shared::storage::Table;
 use webhook_shared::storage::{
-    event_item, Changes, Claim, Form, Kind, Large, Placed, PutNew, QuarantinePlace, Retries, Store,
-    StoreError, Transacted, ITEM_OVERHEAD,
+    event_item, new_event, Changes, Claim, Kind, Placed, PutNew, QuarantinePlace, Records, Retries,
+    Store, StoreError, Transacted, ITEM_OVERHEAD,
 };
 use webhook_shared::Outcome;
 
@@ -72,18 +70,7 @@ pub struct Claims {
     pub contact: Option<Claim>,
 }
 
-/// Records deliveries of main-contact changes.
-pub trait MainContactStore {
-    /// Writes `delivery`, trying again while DynamoDB is busy and `deadline`
-    /// leaves time.
-    fn record(
-        &self,
-        delivery: &Delivery<'_>,
-        deadline: &Deadline,
-    ) -> impl Future<Output = Result<Outcome, StoreError>> + Send;
-}
-
-impl MainContactStore for Store {
+impl Records<Delivery<'_>> for Store {
     async fn record(
         &self,
         delivery: &Delivery<'_>,
@@ -95,11 +82,9 @@ impl MainContactStore for Store {
             let writes = transaction(&self.table.name, delivery, &claims)?;
             match self.table.transact(writes).await? {
                 Transacted::Applied => return Ok(Outcome::Applied),
-                Transacted::ConditionFailed(failed) if failed.first() == Some(&true) => {
-                    return Ok(Outcome::Duplicate)
-                }
+                Transacted::Duplicate => return Ok(Outcome::Duplicate),
                 // The stored change is newer.
-                Transacted::ConditionFailed(_) => {
+                Transacted::ConditionFailed => {
                     return record_stale(&self.table, delivery, &claims, retries).await
                 }
                 Transacted::Busy(busy) => retries.pause(busy).await?,
@@ -116,16 +101,14 @@ async fn claim_large(store: &Store, delivery: &Delivery<'_>) -> Result<Claims, S
         .bucket
         .claim_payload(OBJECT_PREFIX, &delivery.payload)
         .await?;
-    let mut state = vec![Large {
-        name: "customer",
-        value: &delivery.state.customer,
-        form: Form::Json,
-    }];
-    state.extend(delivery.state.contact.as_ref().map(|contact| Large {
-        name: "contact",
-        value: contact,
-        form: Form::Json,
-    }));
+    let mut state = vec![("customer", &delivery.state.customer)];
+    state.extend(
+        delivery
+            .state
+            .contact
+            .as_ref()
+            .map(|contact| ("contact", contact)),
+    );
     let mut state = store
         .bucket
         .claim_large(OBJECT_PREFIX, Kind::State, ITEM_OVERHEAD, &state, "")
@@ -167,20 +150,9 @@ pub fn transaction(
 ) -> Result<Vec<TransactWriteItem>, StoreError> {
     let pk = customer_pk(delivery.state.customer_id);
     let payload = Placed::new(&delivery.payload, claims.payload.as_ref());
-    let event = Put::builder()
-        .table_name(table)
-        .set_item(Some(event_item(
-            &pk,
-            delivery.receipt,
-            Outcome::Applied,
-            payload,
-        )))
-        .condition_expression(format!("attribute_not_exists({PK})"))
-        .build()
-        .map_err(build_error)?;
     let state = state_update(table, &pk, delivery, claims)?;
     Ok(vec![
-        TransactWriteItem::builder().put(event).build(),
+        new_event(table, &pk, delivery.receipt, payload)?,
         TransactWriteItem::builder().update(state).build(),
     ])
 }
@@ -210,7 +182,7 @@ fn state_update(
     let condition = (state.source_modified_at.as_ref())
         .map(|modified| ordering::not_older(&mut changes, modified));
     let (expression, names, values) = changes.into_parts();
-    Update::builder()
+    Ok(Update::builder()
         .table_name(table)
         .key(PK, s(pk))
         .key(SK, s(STATE_SK))
@@ -218,10 +190,5 @@ fn state_update(
         .set_condition_expression(condition)
         .set_expression_attribute_names(Some(names))
         .set_expression_attribute_values(values)
-        .build()
-        .map_err(build_error)
-}
-
-fn build_error(error: aws_sdk_dynamodb::error::BuildError) -> StoreError {
-    StoreError::Unavailable(error.to_string())
+        .build()?)
 }

@@ -24,9 +24,9 @@ use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughpu
 use jiff::Timestamp;
 use lambda_http::Request;
 use occ_organization::auth::{Algorithms, HmacKeys};
-use occ_organization::handler::accept;
+use occ_organization::handler::{read, verify};
 use occ_organization::merge::{merge, MergedOrganization};
-use occ_organization::store::{transaction, Claims};
+use occ_organization::store::{transaction, Claims, Delivery};
 use serde_json::{json, Value};
 use webhook_shared::authenticate::secret::{SecretValue, WebhookKeys};
 use webhook_shared::receive::receipt::Receipt;
@@ -34,6 +34,7 @@ use webhook_shared::receive::request::raw_body;
 use webhook_shared::validate::json;
 use webhook_shared::validate::model::occ::OrganizationChange;
 use webhook_shared::validate::redact::redact;
+use webhook_shared::Rejection;
 
 const SEED: &str = include_str!("../../../shared/fixtures/occ-organization-seed.json");
 const LOCAL_ENV: &str = include_str!("../../../scripts/local.env");
@@ -117,6 +118,20 @@ struct Fixture {
     keys: HmacKeys,
     /// The stored state: the same organization, merged once (version 1).
     stored: MergedOrganization,
+}
+
+/// Everything a delivery costs before any I/O: verify the signature over the
+/// raw bytes (before parsing), parse, redact, validate, and build the
+/// organization's stored form.
+fn accept<'a>(
+    request: &Request,
+    body: &[u8],
+    keys: &HmacKeys,
+    algorithms: Algorithms,
+    receipt: &'a Receipt,
+) -> Result<Delivery<'a>, Rejection> {
+    verify(request, body, keys, algorithms)?;
+    read(body, receipt)
 }
 
 fn fixture() -> Fixture {

@@ -22,14 +22,13 @@ pub enum Algorithm {
 }
 
 impl Algorithm {
+    const ALL: [Algorithm; 3] = [Algorithm::Sha1, Algorithm::Sha256, Algorithm::Sha512];
+
     /// The digest a legacy-header signature was made with, from its length.
     fn from_signature_len(len: usize) -> Option<Self> {
-        match len {
-            20 => Some(Algorithm::Sha1),
-            32 => Some(Algorithm::Sha256),
-            64 => Some(Algorithm::Sha512),
-            _ => None,
-        }
+        Algorithm::ALL
+            .into_iter()
+            .find(|algorithm| algorithm.hmac().digest_algorithm().output_len() == len)
     }
 
     fn hmac(self) -> hmac::Algorithm {
@@ -41,33 +40,16 @@ impl Algorithm {
     }
 }
 
-/// The digests a deployment accepts (`OCC_SIGNATURE_ALGORITHMS`).
+/// The digests a deployment accepts (`OCC_SIGNATURE_ALGORITHMS`), by
+/// [`Algorithm`] (as index).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Algorithms {
-    sha1: bool,
-    sha256: bool,
-    sha512: bool,
-}
+pub struct Algorithms([bool; 3]);
 
 impl Algorithms {
-    pub const ALL: Algorithms = Algorithms {
-        sha1: true,
-        sha256: true,
-        sha512: true,
-    };
-
-    const NONE: Algorithms = Algorithms {
-        sha1: false,
-        sha256: false,
-        sha512: false,
-    };
+    pub const ALL: Algorithms = Algorithms([true; 3]);
 
     pub fn allows(self, algorithm: Algorithm) -> bool {
-        match algorithm {
-            Algorithm::Sha1 => self.sha1,
-            Algorithm::Sha256 => self.sha256,
-            Algorithm::Sha512 => self.sha512,
-        }
+        self.0[algorithm as usize]
     }
 }
 
@@ -76,23 +58,24 @@ impl FromStr for Algorithms {
 
     /// A comma-separated list from `sha512,sha256,sha1`.
     fn from_str(list: &str) -> Result<Self, Self::Err> {
-        let mut allowed = Algorithms::NONE;
+        let mut allowed = [false; 3];
         for name in list.split(',').map(str::trim).filter(|n| !n.is_empty()) {
-            match name.to_ascii_lowercase().as_str() {
-                "sha1" => allowed.sha1 = true,
-                "sha256" => allowed.sha256 = true,
-                "sha512" => allowed.sha512 = true,
+            let algorithm = match name.to_ascii_lowercase().as_str() {
+                "sha1" => Algorithm::Sha1,
+                "sha256" => Algorithm::Sha256,
+                "sha512" => Algorithm::Sha512,
                 other => {
                     return Err(format!(
                         "unknown digest {other:?}; use sha512, sha256, sha1"
                     ))
                 }
-            }
+            };
+            allowed[algorithm as usize] = true;
         }
-        if allowed == Algorithms::NONE {
+        if !allowed.contains(&true) {
             return Err("name at least one of sha512, sha256, sha1".into());
         }
-        Ok(allowed)
+        Ok(Algorithms(allowed))
     }
 }
 
@@ -135,25 +118,19 @@ impl HmacKeys {
     /// Whether the request carries a valid signature of `body` by an accepted
     /// key, with an accepted digest. The SHA-512 header wins when present.
     pub fn verify(&self, headers: &HeaderMap, body: &[u8], allowed: Algorithms) -> bool {
-        let (signature, algorithm) = if let Some(value) = headers.get(SHA512_HEADER) {
-            match decode(value.as_bytes()) {
-                Some(signature) => (signature, Algorithm::Sha512),
-                None => return false,
-            }
-        } else if let Some(value) = headers.get(SIGNATURE_HEADER) {
-            let Some(signature) = decode(value.as_bytes()) else {
-                return false;
-            };
-            match Algorithm::from_signature_len(signature.len()) {
-                Some(algorithm) => (signature, algorithm),
-                None => return false,
-            }
-        } else {
+        let signed = match headers.get(SHA512_HEADER) {
+            Some(value) => decode(value.as_bytes()).map(|signature| (signature, Algorithm::Sha512)),
+            None => headers.get(SIGNATURE_HEADER).and_then(|value| {
+                let signature = decode(value.as_bytes())?;
+                let algorithm = Algorithm::from_signature_len(signature.len())?;
+                Some((signature, algorithm))
+            }),
+        };
+        let Some((signature, algorithm)) =
+            signed.filter(|(_, algorithm)| allowed.allows(*algorithm))
+        else {
             return false;
         };
-        if !allowed.allows(algorithm) {
-            return false;
-        }
         // Every key is tried, so timing does not tell which one matched;
         // `hmac::verify` compares in constant time.
         self.keys.iter().fold(false, |valid, key| {

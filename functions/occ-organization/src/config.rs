@@ -1,6 +1,6 @@
 //! This function's settings, read once at start-up.
 
-use webhook_shared::operate::config::{var, CommonConfig, ConfigError, SecretVars};
+use webhook_shared::operate::config::{parse_or, CommonConfig, ConfigError, SecretVars};
 
 use crate::auth::Algorithms;
 
@@ -18,13 +18,7 @@ pub struct Config {
 
 impl Config {
     pub fn from_env(env: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let algorithms = match var(env, "OCC_SIGNATURE_ALGORITHMS") {
-            None => Algorithms::ALL,
-            Some(list) => list.parse().map_err(|reason| ConfigError::Invalid {
-                name: "OCC_SIGNATURE_ALGORITHMS",
-                reason,
-            })?,
-        };
+        let algorithms = parse_or(env, "OCC_SIGNATURE_ALGORITHMS", Algorithms::ALL)?;
         Ok(Config {
             common: CommonConfig::from_env(env, SECRET_VARS)?,
             algorithms,

@@ -4,34 +4,27 @@
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use lambda_http::Request;
-use webhook_shared::authenticate::secret::SecretStore;
-use webhook_shared::operate::metrics::Metrics;
 use webhook_shared::pipeline::{Common, DeliveryLine, Webhook};
-use webhook_shared::receive::deadline::Deadline;
 use webhook_shared::receive::receipt::Receipt;
 use webhook_shared::receive::request::JSON;
-use webhook_shared::storage::{QuarantinePlace, QuarantineStore, StoreError};
+use webhook_shared::storage::{QuarantinePlace, QuarantineStore, Records};
 use webhook_shared::validate::json;
 use webhook_shared::validate::model::occ::OrganizationChange;
 use webhook_shared::validate::redact::storable;
-use webhook_shared::{Outcome, Rejection};
+use webhook_shared::Rejection;
 
 use crate::auth::{Algorithms, HmacKeys};
-use crate::store::{Delivery, OrganizationStore, QUARANTINE};
+use crate::store::{Delivery, QUARANTINE};
 
 /// Everything a delivery needs, built once at start-up.
 pub struct Receiver<S> {
-    pub store: S,
-    pub keys: SecretStore<HmacKeys>,
+    pub common: Common<S, HmacKeys>,
     pub algorithms: Algorithms,
-    pub max_body_bytes: usize,
-    pub retention_days: Option<u32>,
-    pub metrics: Metrics,
 }
 
 impl<S> Webhook for Receiver<S>
 where
-    S: OrganizationStore + QuarantineStore + Sync,
+    S: for<'a> Records<Delivery<'a>> + QuarantineStore + Sync,
 {
     type Keys = HmacKeys;
     /// Nothing beyond the signature's being right.
@@ -41,14 +34,8 @@ where
 
     const QUARANTINE: QuarantinePlace = QUARANTINE;
 
-    fn common(&self) -> Common<'_, Self> {
-        Common {
-            store: &self.store,
-            keys: &self.keys,
-            max_body_bytes: self.max_body_bytes,
-            retention_days: self.retention_days,
-            metrics: &self.metrics,
-        }
+    fn common(&self) -> &Common<S, HmacKeys> {
+        &self.common
     }
 
     fn content_types(&self) -> &'static [&'static str] {
@@ -75,22 +62,14 @@ where
         read(body, receipt)
     }
 
-    async fn record<'a>(
-        &'a self,
-        delivery: Delivery<'a>,
-        deadline: &'a Deadline,
-    ) -> Result<Outcome, StoreError> {
-        self.store.record(&delivery, deadline).await
-    }
-
     fn entity_id(delivery: &Delivery<'_>) -> String {
         delivery.organization_id.clone()
     }
 
-    fn log(line: &DeliveryLine<'_>) {
+    fn log(line: &DeliveryLine) {
         tracing::info!(
-            event_id = line.event_id,
-            organization_id = line.entity_id,
+            event_id = line.event_id.as_deref(),
+            organization_id = line.entity_id.as_deref(),
             outcome = line.outcome,
             status = line.status,
             latency_ms = line.latency.as_secs_f64() * 1000.0,
@@ -100,36 +79,19 @@ where
     }
 }
 
-/// Everything a delivery costs before any I/O: verify the signature over the
-/// raw bytes (before parsing), parse, redact, validate, and build the
-/// organization's stored form.
-pub fn accept<'a>(
-    request: &Request,
-    body: &[u8],
-    keys: &HmacKeys,
-    algorithms: Algorithms,
-    receipt: &'a Receipt,
-) -> Result<Delivery<'a>, Rejection> {
-    verify(request, body, keys, algorithms)?;
-    read(body, receipt)
-}
-
 /// The signature over the raw body, by the header OCC sent it in.
-fn verify(
+pub fn verify(
     request: &Request,
     body: &[u8],
     keys: &HmacKeys,
     algorithms: Algorithms,
 ) -> Result<(), Rejection> {
-    if keys.verify(request.headers(), body, algorithms) {
-        Ok(())
-    } else {
-        Err(Rejection::Unauthorized)
-    }
+    let verified = keys.verify(request.headers(), body, algorithms);
+    verified.then_some(()).ok_or(Rejection::Unauthorized)
 }
 
 /// An authenticated body, parsed and made a delivery.
-fn read<'a>(body: &[u8], receipt: &'a Receipt) -> Result<Delivery<'a>, Rejection> {
+pub fn read<'a>(body: &[u8], receipt: &'a Receipt) -> Result<Delivery<'a>, Rejection> {
     let payload = json::parse(body).map_err(|e| Rejection::MalformedJson(e.to_string()))?;
     delivery(payload, receipt)
 }

@@ -1,8 +1,7 @@
 use lambda_http::Error;
 use occ_organization::config::Config;
 use occ_organization::Receiver;
-use webhook_shared::operate::metrics::Metrics;
-use webhook_shared::operate::startup::{connect, or_refuse_to_start};
+use webhook_shared::operate::startup::{or_refuse_to_start, start};
 use webhook_shared::pipeline::serve;
 
 /// A delivery is hundreds of small allocations; mimalloc makes them cheap.
@@ -14,15 +13,11 @@ async fn main() -> Result<(), Error> {
     lambda_runtime::tracing::init_default_subscriber();
 
     let config = or_refuse_to_start(Config::from_env(&|name| std::env::var(name).ok()));
-    let (store, keys) = or_refuse_to_start(connect(&config.common).await);
+    let common = or_refuse_to_start(start(&config.common, env!("CARGO_PKG_NAME")).await);
 
     serve(Receiver {
-        store,
-        keys,
+        common,
         algorithms: config.algorithms,
-        max_body_bytes: config.common.max_body_bytes,
-        retention_days: config.common.event_retention_days,
-        metrics: Metrics::stdout(&config.common.metrics_namespace, env!("CARGO_PKG_NAME")),
     })
     .await
 }

@@ -28,11 +28,7 @@ pub struct MergedOrganization {
 
 /// Applies one delivery's organization to the stored one, moving its parts
 /// in (nothing is copied).
-pub fn merge(stored: MergedOrganization, incoming: Members) -> MergedOrganization {
-    let MergedOrganization {
-        mut organization,
-        mut truncated_properties,
-    } = stored;
+pub fn merge(mut stored: MergedOrganization, incoming: Members) -> MergedOrganization {
     let truncated_now: BTreeSet<String> = incoming
         .iter()
         .filter(|(_, value)| matches!(value, AttributeValue::Bool(true)))
@@ -47,7 +43,8 @@ pub fn merge(stored: MergedOrganization, incoming: Members) -> MergedOrganizatio
             // A changes-only patch: applied, but the property is not in full,
             // so a truncation mark stays.
             AttributeValue::L(items) if items.iter().any(|item| action_code(item).is_some()) => {
-                let stored_items = organization
+                let stored_items = stored
+                    .organization
                     .entry(key)
                     .or_insert_with(|| AttributeValue::L(Vec::new()));
                 if !stored_items.is_l() {
@@ -58,16 +55,13 @@ pub fn merge(stored: MergedOrganization, incoming: Members) -> MergedOrganizatio
                 }
             }
             whole => {
-                truncated_properties.remove(&key);
-                organization.insert(key, without_action_codes(whole));
+                stored.truncated_properties.remove(&key);
+                stored.organization.insert(key, without_action_codes(whole));
             }
         }
     }
-    truncated_properties.extend(truncated_now);
-    MergedOrganization {
-        organization,
-        truncated_properties,
-    }
+    stored.truncated_properties.extend(truncated_now);
+    stored
 }
 
 /// Patches stored items with the items of a changes-only delivery.

@@ -35,18 +35,13 @@ pub enum SecretLocation {
 #[error("{0}")]
 pub struct UnusableSecret(pub String);
 
-/// Why reading the secret from Secrets Manager failed.
+/// Why reading the secret from Secrets Manager failed: the secret's id, and
+/// what went wrong (never the secret's text).
 #[derive(Debug, Error)]
-pub enum FetchError {
-    #[error("{secret_id} could not be read from Secrets Manager: {reason}")]
-    Call { secret_id: String, reason: String },
-    #[error("{secret_id} has no string value")]
-    NoString { secret_id: String },
-    #[error("{secret_id} is unusable: {reason}")]
-    Unusable {
-        secret_id: String,
-        reason: UnusableSecret,
-    },
+#[error("{secret_id} {problem}")]
+pub struct FetchError {
+    secret_id: String,
+    problem: String,
 }
 
 /// A secret and, during rotation, the one it replaces. Never printed.
@@ -222,16 +217,19 @@ impl<K: WebhookKeys> SecretStore<K> {
             *last = Some(now);
         }
         match source.fetch::<K>().await {
-            Ok(fresh) => {
-                let mut cached = self.cached.write().unwrap_or_else(|p| p.into_inner());
-                *cached = Cached::fresh(Arc::new(fresh));
-                Some(cached.keys.clone())
-            }
+            Ok(fresh) => Some(self.keep(fresh)),
             Err(error) => {
                 tracing::warn!(%error, "reading the secret again after a refused request failed");
                 None
             }
         }
+    }
+
+    /// Keys just read from the secret, cached and returned.
+    fn keep(&self, fresh: K) -> Arc<K> {
+        let mut cached = self.cached.write().unwrap_or_else(|p| p.into_inner());
+        *cached = Cached::fresh(Arc::new(fresh));
+        cached.keys.clone()
     }
 
     /// The keys to check a request with. When the cached secret is due, it is
@@ -244,20 +242,15 @@ impl<K: WebhookKeys> SecretStore<K> {
             let cached = self.cached.read().unwrap_or_else(|p| p.into_inner());
             (cached.keys.clone(), cached.due)
         };
-        let Some(source) = &self.source else {
-            return keys;
+        let source = match &self.source {
+            Some(source) if Instant::now() >= due => source,
+            // An inline secret, or not due yet.
+            _ => return keys,
         };
-        if Instant::now() < due {
-            return keys;
-        }
-        let refreshed = source.fetch::<K>().await;
-        let mut cached = self.cached.write().unwrap_or_else(|p| p.into_inner());
-        match refreshed {
-            Ok(fresh) => {
-                *cached = Cached::fresh(Arc::new(fresh));
-                cached.keys.clone()
-            }
+        match source.fetch::<K>().await {
+            Ok(fresh) => self.keep(fresh),
             Err(error) => {
+                let mut cached = self.cached.write().unwrap_or_else(|p| p.into_inner());
                 cached.due = Instant::now() + cached.retry_after;
                 cached.retry_after = (cached.retry_after * 2).min(SECRET_CACHE_TTL);
                 tracing::warn!(
@@ -273,26 +266,21 @@ impl<K: WebhookKeys> SecretStore<K> {
 
 impl SecretsManagerSource {
     async fn fetch<K: WebhookKeys>(&self) -> Result<K, FetchError> {
-        let secret_id = || self.secret_id.clone();
-        let output = self
-            .client
-            .get_secret_value()
-            .secret_id(&self.secret_id)
-            .send()
-            .await
-            .map_err(|e| FetchError::Call {
-                secret_id: secret_id(),
-                reason: aws_sdk_secretsmanager::error::DisplayErrorContext(&e).to_string(),
-            })?;
-        let text = output.secret_string().ok_or_else(|| FetchError::NoString {
-            secret_id: secret_id(),
+        let failed = |problem: String| FetchError {
+            secret_id: self.secret_id.clone(),
+            problem,
+        };
+        let request = self.client.get_secret_value().secret_id(&self.secret_id);
+        let output = request.send().await.map_err(|e| {
+            let cause = aws_sdk_secretsmanager::error::DisplayErrorContext(&e);
+            failed(format!("could not be read from Secrets Manager: {cause}"))
         })?;
+        let text = output
+            .secret_string()
+            .ok_or_else(|| failed("has no string value".into()))?;
         SecretValue::parse(text)
             .and_then(|value| K::from_secret(&value))
-            .map_err(|reason| FetchError::Unusable {
-                secret_id: secret_id(),
-                reason,
-            })
+            .map_err(|reason| failed(format!("is unusable: {reason}")))
     }
 }
 

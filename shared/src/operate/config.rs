@@ -15,18 +15,13 @@ pub enum ConfigError {
     #[error("{name} is invalid: {reason}")]
     Invalid { name: &'static str, reason: String },
     #[error(
-        "no webhook secret is configured: set {id_var} (Secrets Manager) or {value_var} \
-         (local development); the function never runs without one"
+        "no webhook secret is configured: set {} (Secrets Manager) or {} \
+         (local development); the function never runs without one",
+        .0.id, .0.value
     )]
-    NoSecret {
-        id_var: &'static str,
-        value_var: &'static str,
-    },
-    #[error("set only one of {id_var} and {value_var}")]
-    AmbiguousSecret {
-        id_var: &'static str,
-        value_var: &'static str,
-    },
+    NoSecret(SecretVars),
+    #[error("set only one of {} and {}", .0.id, .0.value)]
+    AmbiguousSecret(SecretVars),
     #[error("{name} is unusable: {reason}")]
     UnusableSecret {
         name: &'static str,
@@ -93,18 +88,8 @@ impl CommonConfig {
                     })?;
                 SecretLocation::Inline(value)
             }
-            (Some(_), Some(_)) => {
-                return Err(ConfigError::AmbiguousSecret {
-                    id_var: secret_vars.id,
-                    value_var: secret_vars.value,
-                })
-            }
-            (None, None) => {
-                return Err(ConfigError::NoSecret {
-                    id_var: secret_vars.id,
-                    value_var: secret_vars.value,
-                })
-            }
+            (Some(_), Some(_)) => return Err(ConfigError::AmbiguousSecret(secret_vars)),
+            (None, None) => return Err(ConfigError::NoSecret(secret_vars)),
         };
         Ok(CommonConfig {
             table_name,

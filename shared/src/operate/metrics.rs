@@ -24,15 +24,6 @@ pub const LATENCY: &str = "Latency";
 pub const FUNCTION: &str = "Function";
 pub const OUTCOME: &str = "Outcome";
 
-/// Every value of the `Outcome` dimension: a delivery's outcome, or the
-/// problem it was refused with.
-pub fn outcomes() -> impl Iterator<Item = &'static str> {
-    crate::Outcome::ALL
-        .iter()
-        .map(|outcome| outcome.as_str())
-        .chain(crate::Rejection::SLUGS)
-}
-
 /// Each metric with its unit and dimension set.
 pub const METRICS: [(&str, &str, &[&str]); 3] = [
     (DELIVERIES, "Count", &[FUNCTION, OUTCOME]),
@@ -75,11 +66,6 @@ impl Metrics {
             sink,
             directives: serde_json::Value::from(directives).to_string(),
         }
-    }
-
-    /// A function's metrics, to stdout.
-    pub fn stdout(namespace: &str, function: &'static str) -> Self {
-        Metrics::new(namespace, function, Sink::Stdout)
     }
 
     /// One delivery's metrics, as one line.

@@ -17,6 +17,8 @@ use thiserror::Error;
 use crate::authenticate::secret::{LoadError, SecretStore, WebhookKeys};
 use crate::operate::aws_wait;
 use crate::operate::config::{CommonConfig, ConfigError};
+use crate::operate::metrics::{Metrics, Sink};
+use crate::pipeline::Common;
 use crate::storage::Table;
 use crate::storage::{Bucket, S3Client, Store};
 
@@ -71,10 +73,12 @@ pub async fn load_aws_config(http_client: SharedHttpClient) -> aws_config::SdkCo
     loader.load().await
 }
 
-/// The store (table and bucket) and the function's keys, ready to serve.
-pub async fn connect<K: WebhookKeys>(
+/// What every function holds, ready to serve: the store (table and bucket),
+/// the function's keys, its limits, and its metrics (as `function`'s).
+pub async fn start<K: WebhookKeys>(
     config: &CommonConfig,
-) -> Result<(Store, SecretStore<K>), StartError> {
+    function: &'static str,
+) -> Result<Common<Store, K>, StartError> {
     let http = crate::operate::https::https_client(config.trust_system_roots)
         .map_err(StartError::HttpClient)?;
     let aws = load_aws_config(http).await;
@@ -92,7 +96,13 @@ pub async fn connect<K: WebhookKeys>(
         prime(&table)
     );
     primed?;
-    Ok((Store { table, bucket }, keys?))
+    Ok(Common {
+        store: Store { table, bucket },
+        keys: keys?,
+        max_body_bytes: config.max_body_bytes,
+        retention_days: config.event_retention_days,
+        metrics: Metrics::new(&config.metrics_namespace, function, Sink::Stdout),
+    })
 }
 
 /// Opens the connection (TLS included) during init so the first delivery

@@ -50,6 +50,15 @@ impl Kind {
             Kind::Quarantine => "quarantine/",
         }
     }
+
+    /// How its documents are written: a quarantined delivery's body and
+    /// problem as the text they are, the rest as JSON.
+    fn form(self) -> Form {
+        match self {
+            Kind::Quarantine => Form::Text,
+            Kind::Event | Kind::State => Form::Json,
+        }
+    }
 }
 
 /// How an attribute is written as an object: JSON (`application/json`), or
@@ -92,6 +101,13 @@ impl Claim {
         })
     }
 
+    /// The object is missing or not what the claim says.
+    fn corrupt(&self) -> StoreError {
+        StoreError::CorruptObject {
+            key: self.key.clone(),
+        }
+    }
+
     /// How the object is read back: JSON unless it was written as text.
     pub fn form(&self) -> Form {
         if self.key.ends_with(".txt") {
@@ -119,28 +135,19 @@ impl Placed {
         }
     }
 
-    /// The member the item holds for attribute `name`: `name`, or `name_s3`.
-    pub fn member(self, name: &str) -> (String, AttributeValue) {
-        match self {
-            Placed::Inline(value) => (name.to_owned(), value),
-            Placed::Claimed(claim) => (format!("{name}{CLAIM_SUFFIX}"), claim.to_attribute()),
-        }
-    }
-
-    /// Sets `name` or `name_s3` in `item`.
+    /// Sets `name` or, claimed, `name_s3` in `item`.
     pub fn insert_into(self, item: &mut Item, name: &str) {
-        let (key, value) = self.member(name);
-        item.insert(key, value);
+        match self {
+            Placed::Inline(value) => item.insert(name.to_owned(), value),
+            Placed::Claimed(claim) => {
+                item.insert(format!("{name}{CLAIM_SUFFIX}"), claim.to_attribute())
+            }
+        };
     }
 }
 
-/// One attribute that may be claimed: its name, value and object form.
-#[derive(Debug, Clone, Copy)]
-pub struct Large<'a> {
-    pub name: &'static str,
-    pub value: &'a AttributeValue,
-    pub form: Form,
-}
+/// One attribute that may be claimed: its name and value.
+pub type Large<'a> = (&'static str, &'a AttributeValue);
 
 impl Bucket {
     /// The event record's `payload`, claimed when the event item would not fit.
@@ -149,13 +156,14 @@ impl Bucket {
         prefix: &str,
         payload: &AttributeValue,
     ) -> Result<Option<Claim>, StoreError> {
-        let large = Large {
-            name: "payload",
-            value: payload,
-            form: Form::Json,
-        };
         let claims = self
-            .claim_large(prefix, Kind::Event, ITEM_OVERHEAD, &[large], "")
+            .claim_large(
+                prefix,
+                Kind::Event,
+                ITEM_OVERHEAD,
+                &[("payload", payload)],
+                "",
+            )
             .await?;
         Ok(claims.into_iter().next().flatten())
     }
@@ -175,7 +183,7 @@ impl Bucket {
     ) -> Result<Vec<Option<Claim>>, StoreError> {
         let sizes: Vec<usize> = large
             .iter()
-            .map(|attribute| attribute.name.len() + attribute_size(attribute.value))
+            .map(|(name, value)| name.len() + attribute_size(value))
             .collect();
         let mut total = others + sizes.iter().sum::<usize>();
         let mut claims = vec![None; large.len()];
@@ -185,13 +193,13 @@ impl Bucket {
             if total <= ITEM_BUDGET {
                 break;
             }
-            let attribute = large[index];
-            let content = match (attribute.form, attribute.value) {
+            let value = large[index].1;
+            let content = match (kind.form(), value) {
                 (Form::Text, AttributeValue::S(text)) => text.as_bytes().to_vec(),
-                _ => to_json(attribute.value),
+                _ => to_json(value),
             };
             let key = format!("{prefix}{}", kind.segment());
-            claims[index] = Some(self.put(&key, suffix, attribute.form, content).await?);
+            claims[index] = Some(self.put(&key, suffix, kind.form(), content).await?);
             total = total - sizes[index] + CLAIM_SIZE;
         }
         Ok(claims)
@@ -233,9 +241,7 @@ impl Bucket {
             return Ok(None);
         };
         if bytes.len() as u64 != claim.bytes || sha256_hex(&bytes) != claim.sha256 {
-            return Err(StoreError::CorruptObject {
-                key: claim.key.clone(),
-            });
+            return Err(claim.corrupt());
         }
         Ok(Some(bytes))
     }
@@ -259,19 +265,10 @@ impl Bucket {
             let Some(claim) = item.get(&key).and_then(Claim::from_attribute) else {
                 continue;
             };
-            let bytes = self
-                .get(&claim)
-                .await?
-                .ok_or_else(|| StoreError::CorruptObject {
-                    key: claim.key.clone(),
-                })?;
+            let bytes = self.get(&claim).await?.ok_or_else(|| claim.corrupt())?;
             let value = match claim.form() {
                 Form::Text => AttributeValue::S(String::from_utf8_lossy(&bytes).into_owned()),
-                Form::Json => {
-                    crate::validate::json::parse(&bytes).map_err(|_| StoreError::CorruptObject {
-                        key: claim.key.clone(),
-                    })?
-                }
+                Form::Json => crate::validate::json::parse(&bytes).map_err(|_| claim.corrupt())?,
             };
             item.remove(&key);
             item.insert(key.trim_end_matches(CLAIM_SUFFIX).to_owned(), value);
@@ -344,10 +341,9 @@ mod tests {
             Claim::from_attribute(&claim.to_attribute()),
             Some(claim.clone())
         );
-        assert_eq!(
-            Placed::Claimed(claim.clone()).member("organization").0,
-            "organization_s3"
-        );
+        let mut item = Item::new();
+        Placed::Claimed(claim.clone()).insert_into(&mut item, "organization");
+        assert!(item.contains_key("organization_s3"));
         assert_eq!(claim.form(), Form::Json);
     }
 }

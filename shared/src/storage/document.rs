@@ -9,6 +9,8 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 
+use crate::storage::attribute::{n, s};
+
 /// `value` as compact JSON.
 pub fn to_json(value: &AttributeValue) -> Vec<u8> {
     let mut out = Vec::new();
@@ -48,16 +50,9 @@ fn write(value: &AttributeValue, out: &mut Vec<u8>) {
         }
         // Never written by these functions; shown rather than dropped.
         AttributeValue::B(bytes) => string(&STANDARD.encode(bytes.as_ref()), out),
-        AttributeValue::Ss(texts) => list(texts.iter().map(|t| AttributeValue::S(t.clone())), out),
-        AttributeValue::Ns(numbers) => {
-            list(numbers.iter().map(|n| AttributeValue::N(n.clone())), out)
-        }
-        AttributeValue::Bs(blobs) => list(
-            blobs
-                .iter()
-                .map(|b| AttributeValue::S(STANDARD.encode(b.as_ref()))),
-            out,
-        ),
+        AttributeValue::Ss(texts) => list(texts.iter().map(s), out),
+        AttributeValue::Ns(numbers) => list(numbers.iter().map(n), out),
+        AttributeValue::Bs(blobs) => list(blobs.iter().map(|b| s(STANDARD.encode(b))), out),
         _ => out.extend_from_slice(b"null"),
     }
 }

@@ -15,7 +15,7 @@ pub mod schema;
 mod table;
 mod transaction;
 
-use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::error::{BuildError, DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use thiserror::Error;
 
 use std::future::Future;
@@ -33,12 +33,6 @@ pub struct Store {
     pub bucket: Bucket,
 }
 
-impl AsRef<Table> for Store {
-    fn as_ref(&self) -> &Table {
-        &self.table
-    }
-}
-
 pub use bucket::{Bucket, Listed};
 pub use changes::Changes;
 pub use claim::{
@@ -51,7 +45,7 @@ pub use quarantine::{
 pub use retry::{Busy, Retries, ATTEMPT_RESERVE};
 pub use s3_client::S3Client;
 pub use table::{PutNew, Table};
-pub use transaction::{is_transaction_conflict, Transacted};
+pub use transaction::{new_event, put, Transacted};
 
 #[derive(Debug, Error)]
 pub enum StoreError {
@@ -100,6 +94,14 @@ impl StoreError {
     }
 }
 
+/// A request the code built wrongly: not the delivery's fault, and not known
+/// to pass by itself.
+impl From<BuildError> for StoreError {
+    fn from(error: BuildError) -> Self {
+        StoreError::Unavailable(error.to_string())
+    }
+}
+
 impl From<StoreError> for Rejection {
     fn from(error: StoreError) -> Self {
         match error {
@@ -115,6 +117,16 @@ impl From<StoreError> for Rejection {
             | StoreError::CorruptObject { .. } => Rejection::StorageUnavailable,
         }
     }
+}
+
+/// Writes a function's validated deliveries (`D`), trying again while
+/// DynamoDB is busy and the deadline leaves time.
+pub trait Records<D> {
+    fn record(
+        &self,
+        delivery: &D,
+        deadline: &Deadline,
+    ) -> impl Future<Output = Result<Outcome, StoreError>> + Send;
 }
 
 /// `write`, cut short if the invocation's deadline comes first: a sender

@@ -13,7 +13,7 @@ use crate::receive::receipt::Receipt;
 use crate::receive::response::{Outcome, Rejection};
 use crate::storage::attribute::{n, s};
 use crate::storage::changes::Changes;
-use crate::storage::claim::{Form, Kind, Large, Placed, ITEM_OVERHEAD};
+use crate::storage::claim::{Kind, Placed, ITEM_OVERHEAD};
 use crate::storage::schema::{PK, SK, TTL};
 use crate::storage::{within, Item, Store, StoreError};
 use crate::validate::redact::mask_raw_body;
@@ -67,18 +67,7 @@ impl QuarantineStore for Store {
     async fn quarantine(&self, item: &QuarantineItem<'_>) -> Result<(), StoreError> {
         let body = AttributeValue::S(item.masked_body.clone());
         let problem = AttributeValue::S(item.rejection.problem().to_json());
-        let large = [
-            Large {
-                name: "body",
-                value: &body,
-                form: Form::Text,
-            },
-            Large {
-                name: "problem",
-                value: &problem,
-                form: Form::Text,
-            },
-        ];
+        let large = [("body", &body), ("problem", &problem)];
         let claims = self
             .bucket
             .claim_large(
@@ -92,7 +81,7 @@ impl QuarantineStore for Store {
         let placed: Vec<Placed> = large
             .iter()
             .zip(&claims)
-            .map(|(attribute, claim)| Placed::new(attribute.value, claim.as_ref()))
+            .map(|((_, value), claim)| Placed::new(value, claim.as_ref()))
             .collect();
         self.table.update(item.key(), item.changes(placed)).await
     }

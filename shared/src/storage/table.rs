@@ -2,6 +2,7 @@
 //! talks to the table. Callers state items, keys and conditions; answers come
 //! back classified (`Transacted`, `PutNew`, `StoreError`).
 
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
     ScalarAttributeType, StreamSpecification, StreamViewType, TimeToLiveSpecification,
@@ -11,7 +12,7 @@ use aws_sdk_dynamodb::Client;
 
 use crate::storage::schema::{TableDefinition, PK, SK};
 use crate::storage::transaction::{cancellation_reasons, classify};
-use crate::storage::{is_transaction_conflict, Busy, Changes, Item, StoreError, Transacted};
+use crate::storage::{Busy, Changes, Item, StoreError, Transacted};
 
 /// The table a function writes to.
 #[derive(Debug, Clone)]
@@ -20,10 +21,14 @@ pub struct Table {
     pub name: String,
 }
 
-impl AsRef<Table> for Table {
-    fn as_ref(&self) -> &Table {
-        self
-    }
+/// The error code of a write whose condition failed.
+const CONDITION_FAILED: &str = "ConditionalCheckFailedException";
+
+/// Whether a request was refused with the service error `code`.
+fn refused_with<E: ProvideErrorMetadata, R>(error: &SdkError<E, R>, code: &str) -> bool {
+    error
+        .as_service_error()
+        .is_some_and(|e| e.code() == Some(code))
 }
 
 /// How a put of a new item ended, short of an error.
@@ -64,39 +69,17 @@ impl Table {
     /// Whether the table exists (`DescribeTable`, which also opens the
     /// connection, TLS included).
     pub async fn exists(&self) -> Result<bool, StoreError> {
-        match self
-            .client
-            .describe_table()
-            .table_name(&self.name)
-            .send()
-            .await
-        {
+        let described = self.client.describe_table().table_name(&self.name);
+        match described.send().await {
             Ok(_) => Ok(true),
-            Err(error)
-                if error
-                    .as_service_error()
-                    .is_some_and(|e| e.is_resource_not_found_exception()) =>
-            {
-                Ok(false)
-            }
+            Err(error) if refused_with(&error, "ResourceNotFoundException") => Ok(false),
             Err(error) => Err(StoreError::from_sdk(error)),
         }
     }
 
     /// Applies `changes` to the item at `key` (creating it if absent).
     pub async fn update(&self, key: Item, changes: Changes) -> Result<(), StoreError> {
-        let (expression, names, values) = changes.into_parts();
-        self.client
-            .update_item()
-            .table_name(&self.name)
-            .set_key(Some(key))
-            .update_expression(expression)
-            .set_expression_attribute_names(Some(names))
-            .set_expression_attribute_values(values)
-            .send()
-            .await
-            .map_err(StoreError::from_sdk)?;
-        Ok(())
+        self.update_item(key, changes, false).await.map(drop)
     }
 
     /// Puts `item` unless an item with its key exists.
@@ -111,14 +94,11 @@ impl Table {
             .await;
         match result {
             Ok(_) => Ok(PutNew::Written),
-            Err(error)
-                if error
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(PutNew::Exists)
+            Err(error) if refused_with(&error, CONDITION_FAILED) => Ok(PutNew::Exists),
+            // A transaction in progress held the item: the same put may pass shortly.
+            Err(error) if refused_with(&error, "TransactionConflictException") => {
+                Ok(PutNew::Busy(Busy::Conflict))
             }
-            Err(error) if is_transaction_conflict(&error) => Ok(PutNew::Busy(Busy::Conflict)),
             Err(error) => Err(StoreError::from_sdk(error)),
         }
     }
@@ -131,34 +111,38 @@ impl Table {
         sk: AttributeValue,
         values: &[(&str, AttributeValue)],
     ) -> Result<bool, StoreError> {
-        let mut request = self
+        let mut changes = Changes::default();
+        for (name, value) in values {
+            changes.set(name, value.clone());
+        }
+        let key = Item::from([(PK.to_owned(), pk), (SK.to_owned(), sk)]);
+        self.update_item(key, changes, true).await
+    }
+
+    /// One `UpdateItem`; when `existing`, only if the item exists (`false`
+    /// when it does not).
+    async fn update_item(
+        &self,
+        key: Item,
+        mut changes: Changes,
+        existing: bool,
+    ) -> Result<bool, StoreError> {
+        let condition = existing.then(|| format!("attribute_exists({})", changes.name(PK)));
+        let (expression, names, values) = changes.into_parts();
+        let result = self
             .client
             .update_item()
             .table_name(&self.name)
-            .key(PK, pk)
-            .key(SK, sk)
-            .condition_expression("attribute_exists(#pk)")
-            .expression_attribute_names("#pk", PK);
-        let mut sets = Vec::new();
-        for (index, (name, value)) in values.iter().enumerate() {
-            sets.push(format!("#n{index} = :v{index}"));
-            request = request
-                .expression_attribute_names(format!("#n{index}"), *name)
-                .expression_attribute_values(format!(":v{index}"), value.clone());
-        }
-        match request
-            .update_expression(format!("SET {}", sets.join(", ")))
+            .set_key(Some(key))
+            .update_expression(expression)
+            .set_condition_expression(condition)
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(values)
             .send()
-            .await
-        {
+            .await;
+        match result {
             Ok(_) => Ok(true),
-            Err(error)
-                if error
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
+            Err(error) if refused_with(&error, CONDITION_FAILED) => Ok(false),
             Err(error) => Err(StoreError::from_sdk(error)),
         }
     }

@@ -18,21 +18,47 @@
 //! and server errors). A Put over DynamoDB's item size is refused before the
 //! transaction starts, as a top-level `ValidationException`.
 
-use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::CancellationReason;
+use aws_sdk_dynamodb::types::builders::PutBuilder;
+use aws_sdk_dynamodb::types::{CancellationReason, Put, TransactWriteItem};
 
-use crate::storage::{Busy, StoreError};
+use crate::receive::receipt::Receipt;
+use crate::receive::response::Outcome;
+use crate::storage::schema::PK;
+use crate::storage::{event_item, Busy, Item, Placed, StoreError};
 
 /// How a `TransactWriteItems` ended, short of an error.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Transacted {
     Applied,
-    /// Cancelled because conditions failed: whether each item's did, in
-    /// request order.
-    ConditionFailed(Vec<bool>),
+    /// The event record's condition failed: the delivery was recorded before
+    /// (the event is a transaction's first write, `new_event`).
+    Duplicate,
+    /// Another item's condition failed (the state's: the caller knows why).
+    ConditionFailed,
     /// Cancelled by a conflict or throttling: the same write may pass later.
     Busy(Busy),
+}
+
+/// A put of `item` into `table`, one write of a transaction, on the terms of
+/// `guard` (its condition).
+pub fn put(table: &str, item: Item, guard: PutBuilder) -> Result<TransactWriteItem, StoreError> {
+    let put = guard.table_name(table).set_item(Some(item)).build()?;
+    Ok(TransactWriteItem::builder().put(put).build())
+}
+
+/// A delivery's event record (`payload` as placed) as the first write of its
+/// transaction: written only if new, so the same delivery again is a duplicate.
+pub fn new_event(
+    table: &str,
+    pk: &str,
+    receipt: &Receipt,
+    payload: Placed,
+) -> Result<TransactWriteItem, StoreError> {
+    let item = event_item(pk, receipt, Outcome::Applied, payload);
+    let guard = Put::builder().condition_expression(format!("attribute_not_exists({PK})"));
+    put(table, item, guard)
 }
 
 /// The reasons of a cancelled transaction; `None` when the error is not a
@@ -58,12 +84,12 @@ pub(super) fn classify(reasons: &[CancellationReason]) -> Result<Transacted, Sto
             invalid.message().unwrap_or("ValidationError").to_owned(),
         ));
     }
-    let failed: Vec<bool> = reasons
-        .iter()
-        .map(|r| r.code() == Some("ConditionalCheckFailed"))
-        .collect();
-    if failed.contains(&true) {
-        return Ok(Transacted::ConditionFailed(failed));
+    let failed = |r: &CancellationReason| r.code() == Some("ConditionalCheckFailed");
+    if reasons.first().is_some_and(failed) {
+        return Ok(Transacted::Duplicate);
+    }
+    if reasons.iter().any(failed) {
+        return Ok(Transacted::ConditionFailed);
     }
     let any = |codes: &[&str]| {
         reasons
@@ -81,14 +107,6 @@ pub(super) fn classify(reasons: &[CancellationReason]) -> Result<Transacted, Sto
         "transaction cancelled: [{}]",
         codes.join(", ")
     )))
-}
-
-/// Whether a single-item write collided with a transaction in progress on
-/// the item (`TransactionConflictException`): the same write may pass shortly.
-pub fn is_transaction_conflict<E: ProvideErrorMetadata, R>(error: &SdkError<E, R>) -> bool {
-    error
-        .as_service_error()
-        .is_some_and(|e| e.code() == Some("TransactionConflictException"))
 }
 
 #[cfg(test)]
@@ -111,16 +129,16 @@ mod tests {
     fn each_reason_as_documented() {
         assert_eq!(
             classify(&reasons(&["ConditionalCheckFailed", "None"])).unwrap(),
-            Transacted::ConditionFailed(vec![true, false])
+            Transacted::Duplicate
         );
         assert_eq!(
             classify(&reasons(&["None", "ConditionalCheckFailed"])).unwrap(),
-            Transacted::ConditionFailed(vec![false, true])
+            Transacted::ConditionFailed
         );
         // A failed condition decides, whatever held the other item.
         assert_eq!(
             classify(&reasons(&["TransactionConflict", "ConditionalCheckFailed"])).unwrap(),
-            Transacted::ConditionFailed(vec![false, true])
+            Transacted::ConditionFailed
         );
         assert_eq!(
             classify(&reasons(&["None", "TransactionConflict"])).unwrap(),

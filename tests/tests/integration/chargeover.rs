@@ -12,6 +12,7 @@ use lambda_http::{Body, Response};
 use serde_json::{json, Value};
 use webhook_shared::authenticate::secret::SecretLocation;
 use webhook_shared::authenticate::secret::{SecretStore, SecretValue, WebhookKeys};
+use webhook_shared::pipeline::Common;
 use webhook_shared::storage::Store;
 
 const SECRET: &str = "SFkJ3fy02n17YxNXm96tCGUKVTOAIBsH";
@@ -21,13 +22,15 @@ const PK: &str = "CHARGEOVER#CUSTOMER#413";
 fn receiver(store: &Store, secret: &str) -> Receiver<Store> {
     let keys = TokenKeys::from_secret(&SecretValue::parse(secret).unwrap()).unwrap();
     Receiver {
-        store: store.clone(),
-        keys: SecretStore::fixed(keys),
+        common: Common {
+            store: store.clone(),
+            keys: SecretStore::fixed(keys),
+            max_body_bytes: 1024 * 1024,
+            retention_days: None,
+            metrics: test_metrics(),
+        },
         timezone: TimeZone::get("America/Chicago").unwrap(),
         encryption: chargeover_main_contact::encryption::Encryption::Auto,
-        max_body_bytes: 1024 * 1024,
-        retention_days: None,
-        metrics: test_metrics(),
     }
 }
 
@@ -88,7 +91,7 @@ async fn first_delivery_duplicate_newer_and_stale() {
     let first_id = answer["event_id"].as_str().unwrap().to_owned();
     assert_eq!(first_id.len(), 32);
 
-    let state = item(&store, PK, "MAIN_CONTACT").await.unwrap();
+    let state = item(&store.table, PK, "MAIN_CONTACT").await.unwrap();
     let mut expected_customer = first["data"]["customer"].clone();
     // Normalised: blank ids become null; everything else as sent.
     expected_customer["parent_customer_id"] = Value::Null;
@@ -110,7 +113,7 @@ async fn first_delivery_duplicate_newer_and_stale() {
         "{received_at}"
     );
 
-    let event = item(&store, PK, &format!("EVENT#{first_id}"))
+    let event = item(&store.table, PK, &format!("EVENT#{first_id}"))
         .await
         .unwrap();
     let mut expected_payload = first.clone();
@@ -129,20 +132,20 @@ async fn first_delivery_duplicate_newer_and_stale() {
     );
 
     // The same bytes again: duplicate, nothing changes.
-    let before = all_items(&store).await;
+    let before = all_items(&store.table).await;
     let response = post_with_key(&receiver, &first).await;
     assert_eq!(response.status(), 200);
     assert_eq!(
         body_json(&response),
         json!({"outcome": "duplicate", "event_id": first_id})
     );
-    assert_eq!(all_items(&store).await, before);
+    assert_eq!(all_items(&store.table).await, before);
 
     // A newer change: applied, version 2, contact replaced.
     let newer = delivery(771, "2017-10-06 09:00:00");
     let response = post_with_key(&receiver, &newer).await;
     assert_eq!(body_json(&response)["outcome"], "applied");
-    let state = item(&store, PK, "MAIN_CONTACT").await.unwrap();
+    let state = item(&store.table, PK, "MAIN_CONTACT").await.unwrap();
     assert_eq!(state["version"], 2);
     assert_eq!(state["superuser_id"], 771);
     assert_eq!(state["contact"]["user_id"], 771);
@@ -158,9 +161,9 @@ async fn first_delivery_duplicate_newer_and_stale() {
     assert_eq!(response.status(), 200);
     let answer = body_json(&response);
     assert_eq!(answer["outcome"], "stale");
-    assert_eq!(item(&store, PK, "MAIN_CONTACT").await.unwrap(), state);
+    assert_eq!(item(&store.table, PK, "MAIN_CONTACT").await.unwrap(), state);
     let stale_event = item(
-        &store,
+        &store.table,
         PK,
         &format!("EVENT#{}", answer["event_id"].as_str().unwrap()),
     )
@@ -173,7 +176,7 @@ async fn first_delivery_duplicate_newer_and_stale() {
         "duplicate"
     );
 
-    let items = all_items(&store).await;
+    let items = all_items(&store.table).await;
     assert_eq!(items.len(), 4, "state + three events");
     assert_no_secrets(&items);
     let text = serde_json::to_string(&items).unwrap();
@@ -197,7 +200,7 @@ async fn offset_datetimes_order_against_local_ones() {
         body_json(&post_with_key(&receiver, &undated).await)["outcome"],
         "applied"
     );
-    let state = item(&store, PK, "MAIN_CONTACT").await.unwrap();
+    let state = item(&store.table, PK, "MAIN_CONTACT").await.unwrap();
     assert_eq!(state["version"], 3);
     assert!(state.get("source_modified_at").is_none());
 }
@@ -210,7 +213,7 @@ async fn fractional_seconds_order_deliveries() {
     let outcome = |response: Response<Body>| body_json(&response)["outcome"].clone();
     let newer = delivery(770, "2022-10-25T13:50:45.75Z");
     assert_eq!(outcome(post_with_key(&receiver, &newer).await), "applied");
-    let state = item(&store, PK, "MAIN_CONTACT").await.unwrap();
+    let state = item(&store.table, PK, "MAIN_CONTACT").await.unwrap();
     assert_eq!(
         state["source_modified_at"],
         "2022-10-25T13:50:45.750000000Z"
@@ -261,7 +264,7 @@ async fn whole_seconds_stored_by_earlier_versions_still_order() {
         outcome(post_with_key(&receiver, &same_second).await),
         "applied"
     );
-    let state = item(&store, PK, "MAIN_CONTACT").await.unwrap();
+    let state = item(&store.table, PK, "MAIN_CONTACT").await.unwrap();
     assert_eq!(state["version"], 5);
     assert_eq!(
         state["source_modified_at"],
@@ -283,7 +286,7 @@ async fn no_contact_and_no_superuser() {
     )
     .await;
     assert_eq!(body_json(&response)["outcome"], "applied");
-    let state = item(&store, PK, "MAIN_CONTACT").await.unwrap();
+    let state = item(&store.table, PK, "MAIN_CONTACT").await.unwrap();
     for gone in ["contact", "superuser_id", "source"] {
         assert!(state.get(gone).is_none(), "{gone} removed");
     }
@@ -318,7 +321,7 @@ async fn token_in_header_body_both_wrong_or_absent() {
         assert_eq!(problem["detail"], "the request could not be authenticated");
     }
     assert!(
-        all_items(&store).await.is_empty(),
+        all_items(&store.table).await.is_empty(),
         "unauthenticated requests are never stored"
     );
 
@@ -361,10 +364,8 @@ async fn rotation_accepts_the_previous_secret_from_secrets_manager() {
         })
         .await
         .unwrap();
-    let receiver = Receiver {
-        keys,
-        ..receiver(&store, "unused")
-    };
+    let mut receiver = receiver(&store, "unused");
+    receiver.common.keys = keys;
 
     let old = delivery(770, "2017-10-05 17:51:22");
     assert_eq!(post_with_key(&receiver, &old).await.status(), 200);
@@ -410,10 +411,8 @@ async fn refuses_to_start_when_the_secret_cannot_be_read() {
 #[tokio::test]
 async fn request_problems_and_quarantine() {
     let store = fresh_store(&local_aws().await).await;
-    let receiver = Receiver {
-        max_body_bytes: 64 * 1024,
-        ..receiver(&store, SECRET)
-    };
+    let mut receiver = receiver(&store, SECRET);
+    receiver.common.max_body_bytes = 64 * 1024;
     let valid = delivery(770, "2017-10-05 17:51:22").to_string();
 
     // 405, 413, 415: checked before anything else, never stored.
@@ -448,7 +447,7 @@ async fn request_problems_and_quarantine() {
     for response in [&get, &form] {
         assert_eq!(content_type(response), "application/problem+json");
     }
-    assert!(all_items(&store).await.is_empty());
+    assert!(all_items(&store.table).await.is_empty());
 
     // 400: malformed JSON, authenticated by the header; quarantined, secret masked.
     let truncated = &valid[..valid.len() - 10];
@@ -492,7 +491,7 @@ async fn request_problems_and_quarantine() {
     assert_eq!(problem["title"], "Invalid payload");
 
     // Both are quarantined, with the secret masked, and nothing else stored.
-    let items = all_items(&store).await;
+    let items = all_items(&store.table).await;
     assert_eq!(items.len(), 2);
     let statuses: Vec<u64> = items
         .iter()
@@ -543,7 +542,7 @@ async fn storage_down_answers_503_and_writes_nothing() {
         body_json(&post_with_key(&receiver, &retried).await)["outcome"],
         "duplicate"
     );
-    assert_eq!(all_items(&store).await.len(), 2);
+    assert_eq!(all_items(&store.table).await.len(), 2);
 }
 
 fn receiver_on(store: &Store) -> Receiver<Store> {
@@ -563,7 +562,7 @@ async fn a_delivery_too_large_for_an_item_lands_through_s3() {
     let retry = post_with_key(&receiver, &huge).await;
     assert_eq!(body_json(&retry)["outcome"], "duplicate");
 
-    let raw = all_items(&store).await;
+    let raw = all_items(&store.table).await;
     assert_eq!(raw.len(), 2, "the event and the state");
     let event_id = body_json(&response)["event_id"]
         .as_str()

@@ -30,6 +30,7 @@ use occ_organization::auth::{Algorithms, HmacKeys};
 use serde_json::{json, Value};
 use tokio::task::JoinSet;
 use webhook_shared::authenticate::secret::{SecretStore, SecretValue, WebhookKeys};
+use webhook_shared::pipeline::Common;
 use webhook_shared::storage::Store;
 
 const CO_SECRET: &str = "concurrency-chargeover-token-0001";
@@ -79,13 +80,15 @@ async fn chargeover_concurrent_reordered_retried_deliveries() {
     let store = fresh_store(&local_aws().await).await;
     let keys = TokenKeys::from_secret(&SecretValue::parse(CO_SECRET).unwrap()).unwrap();
     let receiver = Arc::new(chargeover_main_contact::Receiver {
-        store: store.clone(),
-        keys: SecretStore::fixed(keys),
+        common: Common {
+            store: store.clone(),
+            keys: SecretStore::fixed(keys),
+            max_body_bytes: 1024 * 1024,
+            retention_days: None,
+            metrics: test_metrics(),
+        },
         timezone: TimeZone::get("America/Chicago").unwrap(),
         encryption: chargeover_main_contact::encryption::Encryption::Auto,
-        max_body_bytes: 1024 * 1024,
-        retention_days: None,
-        metrics: test_metrics(),
     });
     let bodies: Vec<Arc<String>> = (0..DELIVERIES)
         .map(|n| Arc::new(chargeover_delivery(n).to_string()))
@@ -168,7 +171,9 @@ async fn chargeover_concurrent_reordered_retried_deliveries() {
 
     // The newest change wins; `version` counts the applied ones.
     let newest = DELIVERIES - 1;
-    let state = item(&store, CO_PK, "MAIN_CONTACT").await.expect("state");
+    let state = item(&store.table, CO_PK, "MAIN_CONTACT")
+        .await
+        .expect("state");
     assert_eq!(state["contact"]["user_id"], 1000 + newest, "{state}");
     assert_eq!(state["superuser_id"], 1000 + newest);
     assert_eq!(
@@ -183,7 +188,7 @@ async fn chargeover_concurrent_reordered_retried_deliveries() {
     assert_eq!(state["version"], applied, "version counts applied outcomes");
 
     // Exactly one event per distinct delivery, with the outcome it answered.
-    let items = all_items(&store).await;
+    let items = all_items(&store.table).await;
     let events: Vec<&Value> = items
         .iter()
         .filter(|item| {
@@ -251,12 +256,14 @@ async fn occ_concurrent_changes_only_deliveries_all_land() {
     let store = fresh_store(&local_aws().await).await;
     let keys = HmacKeys::from_secret(&SecretValue::parse(OCC_KEY_TEXT).unwrap()).unwrap();
     let receiver = Arc::new(occ_organization::Receiver {
-        store: store.clone(),
-        keys: SecretStore::fixed(keys),
+        common: Common {
+            store: store.clone(),
+            keys: SecretStore::fixed(keys),
+            max_body_bytes: 1024 * 1024,
+            retention_days: None,
+            metrics: test_metrics(),
+        },
         algorithms: Algorithms::ALL,
-        max_body_bytes: 1024 * 1024,
-        retention_days: None,
-        metrics: test_metrics(),
     });
     let seed = fixture("occ-organization-seed.json");
     let (status, _, answer) = occ_post(&receiver, &seed.to_string()).await;
@@ -293,7 +300,7 @@ async fn occ_concurrent_changes_only_deliveries_all_land() {
             }
         }
         // A 503 stored nothing: no event, no role; delivering it again is safe.
-        let items = all_items(&store).await;
+        let items = all_items(&store.table).await;
         for &n in &unavailable {
             let event = format!(
                 "EVENT#{}",
@@ -326,7 +333,9 @@ async fn occ_concurrent_changes_only_deliveries_all_land() {
         failed.join("\n")
     );
 
-    let state = item(&store, OCC_PK, "ORGANIZATION").await.expect("state");
+    let state = item(&store.table, OCC_PK, "ORGANIZATION")
+        .await
+        .expect("state");
     assert_eq!(state["version"], CHANGES + 1);
     let roles = state["organization"]["relativeRoles"].as_array().unwrap();
     let ids: Vec<&str> = roles
@@ -346,7 +355,7 @@ async fn occ_concurrent_changes_only_deliveries_all_land() {
         assert!(ids.contains(&seeded), "{seeded} kept");
     }
     assert!(!state.to_string().contains("_actionCode"));
-    let events = all_items(&store)
+    let events = all_items(&store.table)
         .await
         .into_iter()
         .filter(|item| {

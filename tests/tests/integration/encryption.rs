@@ -53,7 +53,7 @@ const JSON: (&str, &str) = ("content-type", "application/json");
 
 /// The state without what differs between two deliveries (their ids, times).
 async fn state(store: &Store) -> Value {
-    let items = all_items(store).await;
+    let items = all_items(&store.table).await;
     let mut state = items
         .into_iter()
         .find(|item| item["sk"] == "MAIN_CONTACT")
@@ -91,7 +91,7 @@ async fn an_encrypted_delivery_lands_as_the_same_delivery_sent_plain() {
         // The event id is the encrypted bytes': the retry is a duplicate.
         let retry = post(&receiver, &[TEXT], &body).await;
         assert_eq!(body_json(&retry)["outcome"], "duplicate");
-        let event = all_items(&store)
+        let event = all_items(&store.table)
             .await
             .into_iter()
             .find(|i| i["sk"] != "MAIN_CONTACT")
@@ -133,7 +133,7 @@ async fn wrong_keys_and_wrong_headers_are_refused_and_nothing_is_stored() {
     // Base64 that is not a ciphertext of a JSON object.
     let garbage = STANDARD.encode([7u8; 64]);
     assert_eq!(post(&receiver, &[TEXT], &garbage).await.status(), 401);
-    assert!(all_items(&store).await.is_empty());
+    assert!(all_items(&store.table).await.is_empty());
 }
 
 /// The official SDK's vector (a customer/insert event, under its own key):
@@ -151,7 +151,7 @@ async fn the_sdk_vector_is_quarantined_decrypted() {
         .unwrap()
         .iter()
         .any(|e| e["pointer"] == "/event"));
-    let items = all_items(&store).await;
+    let items = all_items(&store.table).await;
     assert_eq!(items.len(), 1);
     let body = items[0]["body"].as_str().unwrap();
     assert!(

@@ -97,7 +97,7 @@ async fn a_changed_secret_is_honoured_and_forged_requests_read_it_once_an_interv
     .expect("load the secret")
     .recheck_after(INTERVAL);
     let mut receiver = chargeover_receiver(&store, "unused");
-    receiver.keys = keys;
+    receiver.common.keys = keys;
     assert_eq!(reads.count(), 1, "read at start-up");
     assert_eq!(
         deliver(&receiver, 1, "the-old-token-0123456789").await,

@@ -90,7 +90,7 @@ async fn a_600_kb_organization_is_applied_through_s3() {
     let response = post_occ(&receiver, &body).await;
     assert_eq!(body_json(&response)["outcome"], "applied");
 
-    let raw = all_items(&store).await;
+    let raw = all_items(&store.table).await;
     let state = state_of(&raw, "or-big");
     assert!(state.get("organization").is_none());
     assert!(state["organization_s3"]["key"]
@@ -165,7 +165,7 @@ async fn thirty_changes_only_deliveries_grow_an_organization_past_the_item_limit
         .send()
         .await
         .unwrap();
-    let raw = all_items(&store).await;
+    let raw = all_items(&store.table).await;
     let current = state_of(&raw, "or-grow")["organization_s3"]["key"].clone();
     let keys: Vec<&str> = objects.contents().iter().filter_map(|o| o.key()).collect();
     assert_eq!(keys, [current.as_str().unwrap()]);
@@ -183,7 +183,7 @@ async fn a_900_kb_malformed_body_is_quarantined_whole() {
     let response = post_chargeover(&receiver, &body).await;
     assert_eq!(response.status(), 400);
 
-    let raw = raw_items(&store).await;
+    let raw = raw_items(&store.table).await;
     assert_eq!(raw.len(), 1);
     let claim = Claim::from_attribute(&raw[0]["body_s3"]).expect("the body in S3");
     assert!(claim.key.starts_with("chargeover/quarantine/"));
@@ -209,7 +209,7 @@ async fn a_refused_delivery_sent_three_times_is_one_quarantine_item() {
     for _ in 0..3 {
         assert_eq!(post_occ(&receiver, body).await.status(), 422);
     }
-    let items = all_items(&store).await;
+    let items = all_items(&store.table).await;
     assert_eq!(items.len(), 1);
     let quarantined = &items[0];
     assert_eq!(quarantined["pk"], "OCC#REJECTED");
@@ -241,7 +241,7 @@ async fn an_s3_failure_during_a_large_write_answers_503_then_the_retry_applies()
             .to_string();
     let response = post_occ(&occ(&broken), &body).await;
     assert_eq!(response.status(), 503);
-    assert!(all_items(&store).await.is_empty(), "nothing written");
+    assert!(all_items(&store.table).await.is_empty(), "nothing written");
 
     let response = post_occ(&occ(&store), &body).await;
     assert_eq!(body_json(&response)["outcome"], "applied");
@@ -280,7 +280,7 @@ async fn normal_deliveries_make_no_s3_call() {
         400
     );
     assert_eq!(
-        all_items(&store).await.len(),
+        all_items(&store.table).await.len(),
         6,
         "three events, two states, one quarantine"
     );

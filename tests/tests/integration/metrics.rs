@@ -9,7 +9,8 @@ use chargeover_main_contact::auth::TokenKeys;
 use integration_tests::{api_request, fresh_store, local_aws, unreachable_store};
 use serde_json::{json, Value};
 use webhook_shared::authenticate::secret::{SecretStore, SecretValue, WebhookKeys};
-use webhook_shared::operate::metrics::{self, Metrics, Sink};
+use webhook_shared::operate::metrics::{Metrics, Sink};
+use webhook_shared::pipeline::Common;
 use webhook_shared::storage::Store;
 
 const SECRET: &str = "metrics-test-secret";
@@ -20,19 +21,21 @@ fn receiver(
     buffer: &Arc<Mutex<Vec<u8>>>,
 ) -> chargeover_main_contact::Receiver<Store> {
     chargeover_main_contact::Receiver {
-        store: store.clone(),
-        keys: SecretStore::fixed(
-            TokenKeys::from_secret(&SecretValue::parse(SECRET).unwrap()).unwrap(),
-        ),
+        common: Common {
+            store: store.clone(),
+            keys: SecretStore::fixed(
+                TokenKeys::from_secret(&SecretValue::parse(SECRET).unwrap()).unwrap(),
+            ),
+            max_body_bytes: 4096,
+            retention_days: None,
+            metrics: Metrics::new(
+                "WebhookReceiversTest",
+                "chargeover-main-contact",
+                Sink::Memory(buffer.clone()),
+            ),
+        },
         timezone: jiff::tz::TimeZone::UTC,
         encryption: chargeover_main_contact::encryption::Encryption::Auto,
-        max_body_bytes: 4096,
-        retention_days: None,
-        metrics: Metrics::new(
-            "WebhookReceiversTest",
-            "chargeover-main-contact",
-            Sink::Memory(buffer.clone()),
-        ),
     }
 }
 
@@ -125,7 +128,7 @@ async fn every_outcome_writes_one_valid_emf_line() {
             api_request("POST", PATH, &json, &change("2024-01-03 00:00:00")),
         ),
     ];
-    let expected: Vec<&str> = metrics::outcomes().collect();
+    let expected: Vec<&str> = integration_tests::metric_outcomes().collect();
     assert_eq!(
         cases
             .iter()

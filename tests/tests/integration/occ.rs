@@ -11,6 +11,7 @@ use occ_organization::auth::{Algorithms, HmacKeys};
 use occ_organization::{handle, Receiver};
 use serde_json::{json, Value};
 use webhook_shared::authenticate::secret::{SecretStore, SecretValue, WebhookKeys};
+use webhook_shared::pipeline::Common;
 use webhook_shared::storage::Store;
 
 /// The key as the OCC admin shows it (base64 of "integration-test-key").
@@ -21,12 +22,14 @@ const PK: &str = "OCC#ORGANIZATION#or-300007";
 fn receiver(store: &Store) -> Receiver<Store> {
     let keys = HmacKeys::from_secret(&SecretValue::parse(KEY_TEXT).unwrap()).unwrap();
     Receiver {
-        store: store.clone(),
-        keys: SecretStore::fixed(keys),
+        common: Common {
+            store: store.clone(),
+            keys: SecretStore::fixed(keys),
+            max_body_bytes: 64 * 1024,
+            retention_days: Some(7),
+            metrics: test_metrics(),
+        },
         algorithms: Algorithms::ALL,
-        max_body_bytes: 64 * 1024,
-        retention_days: Some(7),
-        metrics: test_metrics(),
     }
 }
 
@@ -59,7 +62,9 @@ fn seed() -> Value {
 }
 
 async fn state(store: &Store) -> Value {
-    item(store, PK, "ORGANIZATION").await.expect("state item")
+    item(&store.table, PK, "ORGANIZATION")
+        .await
+        .expect("state item")
 }
 
 #[tokio::test]
@@ -78,7 +83,7 @@ async fn create_full_update_changes_only_null_and_duplicate() {
                "organization": seed()["organization"], "event_id": event_id,
                "received_at": created["received_at"], "version": 1})
     );
-    let event = item(&store, PK, &format!("EVENT#{event_id}"))
+    let event = item(&store.table, PK, &format!("EVENT#{event_id}"))
         .await
         .unwrap();
     assert_eq!(event["outcome"], "applied");
@@ -89,13 +94,13 @@ async fn create_full_update_changes_only_null_and_duplicate() {
     );
 
     // The same bytes again: duplicate, nothing changes.
-    let before = all_items(&store).await;
+    let before = all_items(&store.table).await;
     let answer = post_json(&receiver, &seed()).await;
     assert_eq!(
         answer,
         json!({"outcome": "duplicate", "event_id": event_id})
     );
-    assert_eq!(all_items(&store).await, before);
+    assert_eq!(all_items(&store.table).await, before);
 
     // A full update replaces what it carries.
     let mut full = seed();
@@ -162,7 +167,7 @@ async fn create_full_update_changes_only_null_and_duplicate() {
     );
 
     // Each applied delivery left its event.
-    let events = all_items(&store)
+    let events = all_items(&store.table)
         .await
         .into_iter()
         .filter(|i| i["sk"].as_str().unwrap().starts_with("EVENT#"))
@@ -285,7 +290,7 @@ async fn request_problems_and_quarantine() {
     for response in [&get, &text, &unsigned, &wrong] {
         assert_eq!(content_type(response), "application/problem+json");
     }
-    assert!(all_items(&store).await.is_empty());
+    assert!(all_items(&store.table).await.is_empty());
 
     // Signed but malformed: 400. Signed but invalid: 422 with every pointer.
     let malformed = &valid[..valid.len() - 5];
@@ -314,7 +319,7 @@ async fn request_problems_and_quarantine() {
         ]
     );
 
-    let items = all_items(&store).await;
+    let items = all_items(&store.table).await;
     assert_eq!(items.len(), 2, "both quarantined, nothing else");
     for quarantined in &items {
         assert_eq!(quarantined["pk"], "OCC#REJECTED");

@@ -17,6 +17,7 @@ use serde_json::json;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use webhook_shared::authenticate::secret::{SecretStore, SecretValue, WebhookKeys};
+use webhook_shared::pipeline::Common;
 use webhook_shared::storage::Store;
 use webhook_shared::storage::Table;
 
@@ -94,18 +95,20 @@ async fn storage_stopped_mid_run_then_back() {
     let proxy = Proxy::start(target).await;
     let through_proxy = aws_sdk_dynamodb::Client::new(&aws_config_for(&proxy.address).await);
     let receiver = Receiver {
-        store: Store {
-            table: Table::new(through_proxy, direct.name.clone()),
-            bucket: unreachable_bucket().await,
+        common: Common {
+            store: Store {
+                table: Table::new(through_proxy, direct.name.clone()),
+                bucket: unreachable_bucket().await,
+            },
+            keys: SecretStore::fixed(
+                TokenKeys::from_secret(&SecretValue::parse(SECRET).unwrap()).unwrap(),
+            ),
+            max_body_bytes: 1024 * 1024,
+            retention_days: None,
+            metrics: test_metrics(),
         },
-        keys: SecretStore::fixed(
-            TokenKeys::from_secret(&SecretValue::parse(SECRET).unwrap()).unwrap(),
-        ),
         timezone: TimeZone::UTC,
         encryption: chargeover_main_contact::encryption::Encryption::Auto,
-        max_body_bytes: 1024 * 1024,
-        retention_days: None,
-        metrics: test_metrics(),
     };
 
     let first = post(&receiver, &delivery(1, "2024-01-01 00:00:00")).await;

@@ -17,19 +17,18 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use chargeover_main_contact::auth::TokenKeys;
 use chargeover_main_contact::encryption::looks_encrypted;
-use chargeover_main_contact::store::MainContactStore;
 use integration_tests::{hmac_base64, test_metrics, HMAC_SHA512};
 use jiff::tz::TimeZone;
 use lambda_http::http::{HeaderName, HeaderValue};
 use lambda_http::{Body, Request};
 use occ_organization::auth::{Algorithms, HmacKeys};
-use occ_organization::store::OrganizationStore;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use serde_json::{json, Map, Value};
 use webhook_shared::authenticate::secret::{SecretStore, SecretValue, WebhookKeys};
+use webhook_shared::pipeline::Common;
 use webhook_shared::receive::deadline::Deadline;
-use webhook_shared::storage::{QuarantineItem, QuarantineStore, StoreError};
+use webhook_shared::storage::{QuarantineItem, QuarantineStore, Records, StoreError};
 use webhook_shared::Outcome;
 
 const ALLOWED: [u16; 8] = [200, 400, 401, 405, 413, 415, 422, 503];
@@ -84,7 +83,7 @@ impl MemoryStore {
     }
 }
 
-impl MainContactStore for MemoryStore {
+impl Records<chargeover_main_contact::store::Delivery<'_>> for MemoryStore {
     async fn record(
         &self,
         delivery: &chargeover_main_contact::store::Delivery<'_>,
@@ -95,7 +94,7 @@ impl MainContactStore for MemoryStore {
     }
 }
 
-impl OrganizationStore for MemoryStore {
+impl Records<occ_organization::store::Delivery<'_>> for MemoryStore {
     async fn record(
         &self,
         delivery: &occ_organization::store::Delivery<'_>,
@@ -122,25 +121,29 @@ impl QuarantineStore for MemoryStore {
 fn chargeover_receiver(store: MemoryStore) -> chargeover_main_contact::Receiver<MemoryStore> {
     let keys = TokenKeys::from_secret(&SecretValue::parse(CO_SECRET).unwrap()).unwrap();
     chargeover_main_contact::Receiver {
-        store,
-        keys: SecretStore::fixed(keys),
+        common: Common {
+            store,
+            keys: SecretStore::fixed(keys),
+            max_body_bytes: MAX_BODY_BYTES,
+            retention_days: None,
+            metrics: test_metrics(),
+        },
         timezone: TimeZone::get("America/Chicago").unwrap(),
         encryption: chargeover_main_contact::encryption::Encryption::Auto,
-        max_body_bytes: MAX_BODY_BYTES,
-        retention_days: None,
-        metrics: test_metrics(),
     }
 }
 
 fn occ_receiver(store: MemoryStore) -> occ_organization::Receiver<MemoryStore> {
     let keys = HmacKeys::from_secret(&SecretValue::parse(OCC_KEY_TEXT).unwrap()).unwrap();
     occ_organization::Receiver {
-        store,
-        keys: SecretStore::fixed(keys),
+        common: Common {
+            store,
+            keys: SecretStore::fixed(keys),
+            max_body_bytes: MAX_BODY_BYTES,
+            retention_days: None,
+            metrics: test_metrics(),
+        },
         algorithms: Algorithms::ALL,
-        max_body_bytes: MAX_BODY_BYTES,
-        retention_days: None,
-        metrics: test_metrics(),
     }
 }
 
@@ -525,7 +528,7 @@ fn chargeover_without_credentials_never_succeeds() {
                     "{status} without credentials"
                 );
                 prop_assert!(
-                    receiver.store.stored_nothing(),
+                    receiver.common.store.stored_nothing(),
                     "stored without credentials"
                 );
                 Ok(())
@@ -551,7 +554,7 @@ fn occ_without_credentials_never_succeeds() {
                 "{status} without credentials"
             );
             prop_assert!(
-                receiver.store.stored_nothing(),
+                receiver.common.store.stored_nothing(),
                 "stored without credentials"
             );
             Ok(())
@@ -606,7 +609,7 @@ fn chargeover_valid_token_any_body() {
             let request = post("/chargeover", &headers, &body);
             let response = runtime.block_on(chargeover_main_contact::handle(request, receiver));
             let status = response.status().as_u16();
-            check_authenticated(&receiver.store, &body, status)?;
+            check_authenticated(&receiver.common.store, &body, status)?;
             // 401 exactly when the body carries another token, or no token
             // is sent at all (a body that does not parse carries none), or
             // the body is base64 rather than JSON (read as an encrypted
@@ -652,7 +655,7 @@ fn occ_valid_signature_any_body() {
             );
             let response = runtime.block_on(occ_organization::handle(request, receiver));
             let status = response.status().as_u16();
-            check_authenticated(&receiver.store, &body, status)?;
+            check_authenticated(&receiver.common.store, &body, status)?;
             prop_assert_ne!(status, 401, "a valid signature is accepted");
             Ok(())
         })

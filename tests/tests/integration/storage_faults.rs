@@ -24,6 +24,7 @@ use occ_organization::auth::{Algorithms, HmacKeys};
 use serde_json::Value;
 use tokio::time::Instant;
 use webhook_shared::authenticate::secret::{SecretStore, SecretValue, WebhookKeys};
+use webhook_shared::pipeline::Common;
 use webhook_shared::storage::Table;
 use webhook_shared::storage::{Bucket, Store};
 
@@ -63,29 +64,33 @@ fn store(client: Client) -> Store {
 
 fn chargeover(client: Client) -> chargeover_main_contact::Receiver<Store> {
     chargeover_main_contact::Receiver {
-        store: store(client),
-        keys: SecretStore::fixed(
-            TokenKeys::from_secret(&SecretValue::parse(SECRET).unwrap()).unwrap(),
-        ),
+        common: Common {
+            store: store(client),
+            keys: SecretStore::fixed(
+                TokenKeys::from_secret(&SecretValue::parse(SECRET).unwrap()).unwrap(),
+            ),
+            max_body_bytes: 1024 * 1024,
+            retention_days: None,
+            metrics: test_metrics(),
+        },
         timezone: TimeZone::UTC,
         encryption: chargeover_main_contact::encryption::Encryption::Auto,
-        max_body_bytes: 1024 * 1024,
-        retention_days: None,
-        metrics: test_metrics(),
     }
 }
 
 fn occ(client: Client) -> occ_organization::Receiver<Store> {
     let key = base64_text(OCC_KEY);
     occ_organization::Receiver {
-        store: store(client),
-        keys: SecretStore::fixed(
-            HmacKeys::from_secret(&SecretValue::parse(&key).unwrap()).unwrap(),
-        ),
+        common: Common {
+            store: store(client),
+            keys: SecretStore::fixed(
+                HmacKeys::from_secret(&SecretValue::parse(&key).unwrap()).unwrap(),
+            ),
+            max_body_bytes: 1024 * 1024,
+            retention_days: None,
+            metrics: test_metrics(),
+        },
         algorithms: Algorithms::ALL,
-        max_body_bytes: 1024 * 1024,
-        retention_days: None,
-        metrics: test_metrics(),
     }
 }
 

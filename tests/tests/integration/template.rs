@@ -24,6 +24,7 @@ use serde_yaml_ng::Value;
 use webhook_shared::authenticate::secret::{SecretLocation, SecretStore};
 use webhook_shared::operate::metrics;
 use webhook_shared::operate::startup::prime;
+use webhook_shared::pipeline::Common;
 use webhook_shared::receive::deadline::FUNCTION_TIMEOUT;
 use webhook_shared::storage::schema::TABLE;
 use webhook_shared::storage::Table;
@@ -318,7 +319,7 @@ fn check_metric(metric: &str, dimensions: &[(String, String)], at: &str) {
                 "{at}: no function {value}"
             ),
             metrics::OUTCOME => assert!(
-                metrics::outcomes().any(|outcome| outcome == value),
+                integration_tests::metric_outcomes().any(|outcome| outcome == value),
                 "{at}: no outcome {value}"
             ),
             other => panic!("{at}: dimension {other}"),
@@ -454,7 +455,7 @@ fn alarms_and_dashboard_use_the_metrics_the_code_emits() {
         }
     }
     for function in FUNCTIONS {
-        for outcome in metrics::outcomes() {
+        for outcome in integration_tests::metric_outcomes() {
             let dims = vec![
                 (metrics::FUNCTION.to_owned(), function.package.to_owned()),
                 (metrics::OUTCOME.to_owned(), outcome.to_owned()),
@@ -609,13 +610,15 @@ async fn called_actions() -> [BTreeSet<String>; 2] {
         .expect("secret");
     prime(&store.table).await.expect("table");
     let receiver = chargeover_main_contact::Receiver {
-        store: store.clone(),
-        keys,
+        common: Common {
+            store: store.clone(),
+            keys,
+            max_body_bytes: 1024 * 1024,
+            retention_days: None,
+            metrics: test_metrics(),
+        },
         timezone: jiff::tz::TimeZone::UTC,
         encryption: chargeover_main_contact::encryption::Encryption::Auto,
-        max_body_bytes: 1024 * 1024,
-        retention_days: None,
-        metrics: test_metrics(),
     };
     let key = local_secret("LOCAL_CHARGEOVER_SECRET");
     let headers = [
@@ -651,12 +654,14 @@ async fn called_actions() -> [BTreeSet<String>; 2] {
         .expect("secret");
     prime(&store.table).await.expect("table");
     let receiver = occ_organization::Receiver {
-        store: store.clone(),
-        keys,
+        common: Common {
+            store: store.clone(),
+            keys,
+            max_body_bytes: 1024 * 1024,
+            retention_days: None,
+            metrics: test_metrics(),
+        },
         algorithms: Algorithms::ALL,
-        max_body_bytes: 1024 * 1024,
-        retention_days: None,
-        metrics: test_metrics(),
     };
     let key = STANDARD.decode(key_text).expect("base64 key");
     let organization = |name: &str, description: &str| {

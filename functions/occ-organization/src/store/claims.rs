@@ -3,7 +3,7 @@
 //! deleted once that state has committed.
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use webhook_shared::storage::{Claim, Form, Kind, Large, Store, StoreError, ITEM_OVERHEAD};
+use webhook_shared::storage::{Claim, Kind, Store, StoreError, ITEM_OVERHEAD};
 
 use super::OBJECT_PREFIX;
 use crate::merge::MergedOrganization;
@@ -30,11 +30,6 @@ pub(super) async fn claim_organization(
         .iter()
         .map(|p| p.len() + 1)
         .sum();
-    let large = Large {
-        name: "organization",
-        value: &organization,
-        form: Form::Json,
-    };
     let suffix = format!("-v{version}");
     let claim = store
         .bucket
@@ -42,7 +37,7 @@ pub(super) async fn claim_organization(
             OBJECT_PREFIX,
             Kind::State,
             ITEM_OVERHEAD + truncated,
-            &[large],
+            &[("organization", &organization)],
             &suffix,
         )
         .await;

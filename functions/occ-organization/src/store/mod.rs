@@ -18,14 +18,12 @@ pub use claims::Claims;
 pub use state::Stored;
 pub use transaction::transaction;
 
-use std::future::Future;
-
 use aws_sdk_dynamodb::types::AttributeValue;
 use webhook_shared::receive::deadline::Deadline;
 use webhook_shared::receive::receipt::Receipt;
 use webhook_shared::storage::attribute::Members;
 use webhook_shared::storage::{
-    Busy, Claim, QuarantinePlace, Retries, Store, StoreError, Transacted,
+    Busy, Claim, QuarantinePlace, Records, Retries, Store, StoreError, Transacted,
 };
 use webhook_shared::Outcome;
 
@@ -64,19 +62,10 @@ pub struct Delivery<'a> {
     pub replaces: bool,
 }
 
-/// Records organization deliveries.
-pub trait OrganizationStore {
+impl Records<Delivery<'_>> for Store {
     /// Merges `delivery` into the stored organization and writes it, reading
     /// and merging again when a concurrent delivery got there first, while
     /// `deadline` leaves time.
-    fn record(
-        &self,
-        delivery: &Delivery<'_>,
-        deadline: &Deadline,
-    ) -> impl Future<Output = Result<Outcome, StoreError>> + Send;
-}
-
-impl OrganizationStore for Store {
     async fn record(
         &self,
         delivery: &Delivery<'_>,
@@ -124,11 +113,9 @@ impl OrganizationStore for Store {
                     }
                     return Ok(Outcome::Applied);
                 }
-                Transacted::ConditionFailed(failed) if failed.first() == Some(&true) => {
-                    return Ok(Outcome::Duplicate)
-                }
+                Transacted::Duplicate => return Ok(Outcome::Duplicate),
                 // The state changed since it was read: read, merge, try again.
-                Transacted::ConditionFailed(_) => retries.pause(Busy::StateChanged).await?,
+                Transacted::ConditionFailed => retries.pause(Busy::StateChanged).await?,
                 Transacted::Busy(busy) => retries.pause(busy).await?,
             }
         }

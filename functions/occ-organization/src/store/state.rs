@@ -34,14 +34,11 @@ pub(super) async fn read_state(store: &Store, pk: &str) -> Result<Read, StoreErr
     let Some(mut item) = store.table.get(pk, STATE_SK).await? else {
         return Ok(Read::State(Stored::default()));
     };
-    let version = match item.get("version") {
-        Some(AttributeValue::N(number)) => number
-            .parse::<u64>()
-            .ok()
-            .filter(|&version| version > 0)
-            .ok_or_else(|| corrupt_state(pk, "version"))?,
-        _ => return Err(corrupt_state(pk, "version")),
-    };
+    let version = item
+        .get("version")
+        .and_then(|version| version.as_n().ok()?.parse::<u64>().ok())
+        .filter(|&version| version > 0)
+        .ok_or_else(|| corrupt_state(pk, "version"))?;
     let (organization, claim) = match (item.remove("organization"), item.remove("organization_s3"))
     {
         (Some(AttributeValue::M(members)), None) => (members, None),

@@ -5,8 +5,7 @@
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use webhook_shared::storage::attribute::{n, s};
 use webhook_shared::storage::schema::{PK, SK};
-use webhook_shared::storage::{event_item, Item, Placed, StoreError};
-use webhook_shared::Outcome;
+use webhook_shared::storage::{new_event, put, Item, Placed, StoreError};
 
 use super::{organization_pk, Claims, Delivery, STATE_SK};
 use crate::merge::MergedOrganization;
@@ -23,7 +22,6 @@ pub fn transaction(
 ) -> Result<Vec<TransactWriteItem>, StoreError> {
     let pk = organization_pk(&delivery.organization_id);
     let payload = Placed::new(&delivery.payload, claims.payload.as_ref());
-    let event = event_item(&pk, delivery.receipt, Outcome::Applied, payload);
     let state = state_item(&pk, delivery, merged, version + 1, claims);
     let guard = match version {
         0 => Put::builder().condition_expression(format!("attribute_not_exists({PK})")),
@@ -33,26 +31,9 @@ pub fn transaction(
             .expression_attribute_values(":expected", n(version)),
     };
     Ok(vec![
-        put(
-            table,
-            event,
-            Put::builder().condition_expression(format!("attribute_not_exists({PK})")),
-        )?,
+        new_event(table, &pk, delivery.receipt, payload)?,
         put(table, state, guard)?,
     ])
-}
-
-fn put(
-    table: &str,
-    item: Item,
-    put: aws_sdk_dynamodb::types::builders::PutBuilder,
-) -> Result<TransactWriteItem, StoreError> {
-    let put = put
-        .table_name(table)
-        .set_item(Some(item))
-        .build()
-        .map_err(|e| StoreError::Unavailable(e.to_string()))?;
-    Ok(TransactWriteItem::builder().put(put).build())
 }
 
 fn state_item(

@@ -20,17 +20,13 @@ payload_model! {
         data: CustomerSuperData<'a>,
         security_token: Secret,
     }
-}
 
-payload_model! {
     pub struct CustomerSuperData<'a> {
         user_id: Id,
         customer: Customer<'a>,
         user: Contact<'a>,
     }
-}
 
-payload_model! {
     /// `data.customer`. Custom fields beyond `custom_20` (up to `custom_50`
     /// on other pages) are kept as unknown fields.
     pub struct Customer<'a> {
@@ -128,9 +124,7 @@ payload_model! {
         arr: Money<'a>,
         tags: Tags<'a>,
     }
-}
 
-payload_model! {
     /// `data.user`: the customer's main contact.
     pub struct Contact<'a> {
         user_id: Id,
@@ -213,47 +207,31 @@ impl<'a> MainContactChange<'a> {
         );
         expect_text(&event.event, "super", &root.key("event"), &mut problems);
 
-        let context_id_at = root.key("context_id");
-        match &event.context_id {
-            Field::Value(Id(0)) => problems.push(&context_id_at, "must be a positive integer"),
-            missing @ (Field::Absent | Field::Null) => {
-                missing.check_required(&context_id_at, &mut problems)
-            }
-            // A value, or a wrong type the type check has reported.
-            Field::Value(_) | Field::Invalid(_) => {}
+        let (context_id, context_id_at) = (&event.context_id, root.key("context_id"));
+        context_id.check_present(&context_id_at, &mut problems);
+        if context_id.value() == Some(&Id(0)) {
+            problems.push(&context_id_at, "must be a positive integer");
         }
 
         let data_at = root.key("data");
-        if matches!(event.data, Field::Absent | Field::Null) {
-            problems.push(&data_at, "is required and must be an object");
-        }
+        event.data.check_present(&data_at, &mut problems);
         let data = event.data.into_value().unwrap_or_default();
 
         let customer_at = data_at.key("customer");
-        let customer = match data.customer {
-            Field::Value(customer) => Some(customer),
-            Field::Absent | Field::Null => {
-                problems.push(&customer_at, "is required and must be an object");
-                None
-            }
-            // Wrong type: already reported by the type check.
-            Field::Invalid(_) => None,
-        };
+        data.customer.check_present(&customer_at, &mut problems);
+        let customer = data.customer.into_value();
         let customer_id_at = customer_at.key("customer_id");
         let customer_id = customer.as_ref().and_then(|customer| {
-            match (&customer.customer_id, event.context_id.value()) {
-                (Field::Value(id), Some(context_id)) if id != context_id => {
-                    problems.push(&customer_id_at, "must equal context_id");
-                    None
-                }
-                (Field::Value(id), _) => Some(id.0),
-                // Wrong type: already reported by the type check.
-                (Field::Invalid(_), _) => None,
-                (missing, _) => {
-                    missing.check_required(&customer_id_at, &mut problems);
-                    None
-                }
+            customer
+                .customer_id
+                .check_present(&customer_id_at, &mut problems);
+            // A wrong type has been reported by the type check.
+            let id = customer.customer_id.value()?;
+            if context_id.value().is_some_and(|context| context != id) {
+                problems.push(&customer_id_at, "must equal context_id");
+                return None;
             }
+            Some(id.0)
         });
 
         let contact = data.user.into_value();
@@ -266,9 +244,8 @@ impl<'a> MainContactChange<'a> {
             }
         }
 
-        problems.finish(())?;
         match (customer, customer_id) {
-            (Some(customer), Some(customer_id)) => Ok(MainContactChange {
+            (Some(customer), Some(customer_id)) if problems.is_empty() => Ok(MainContactChange {
                 customer_id,
                 superuser_id: main_contact_id(&[
                     &customer.superuser_id,
@@ -279,11 +256,8 @@ impl<'a> MainContactChange<'a> {
                 customer,
                 contact,
             }),
-            // Without problems both are known; kept total rather than unwrapped.
-            _ => Err(vec![FieldError {
-                pointer: customer_id_at.render(),
-                detail: "is required".into(),
-            }]),
+            // Without either, a problem says why.
+            _ => Err(problems.into_vec()),
         }
     }
 
@@ -299,10 +273,7 @@ impl<'a> MainContactChange<'a> {
             ("dunning_delivery", &self.customer.dunning_delivery),
         ]
         .into_iter()
-        .filter_map(|(name, field)| match field.value() {
-            Some(choice) if !choice.is_known() => Some((name, choice.as_str())),
-            _ => None,
-        })
+        .filter_map(|(name, field)| Some((name, field.value().filter(|c| !c.is_known())?.0)))
     }
 }
 

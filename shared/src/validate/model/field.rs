@@ -80,11 +80,14 @@ impl<'a, T: FieldKind<'a>> Field<'a, T> {
 
     /// As `check`, and reports a missing or null value too.
     pub fn check_required(&self, at: &Pointer<'_>, problems: &mut Problems) {
-        match self {
-            Field::Absent | Field::Null => {
-                problems.push(at, format!("is required and must be {}", T::EXPECTED))
-            }
-            _ => self.check(at, problems),
+        self.check_present(at, problems);
+        self.check(at, problems);
+    }
+
+    /// Reports a missing or null value (a wrong type is `check`'s to report).
+    pub fn check_present(&self, at: &Pointer<'_>, problems: &mut Problems) {
+        if matches!(self, Field::Absent | Field::Null) {
+            problems.push(at, format!("is required and must be {}", T::EXPECTED))
         }
     }
 }
@@ -136,12 +139,21 @@ macro_rules! field_name {
 }
 pub(crate) use field_name;
 
-/// Declares a payload object: every documented field as a lenient `Field`,
-/// named as the sender spells it, plus every unknown field kept as received.
-/// Generates reading (one match per member), the type check of every field,
-/// and the stored form (an M of every present field and every unknown one).
+/// Declares payload objects, one or several: every documented field as a
+/// lenient `Field`, named as the sender spells it, plus every unknown field
+/// kept as received. Generates reading (one match per member), the type check
+/// of every field, and the stored form (an M of every present field and every
+/// unknown one).
 macro_rules! payload_model {
+    ($( $(#[$meta:meta])* pub struct $name:ident<'a> { $($fields:tt)* } )+) => {
+        $(
+            $crate::validate::model::payload_model! {
+                @one $(#[$meta])* pub struct $name<'a> { $($fields)* }
+            }
+        )+
+    };
     (
+        @one
         $(#[$meta:meta])*
         pub struct $name:ident<'a> {
             $( $(#[$field_meta:meta])* $field:ident $(= $rename:literal)? : $kind:ty ),* $(,)?

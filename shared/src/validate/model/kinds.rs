@@ -207,34 +207,23 @@ impl ToAttribute for SourceDateTime<'_> {
     }
 }
 
-/// A string with a documented set of values; other values are kept (and the
-/// caller warns) rather than rejected, since senders add values over time.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Choice<'a, const N: usize> {
-    value: &'a str,
-    known: [&'static str; N],
-}
-
-impl<const N: usize> ToAttribute for Choice<'_, N> {
-    fn to_attribute(&self) -> AttributeValue {
-        self.value.to_attribute()
-    }
-}
-
-/// ChargeOver's `invoice_delivery` / `dunning_delivery`.
-pub type DeliveryMethod<'a> = Choice<'a, 2>;
+/// ChargeOver's `invoice_delivery` / `dunning_delivery`: a string with a
+/// documented set of values; other values are kept (and the caller warns)
+/// rather than rejected, since senders add values over time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeliveryMethod<'a>(pub &'a str);
 
 impl DeliveryMethod<'_> {
     pub const KNOWN: [&'static str; 2] = ["print", "email"];
-}
-
-impl<const N: usize> Choice<'_, N> {
-    pub fn as_str(&self) -> &str {
-        self.value
-    }
 
     pub fn is_known(&self) -> bool {
-        self.known.contains(&self.value)
+        Self::KNOWN.contains(&self.0)
+    }
+}
+
+impl ToAttribute for DeliveryMethod<'_> {
+    fn to_attribute(&self) -> AttributeValue {
+        self.0.to_attribute()
     }
 }
 
@@ -243,11 +232,7 @@ impl<'a> FieldKind<'a> for DeliveryMethod<'a> {
     const BLANK_IS_NULL: bool = false;
 
     fn read(value: &'a AttributeValue) -> Option<Self> {
-        let value = value.as_s().ok()?;
-        Some(Choice {
-            value,
-            known: Self::KNOWN,
-        })
+        value.as_s().ok().map(|text| DeliveryMethod(text))
     }
 }
 
@@ -266,18 +251,14 @@ impl ActionCode {
     pub const MEMBER: &'static str = "_actionCode";
     pub const EXPECTED: &'static str = "one of CREATE, UPDATE, DELETE";
 
-    pub fn parse(text: &str) -> Option<Self> {
-        match text {
+    /// The code of an attribute, if it is a valid one.
+    pub fn read(value: &AttributeValue) -> Option<Self> {
+        match value.as_s().ok()?.as_str() {
             "CREATE" => Some(ActionCode::Create),
             "UPDATE" => Some(ActionCode::Update),
             "DELETE" => Some(ActionCode::Delete),
             _ => None,
         }
-    }
-
-    /// The code of an attribute, if it is a valid one.
-    pub fn read(value: &AttributeValue) -> Option<Self> {
-        ActionCode::parse(value.as_s().ok()?)
     }
 }
 

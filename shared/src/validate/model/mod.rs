@@ -12,7 +12,7 @@ pub mod occ;
 pub(crate) use field::{field_name, payload_model};
 pub use field::{Field, FieldKind};
 pub use kinds::{
-    ActionCode, AnyList, AnyObject, BoolOrText, Choice, DeliveryMethod, Flag, Id, Money, Secret,
+    ActionCode, AnyList, AnyObject, BoolOrText, DeliveryMethod, Flag, Id, Money, Secret,
     SourceDateTime, Tags, Text, TextOrNumber,
 };
 pub use numbers::unstorable_numbers;

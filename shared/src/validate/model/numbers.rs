@@ -11,9 +11,7 @@ use super::{FieldError, Pointer, Problems};
 pub fn unstorable_numbers(value: &AttributeValue) -> Vec<FieldError> {
     let mut problems = Problems::default();
     walk(value, &Pointer::Root, &mut problems);
-    let mut problems = problems.into_vec();
-    problems.sort_by(|a, b| a.pointer.cmp(&b.pointer));
-    problems
+    problems.into_sorted()
 }
 
 /// Parsed numbers are written out in full, without an exponent, so only a

@@ -12,9 +12,7 @@ payload_model! {
     pub struct OrganizationEvent<'a> {
         organization: Organization<'a>,
     }
-}
 
-payload_model! {
     pub struct Organization<'a> {
         active: Flag,
         allSecondaryAddresses: AnyObject<'a>,
@@ -70,9 +68,7 @@ payload_model! {
         useExternalApprovalWebhook: Flag,
         vatReferenceNumber: Text<'a>,
     }
-}
 
-payload_model! {
     /// `parentOrganization` and the items of `ancestorOrganizations`.
     pub struct OrganizationRef<'a> {
         active: Flag,
@@ -81,9 +77,7 @@ payload_model! {
         name: Text<'a>,
         repositoryId: Text<'a>,
     }
-}
 
-payload_model! {
     /// Billing, shipping and derived addresses.
     pub struct Address<'a> {
         address1: Text<'a>,
@@ -98,9 +92,7 @@ payload_model! {
         repositoryId: Text<'a>,
         state: Text<'a>,
     }
-}
 
-payload_model! {
     pub struct Contract<'a> {
         catalog: RepositoryRef<'a>,
         creationDate: Text<'a>,
@@ -114,46 +106,34 @@ payload_model! {
         startDate: Text<'a>,
         terms: Terms<'a>,
     }
-}
 
-payload_model! {
     /// `catalog` and `priceListGroup` of a contract.
     pub struct RepositoryRef<'a> {
         repositoryId: Text<'a>,
     }
-}
 
-payload_model! {
     pub struct Terms<'a> {
         repositoryId: Text<'a>,
         terms: Text<'a>,
     }
-}
 
-payload_model! {
     /// Items of `members` and `secondaryMembers`.
     pub struct Member<'a> {
         customerContactId: Text<'a>,
         repositoryId: Text<'a>,
     }
-}
 
-payload_model! {
     pub struct RelativeRole<'a> {
         function: Text<'a>,
         repositoryId: Text<'a>,
     }
-}
 
-payload_model! {
     /// Items of `secondaryAddresses`: the `_actionCode` sits on `address`.
     pub struct SecondaryAddress<'a> {
         address: SecondaryAddressDetail<'a>,
         addressType: Text<'a>,
     }
-}
 
-payload_model! {
     pub struct SecondaryAddressDetail<'a> {
         address1: Text<'a>,
         address2: Text<'a>,
@@ -168,32 +148,24 @@ payload_model! {
         state: Text<'a>,
         types: Vec<Field<'a, AddressType<'a>>>,
     }
-}
 
-payload_model! {
     pub struct AddressType<'a> {
         displayName: Text<'a>,
         id: Text<'a>,
         repositoryId: Text<'a>,
     }
-}
 
-payload_model! {
     pub struct ShippingMethod<'a> {
         displayName: Text<'a>,
         id: Text<'a>,
     }
-}
 
-payload_model! {
     /// Items of `siteOrganizationProperties`: the `_actionCode` sits on `properties`.
     pub struct SiteOrganizationProperties<'a> {
         properties: SiteProperties<'a>,
         site: Site<'a>,
     }
-}
 
-payload_model! {
     pub struct SiteProperties<'a> {
         approvalRequired: Flag,
         contract: Contract<'a>,
@@ -205,9 +177,7 @@ payload_model! {
         useAllShippingMethodsFromSite: BoolOrText<'a>,
         useExternalApprovalWebhook: Flag,
     }
-}
 
-payload_model! {
     pub struct Site<'a> {
         siteId: Text<'a>,
     }
@@ -238,30 +208,21 @@ impl<'a> OrganizationChange<'a> {
             .check_required(&organization_at, &mut problems);
         check_action_codes(body, &root, &mut problems);
         let Some(organization) = event.organization.into_value() else {
-            return Err(sorted(problems));
+            return Err(problems.into_sorted());
         };
         let id_at = organization_at.key("id");
-        let organization_id = match &organization.id {
-            Field::Value(id) if !id.is_empty() => Some(*id),
-            // A wrong type is reported by the type check.
-            Field::Invalid(_) => None,
-            _ => {
-                problems.push(&id_at, "is required and must be a non-empty string");
-                None
-            }
-        };
-        if !problems.is_empty() {
-            return Err(sorted(problems));
+        let organization_id = organization.id.value().filter(|id| !id.is_empty()).copied();
+        // A wrong type is reported by the type check.
+        if organization_id.is_none() && !matches!(organization.id, Field::Invalid(_)) {
+            problems.push(&id_at, "is required and must be a non-empty string");
         }
         match organization_id {
-            Some(organization_id) => Ok(OrganizationChange {
+            Some(organization_id) if problems.is_empty() => Ok(OrganizationChange {
                 organization_id,
                 organization,
             }),
-            None => Err(vec![FieldError {
-                pointer: id_at.render(),
-                detail: "must be a non-empty string".into(),
-            }]),
+            // Without an id, a problem says why.
+            _ => Err(problems.into_sorted()),
         }
     }
 }
@@ -286,13 +247,6 @@ fn check_action_codes(value: &AttributeValue, at: &Pointer<'_>, problems: &mut P
         }
         _ => {}
     }
-}
-
-/// Problems in pointer order: members are visited in no set order.
-fn sorted(problems: Problems) -> Vec<FieldError> {
-    let mut problems = problems.into_vec();
-    problems.sort_by(|a, b| a.pointer.cmp(&b.pointer));
-    problems
 }
 
 #[cfg(test)]

@@ -32,13 +32,8 @@ impl<'a> Pointer<'a> {
             Pointer::Key(parent, key) => {
                 parent.write(out);
                 out.push('/');
-                for c in key.chars() {
-                    match c {
-                        '~' => out.push_str("~0"),
-                        '/' => out.push_str("~1"),
-                        c => out.push(c),
-                    }
-                }
+                // RFC 6901's escapes, `~` first.
+                out.push_str(&key.replace('~', "~0").replace('/', "~1"));
             }
             Pointer::Index(parent, index) => {
                 parent.write(out);
@@ -76,13 +71,12 @@ impl Problems {
         self.0
     }
 
-    /// `Ok(value)` when nothing was found, else every problem.
-    pub fn finish<T>(self, value: T) -> Result<T, Vec<FieldError>> {
-        if self.0.is_empty() {
-            Ok(value)
-        } else {
-            Err(self.0)
-        }
+    /// Every problem in pointer order (where members were visited, in no set
+    /// order).
+    pub fn into_sorted(self) -> Vec<FieldError> {
+        let mut problems = self.0;
+        problems.sort_by(|a, b| a.pointer.cmp(&b.pointer));
+        problems
     }
 }
 

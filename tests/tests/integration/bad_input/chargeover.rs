@@ -1,6 +1,7 @@
 //! ChargeOver's crafted requests.
 
 use super::*;
+use webhook_shared::pipeline::Common;
 
 // ------------------------------------------------------------------ ChargeOver
 pub(super) fn chargeover_base() -> Value {
@@ -14,13 +15,15 @@ pub(super) fn chargeover_receiver(store: &Store) -> chargeover_main_contact::Rec
     use chargeover_main_contact::auth::TokenKeys;
     let keys = TokenKeys::from_secret(&SecretValue::parse(CO_SECRET).unwrap()).unwrap();
     chargeover_main_contact::Receiver {
-        store: store.clone(),
-        keys: SecretStore::fixed(keys),
+        common: Common {
+            store: store.clone(),
+            keys: SecretStore::fixed(keys),
+            max_body_bytes: MAX_BODY_BYTES,
+            retention_days: None,
+            metrics: test_metrics(),
+        },
         timezone: TimeZone::get("America/Chicago").unwrap(),
         encryption: chargeover_main_contact::encryption::Encryption::Auto,
-        max_body_bytes: MAX_BODY_BYTES,
-        retention_days: None,
-        metrics: test_metrics(),
     }
 }
 

@@ -43,7 +43,11 @@ async fn oversized_headers_are_handled() {
     assert_eq!(post(vec![json_type.clone(), huge_key]).await, 401);
     assert_eq!(post(vec![json_type.clone()]).await, 401);
     assert_eq!(post(vec![json_type.clone(), key]).await, 200);
-    assert_eq!(all_items(&store).await.len(), 2, "state and one event");
+    assert_eq!(
+        all_items(&store.table).await.len(),
+        2,
+        "state and one event"
+    );
 
     let store = fresh_store(&aws).await;
     let receiver = occ_receiver(&store);
@@ -87,5 +91,9 @@ async fn oversized_headers_are_handled() {
         post(vec![json_type.clone(), (sha512, sign512(body.as_bytes()))]).await,
         200
     );
-    assert_eq!(all_items(&store).await.len(), 2, "state and one event");
+    assert_eq!(
+        all_items(&store.table).await.len(),
+        2,
+        "state and one event"
+    );
 }

@@ -1,6 +1,7 @@
 //! OCC's crafted requests, and a signature of another body.
 
 use super::*;
+use webhook_shared::pipeline::Common;
 
 // ------------------------------------------------------------------------ OCC
 
@@ -69,12 +70,14 @@ pub(super) fn occ_receiver(store: &Store) -> occ_organization::Receiver<Store> {
     use occ_organization::auth::{Algorithms, HmacKeys};
     let keys = HmacKeys::from_secret(&SecretValue::parse(OCC_KEY_TEXT).unwrap()).unwrap();
     occ_organization::Receiver {
-        store: store.clone(),
-        keys: SecretStore::fixed(keys),
+        common: Common {
+            store: store.clone(),
+            keys: SecretStore::fixed(keys),
+            max_body_bytes: MAX_BODY_BYTES,
+            retention_days: None,
+            metrics: test_metrics(),
+        },
         algorithms: Algorithms::ALL,
-        max_body_bytes: MAX_BODY_BYTES,
-        retention_days: None,
-        metrics: test_metrics(),
     }
 }
 
@@ -613,5 +616,5 @@ async fn occ_signature_of_a_different_body_is_refused() {
         body_json(&response)["detail"],
         "the request could not be authenticated"
     );
-    assert!(all_items(&store).await.is_empty());
+    assert!(all_items(&store.table).await.is_empty());
 }
