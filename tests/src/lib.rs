@@ -16,7 +16,10 @@ use aws_sdk_dynamodb::config::interceptors::BeforeSerializationInterceptorContex
 use aws_sdk_dynamodb::config::{ConfigBag, Credentials, Intercept, RuntimeComponents};
 use aws_sdk_dynamodb::error::BoxError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsInput;
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
+    ScalarAttributeType, StreamSpecification, StreamViewType, TimeToLiveSpecification,
+};
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -24,7 +27,7 @@ use lambda_http::{Body, Request, Response};
 use serde_json::{json, Value};
 use webhook_shared::pipeline::Common;
 use webhook_shared::storage::document;
-use webhook_shared::storage::schema::TABLE;
+use webhook_shared::storage::schema::{TableDefinition, TABLE};
 use webhook_shared::storage::Table;
 use webhook_shared::storage::{Bucket, Item, Store};
 
@@ -113,8 +116,59 @@ pub async fn fresh_table(aws: &SdkConfig) -> Table {
         COUNTER.fetch_add(1, Ordering::Relaxed)
     );
     let table = Table::new(aws_sdk_dynamodb::Client::new(aws), name);
-    table.create(&TABLE).await.expect("create table on moto");
+    create_table(&table, &TABLE)
+        .await
+        .expect("create table on moto");
     table
+}
+
+/// Creates `table` as `definition` says and turns TTL on: the tests' tables
+/// and the local stack's (on AWS the template creates it).
+pub async fn create_table(
+    table: &Table,
+    definition: &TableDefinition,
+) -> Result<(), aws_sdk_dynamodb::Error> {
+    let (client, table_name) = (&table.client, &table.name);
+    let key = |name: &str, key_type| {
+        KeySchemaElement::builder()
+            .attribute_name(name)
+            .key_type(key_type)
+            .build()
+    };
+    let string_attribute = |name: &str| {
+        AttributeDefinition::builder()
+            .attribute_name(name)
+            .attribute_type(ScalarAttributeType::S)
+            .build()
+    };
+    client
+        .create_table()
+        .table_name(table_name)
+        .key_schema(key(definition.partition_key, KeyType::Hash)?)
+        .key_schema(key(definition.sort_key, KeyType::Range)?)
+        .attribute_definitions(string_attribute(definition.partition_key)?)
+        .attribute_definitions(string_attribute(definition.sort_key)?)
+        .billing_mode(BillingMode::from(definition.billing_mode))
+        .stream_specification(
+            StreamSpecification::builder()
+                .stream_enabled(true)
+                .stream_view_type(StreamViewType::from(definition.stream_view_type))
+                .build()?,
+        )
+        .send()
+        .await?;
+    client
+        .update_time_to_live()
+        .table_name(table_name)
+        .time_to_live_specification(
+            TimeToLiveSpecification::builder()
+                .enabled(true)
+                .attribute_name(definition.ttl_attribute)
+                .build()?,
+        )
+        .send()
+        .await?;
+    Ok(())
 }
 
 /// A new, empty table and bucket; unique per test.

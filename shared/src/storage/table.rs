@@ -3,14 +3,10 @@
 //! back classified (`Transacted`, `PutNew`, `StoreError`).
 
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
-    ScalarAttributeType, StreamSpecification, StreamViewType, TimeToLiveSpecification,
-    TransactWriteItem,
-};
+use aws_sdk_dynamodb::types::{AttributeValue, TransactWriteItem};
 use aws_sdk_dynamodb::Client;
 
-use crate::storage::schema::{TableDefinition, PK, SK};
+use crate::storage::schema::{PK, SK};
 use crate::storage::transaction::{cancellation_reasons, classify};
 use crate::storage::{Busy, Changes, Item, StoreError, Transacted};
 
@@ -193,54 +189,5 @@ impl Table {
             .consistent_read(true);
         let items = request.into_paginator().items().send().try_collect().await;
         items.map_err(StoreError::from_sdk)
-    }
-
-    /// Creates this table as `definition` says (the local stack and tests;
-    /// on AWS the template does) and turns TTL on.
-    pub async fn create(
-        &self,
-        definition: &TableDefinition,
-    ) -> Result<(), aws_sdk_dynamodb::Error> {
-        let (client, table_name) = (&self.client, &self.name);
-        let key = |name: &str, key_type| {
-            KeySchemaElement::builder()
-                .attribute_name(name)
-                .key_type(key_type)
-                .build()
-        };
-        let string_attribute = |name: &str| {
-            AttributeDefinition::builder()
-                .attribute_name(name)
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-        };
-        client
-            .create_table()
-            .table_name(table_name)
-            .key_schema(key(definition.partition_key, KeyType::Hash)?)
-            .key_schema(key(definition.sort_key, KeyType::Range)?)
-            .attribute_definitions(string_attribute(definition.partition_key)?)
-            .attribute_definitions(string_attribute(definition.sort_key)?)
-            .billing_mode(BillingMode::from(definition.billing_mode))
-            .stream_specification(
-                StreamSpecification::builder()
-                    .stream_enabled(true)
-                    .stream_view_type(StreamViewType::from(definition.stream_view_type))
-                    .build()?,
-            )
-            .send()
-            .await?;
-        client
-            .update_time_to_live()
-            .table_name(table_name)
-            .time_to_live_specification(
-                TimeToLiveSpecification::builder()
-                    .enabled(true)
-                    .attribute_name(definition.ttl_attribute)
-                    .build()?,
-            )
-            .send()
-            .await?;
-        Ok(())
     }
 }

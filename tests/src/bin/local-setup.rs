@@ -2,7 +2,7 @@
 //! payload bucket and the two webhook secrets (the local development values
 //! of scripts/local.env) on the local moto server. Safe to run again.
 
-use integration_tests::{aws_config_for, local_secret, moto_endpoint};
+use integration_tests::{aws_config_for, create_table, local_secret, moto_endpoint};
 use webhook_shared::storage::schema::TABLE;
 use webhook_shared::storage::Table;
 
@@ -12,7 +12,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let table_name = std::env::var("TABLE_NAME")?;
     let table = Table::new(aws_sdk_dynamodb::Client::new(&aws), &table_name);
     if !table.exists().await? {
-        table.create(&TABLE).await?;
+        create_table(&table, &TABLE).await?;
     }
     println!("table {table_name} ready");
 
