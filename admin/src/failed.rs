@@ -180,8 +180,8 @@ pub async fn resend(target: &Resolved, request: Resend<'_>) -> Result<Shown, Fai
     let organizations = delivered_since(target, since).await?;
     let results =
         reconcile::occ::reconcile_ids(target, &api, &organizations, true, request.show_progress)
-            .await;
-    let reconciled = reconcile::report("occ", &results?, true);
+            .await?;
+    let reconciled = reconcile::report("occ", &results, true);
     let (report, refused) = match reconciled {
         Ok(shown) => (shown, None),
         Err(Failure::Unfinished { shown, problem, .. }) => (shown, Some(problem)),

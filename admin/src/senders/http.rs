@@ -182,43 +182,29 @@ impl Api {
             Ok(collected) => collected.to_bytes(),
             Err(error) => return unreachable(error.to_string()),
         };
-        let what = what.to_owned();
-        let api = self.name;
-        let gave_up = ApiError::GaveUp {
-            api,
-            status: status.as_u16(),
-            what: what.clone(),
+        let (api, what) = (self.name, what.to_owned());
+        if status.is_success() {
+            let answer = parse(&bytes).map_err(|detail| ApiError::Unexpected { api, what, detail });
+            return Attempt::Done(answer);
+        }
+        let again = |wait| Attempt::Again {
+            wait,
+            failure: ApiError::GaveUp {
+                api,
+                status: status.as_u16(),
+                what: what.clone(),
+            },
         };
-        Attempt::Done(Err(match status {
-            status if status.is_success() => {
-                return Attempt::Done(parse(&bytes).map_err(|detail| ApiError::Unexpected {
+        let error = match status {
+            StatusCode::TOO_MANY_REQUESTS => match retry_after.as_ref().and_then(seconds_to_wait) {
+                Some(wait) if wait > LONGEST_RETRY_AFTER => ApiError::WaitTooLong {
                     api,
+                    seconds: wait.as_secs(),
                     what,
-                    detail,
-                }))
-            }
-            StatusCode::TOO_MANY_REQUESTS => {
-                let wait = retry_after.as_ref().and_then(seconds_to_wait);
-                match wait {
-                    Some(wait) if wait > LONGEST_RETRY_AFTER => ApiError::WaitTooLong {
-                        api,
-                        seconds: wait.as_secs(),
-                        what,
-                    },
-                    wait => {
-                        return Attempt::Again {
-                            wait,
-                            failure: gave_up,
-                        }
-                    }
-                }
-            }
-            status if status.is_server_error() => {
-                return Attempt::Again {
-                    wait: None,
-                    failure: gave_up,
-                }
-            }
+                },
+                wait => return again(wait),
+            },
+            status if status.is_server_error() => return again(None),
             StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => ApiError::Refused {
                 api,
                 status: status.as_u16(),
@@ -231,7 +217,8 @@ impl Api {
                 what,
                 detail: excerpt(&bytes),
             },
-        }))
+        };
+        Attempt::Done(Err(error))
     }
 
     fn request(
