@@ -43,18 +43,16 @@ Control endpoints (no auth, JSON):
   docs say, queueing sets the message's `resend` to true; it stays in the list, and
   queueing a message already marked adds nothing.
 """
-import argparse
 import json
-import os
 import re
 import secrets
-import signal
-import sys
 import threading
 import time
 from datetime import datetime, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, unquote, urlsplit
+
+from serve import serve
 
 LOCK = threading.Lock()
 STATE = {"application_key": None, "token_seconds": 300, "organizations": [],
@@ -372,25 +370,5 @@ class Handler(BaseHTTPRequestHandler):
         raise ApiError(404, f"No endpoint {method} {path}")
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--port", type=int, default=0)
-    args = parser.parse_args()
-    server = ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
-    server.daemon_threads = True
-    stop = lambda *_: threading.Thread(target=server.shutdown, daemon=True).start()
-    signal.signal(signal.SIGTERM, stop)
-
-    def watch_stdin():  # raw reads: a buffered reader's lock would block interpreter exit
-        while os.read(sys.stdin.fileno(), 65536):
-            pass
-        stop()
-
-    threading.Thread(target=watch_stdin, daemon=True).start()
-    print(f"http://127.0.0.1:{server.server_address[1]}", flush=True)
-    server.serve_forever()
-    server.server_close()
-
-
 if __name__ == "__main__":
-    main()
+    serve(Handler, __doc__.splitlines()[0])

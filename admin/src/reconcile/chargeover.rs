@@ -6,23 +6,18 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 use jiff::Timestamp;
 use serde_json::{json, Value};
-use webhook_shared::receive::deadline::Deadline;
-use webhook_shared::receive::receipt::Receipt;
 use webhook_shared::storage::attribute::n;
 use webhook_shared::storage::Item;
-use webhook_shared::validate::json as body_json;
-use webhook_shared::Rejection;
 
 use chargeover_main_contact::ordering;
 use chargeover_main_contact::store::{customer_pk, MainContactState, STATE_SK};
-use webhook_shared::storage::Records;
 
-use super::{report, stored_version, Finding, Reconciled, WRITE_TIME};
+use super::{received, report, settle, Finding, Reconciled};
 use crate::output::{progress, Shown};
 use crate::read::{get, text};
 use crate::senders::chargeover::ChargeOverApi;
 use crate::target::Resolved;
-use crate::{written, Failure};
+use crate::Failure;
 
 /// The main contact's fields compared: its id, name, email and phone.
 const CONTACT_FIELDS: [&str; 6] = [
@@ -97,36 +92,21 @@ async fn reconcile_one(
         None => None,
     };
     let document = delivery_body(customer, contact);
-    let receipt = Receipt::reconciliation(
-        &document,
-        stored_version(stored.as_ref()),
-        Timestamp::now(),
-        target.retention_days,
-    );
-    let delivery = body_json::parse(&document)
-        .map_err(|e| Rejection::MalformedJson(e.to_string()))
-        .and_then(|payload| {
-            chargeover_main_contact::handler::delivery(
-                payload,
-                &target.chargeover_timezone,
-                &receipt,
-                Some(api.host()),
-            )
-        });
+    let (receipt, parsed) = received(target, &document, stored.as_ref());
+    let delivery = parsed.and_then(|payload| {
+        chargeover_main_contact::handler::delivery(
+            payload,
+            &target.chargeover_timezone,
+            &receipt,
+            Some(api.host()),
+        )
+    });
     let delivery = match delivery {
         Ok(delivery) => delivery,
         Err(rejection) => return Ok(Reconciled::new(id, Finding::Refused(rejection))),
     };
     let finding = compare(stored.as_ref(), &delivery.state);
-    if !(apply && finding.to_apply()) {
-        return Ok(Reconciled::new(id, finding));
-    }
-    let deadline = Deadline::after(WRITE_TIME);
-    Ok(Reconciled::applied(
-        id,
-        finding,
-        written(target.store.record(&delivery, &deadline).await)?,
-    ))
+    settle(target, id, finding, &delivery, apply).await
 }
 
 /// The customer and its main contact as the body of a "main contact

@@ -13,11 +13,17 @@ use std::time::Duration;
 use serde_json::{json, Value};
 use webhook_shared::{Outcome, Rejection};
 
-use webhook_shared::storage::Item;
+use aws_sdk_dynamodb::types::AttributeValue;
+use jiff::Timestamp;
+use webhook_shared::receive::deadline::Deadline;
+use webhook_shared::receive::receipt::Receipt;
+use webhook_shared::storage::{Item, Records, Store};
+use webhook_shared::validate::json as body_json;
 
 use crate::output::{table, Shown};
 use crate::read::number;
-use crate::{Failure, STILL_REFUSED};
+use crate::target::Resolved;
+use crate::{written, Failure, STILL_REFUSED};
 
 /// The time one reconciliation's write may take (the functions have their
 /// invocation's).
@@ -92,9 +98,39 @@ impl Reconciled {
     }
 }
 
-/// The `version` of a stored state item (0: none stored).
-fn stored_version(stored: Option<&Item>) -> u64 {
-    stored.map_or(0, |item| number(item, "version").parse().unwrap_or(0))
+/// The receipt of `document`, fetched to correct the state `stored` (its
+/// `version`; 0 when none is stored), and the document parsed as a
+/// delivery's body is.
+fn received(
+    target: &Resolved,
+    document: &[u8],
+    stored: Option<&Item>,
+) -> (Receipt, Result<AttributeValue, Rejection>) {
+    let version = stored.map_or(0, |item| number(item, "version").parse().unwrap_or(0));
+    let receipt =
+        Receipt::reconciliation(document, version, Timestamp::now(), target.retention_days);
+    let parsed = body_json::parse(document).map_err(|e| Rejection::MalformedJson(e.to_string()));
+    (receipt, parsed)
+}
+
+/// The record `id` as found and, with `apply` when it is missing or
+/// differs, stored through its function's store as a delivery would be.
+async fn settle<D>(
+    target: &Resolved,
+    id: &str,
+    finding: Finding,
+    delivery: &D,
+    apply: bool,
+) -> Result<Reconciled, Failure>
+where
+    Store: Records<D>,
+{
+    if !(apply && finding.to_apply()) {
+        return Ok(Reconciled::new(id, finding));
+    }
+    let deadline = Deadline::after(WRITE_TIME);
+    let written = written(target.store.record(delivery, &deadline).await)?;
+    Ok(Reconciled::applied(id, finding, written))
 }
 
 /// The report of a run: a row per record, a summary line, and exit code 4

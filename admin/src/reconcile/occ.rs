@@ -12,21 +12,17 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 use jiff::Timestamp;
 use serde_json::{json, Value};
-use webhook_shared::receive::deadline::Deadline;
-use webhook_shared::receive::receipt::{utc_millis, Receipt};
+use webhook_shared::receive::receipt::utc_millis;
 use webhook_shared::storage::schema::{PK, SK};
-use webhook_shared::validate::json as body_json;
-use webhook_shared::Rejection;
 
 use occ_organization::store::{organization_pk, STATE_SK};
-use webhook_shared::storage::Records;
 
-use super::{report, stored_version, Finding, Reconciled, WRITE_TIME};
+use super::{received, report, settle, Finding, Reconciled};
 use crate::output::{item_json, progress, Shown};
 use crate::read::{get, text};
 use crate::senders::occ::OccAdminApi;
 use crate::target::Resolved;
-use crate::{written, Failure};
+use crate::Failure;
 
 pub async fn reconcile(
     target: &Resolved,
@@ -98,15 +94,9 @@ async fn reconcile_one(
     let document = json!({ "organization": organization })
         .to_string()
         .into_bytes();
-    let receipt = Receipt::reconciliation(
-        &document,
-        stored_version(stored.as_ref()),
-        Timestamp::now(),
-        target.retention_days,
-    );
-    let delivery = body_json::parse(&document)
-        .map_err(|e| Rejection::MalformedJson(e.to_string()))
-        .and_then(|payload| occ_organization::handler::delivery(payload, &receipt));
+    let (receipt, parsed) = received(target, &document, stored.as_ref());
+    let delivery =
+        parsed.and_then(|payload| occ_organization::handler::delivery(payload, &receipt));
     let mut delivery = match delivery {
         Ok(delivery) => delivery,
         Err(rejection) => return Ok(Reconciled::new(id, Finding::Refused(rejection))),
@@ -132,15 +122,7 @@ async fn reconcile_one(
             }
         }
     };
-    if !(apply && finding.to_apply()) {
-        return Ok(Reconciled::new(id, finding));
-    }
-    let deadline = Deadline::after(WRITE_TIME);
-    Ok(Reconciled::applied(
-        id,
-        finding,
-        written(target.store.record(&delivery, &deadline).await)?,
-    ))
+    settle(target, id, finding, &delivery, apply).await
 }
 
 /// The JSON pointers at which `stored` and `current` differ: members
