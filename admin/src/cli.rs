@@ -18,7 +18,7 @@ local stack. The senders' APIs (occ failed, reconcile): \
 --occ-admin-url/--occ-admin-secret-id, or the stack's outputs; the \
 credentials are read from Secrets Manager only.\n\nExit codes: 0 done; 1 AWS, \
 a sender's API or stored data failed; 2 usage; 3 not found; 4 a replayed \
-delivery is still refused."
+delivery, or a sender's record, is refused by the functions' validation."
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -179,7 +179,8 @@ pub enum FailedCommand {
 webhook-admin --stack webhooks occ failed list --since 12h"
     )]
     List {
-        /// Only those that failed since (e.g. 12h, 7d, or 2026-12-03T08:00:00Z).
+        /// Only those OCC last saved (failed) since (e.g. 12h, 7d, or
+        /// 2026-12-03T08:00:00Z).
         #[arg(long, value_parser = parse_when)]
         since: Option<Timestamp>,
     },
@@ -236,7 +237,8 @@ webhook-admin --stack webhooks reconcile occ or-300007 --apply"
         /// The organizations to reconcile.
         #[arg(required_unless_present = "since", conflicts_with = "since")]
         organization_ids: Vec<String>,
-        /// Every organization modified since (e.g. 12h, 7d, or a time).
+        /// Every organization this table recorded a delivery for since then
+        /// (e.g. 12h, 7d, or a time): OCC documents no "modified since" filter.
         #[arg(long, value_parser = parse_when)]
         since: Option<Timestamp>,
         /// Store what differs (without it, only compare).

@@ -68,7 +68,7 @@ fn id(message: &Value) -> String {
     }
 }
 
-fn queued(message: &Value) -> bool {
+fn queued_message(message: &Value) -> bool {
     message["resend"].as_bool() == Some(true)
 }
 
@@ -108,7 +108,7 @@ fn messages_table(messages: &[Value]) -> String {
                 .as_str()
                 .unwrap_or_default()
                 .to_owned(),
-            if queued(message) { "yes" } else { "" }.to_owned(),
+            if queued_message(message) { "yes" } else { "" }.to_owned(),
             error.chars().take(80).collect(),
         ]);
     }
@@ -129,7 +129,7 @@ pub async fn resend(target: &Resolved, request: Resend<'_>) -> Result<Shown, Fai
     let api = OccAdminApi::connect(target).await?;
     let messages = organization_messages(&api, request.since).await?;
     let chosen: Vec<&Value> = if request.all {
-        messages.iter().filter(|m| !queued(m)).collect()
+        messages.iter().filter(|m| !queued_message(m)).collect()
     } else {
         let mut chosen = Vec::new();
         for wanted in request.ids {
@@ -157,7 +157,8 @@ pub async fn resend(target: &Resolved, request: Resend<'_>) -> Result<Shown, Fai
                 }
             ),
             json: json!({
-                "resend": listed.iter().map(message_json).collect::<Vec<_>>(),
+                "resent": [],
+                "to_resend": listed.iter().map(message_json).collect::<Vec<_>>(),
                 "dry_run": request.dry_run,
             }),
         });
@@ -174,7 +175,7 @@ pub async fn resend(target: &Resolved, request: Resend<'_>) -> Result<Shown, Fai
         bar.inc(1);
     }
     bar.finish_and_clear();
-    let pending = wait_for_resends(&api, &chosen_ids, request.wait, request.show_progress).await?;
+    let resent = wait_for_resends(&api, &listed, request.wait, request.show_progress).await?;
     // A minute early: the receivers' clock is not this machine's.
     let since = started - CLOCK_SKEW;
     let organizations = delivered_since(target, since).await?;
@@ -189,24 +190,37 @@ pub async fn resend(target: &Resolved, request: Resend<'_>) -> Result<Shown, Fai
     };
     let shown = Shown {
         text: format!(
-            "{}\n{} queued for resending, {} still queued at OCC\n\nreconciled:\n{}",
+            "{}\n{} queued for resending, {} failed again, {} still queued at OCC\n\nreconciled:\n{}",
             messages_table(&listed),
             chosen_ids.len(),
-            pending.len(),
+            resent.failed_again.len(),
+            resent.pending.len(),
             report.text
         ),
         json: json!({
             "resent": chosen_ids,
-            "still_queued": pending,
+            "failed_again": resent.failed_again,
+            "still_queued": resent.pending,
             "reconciled": report.json,
         }),
     };
-    if !pending.is_empty() {
+    if !resent.failed_again.is_empty() {
+        return Err(Failure::Unfinished {
+            problem: format!(
+                "OCC failed to deliver {} resent messages again ({}): see `occ failed list`",
+                resent.failed_again.len(),
+                resent.failed_again.join(", ")
+            ),
+            code: 1,
+            shown,
+        });
+    }
+    if !resent.pending.is_empty() {
         return Err(Failure::Unfinished {
             problem: format!(
                 "{} messages are still queued at OCC after {} s; once OCC has resent them, run: \
                  webhook-admin reconcile occ --since {since} --apply",
-                pending.len(),
+                resent.pending.len(),
                 request.wait.as_secs()
             ),
             code: 1,
@@ -223,28 +237,42 @@ pub async fn resend(target: &Resolved, request: Resend<'_>) -> Result<Shown, Fai
     Ok(shown)
 }
 
-/// Reads the log until none of `ids` is still queued (resent and gone, or
-/// failed again and no longer marked), or `wait` has passed: the ids still
-/// queued then.
+/// What became of the messages queued for resending.
+#[derive(Default)]
+struct Resent {
+    /// Still listed, still marked for resending, not saved again.
+    pending: Vec<String>,
+    /// Saved again or no longer marked: OCC tried and failed again.
+    failed_again: Vec<String>,
+}
+
+/// Reads the log until each of `queued` has left it (resent) or was saved
+/// again or unmarked (failed again), or `wait` has passed.
 async fn wait_for_resends(
     api: &OccAdminApi,
-    ids: &[String],
+    queued: &[Value],
     wait: Duration,
     show_progress: bool,
-) -> Result<Vec<String>, Failure> {
-    let bar = progress(ids.len(), show_progress, "resent by OCC ({elapsed})");
+) -> Result<Resent, Failure> {
+    let bar = progress(queued.len(), show_progress, "resent by OCC ({elapsed})");
     let until = tokio::time::Instant::now() + wait;
     loop {
         let log = api.failed_messages().await?;
-        let pending: Vec<String> = ids
-            .iter()
-            .filter(|wanted| log.iter().any(|m| id(m) == **wanted && queued(m)))
-            .cloned()
-            .collect();
-        bar.set_position((ids.len() - pending.len()) as u64);
-        if pending.is_empty() || tokio::time::Instant::now() >= until {
+        let mut resent = Resent::default();
+        for before in queued {
+            let Some(now) = log.iter().find(|m| id(m) == id(before)) else {
+                continue;
+            };
+            if queued_message(now) && saved_time(now) == saved_time(before) {
+                resent.pending.push(id(now));
+            } else {
+                resent.failed_again.push(id(now));
+            }
+        }
+        bar.set_position((queued.len() - resent.pending.len()) as u64);
+        if resent.pending.is_empty() || tokio::time::Instant::now() >= until {
             bar.finish_and_clear();
-            return Ok(pending);
+            return Ok(resent);
         }
         tokio::time::sleep(POLL).await;
     }

@@ -41,7 +41,9 @@ pub async fn reconcile(
         Some(since) => {
             // ChargeOver's datetimes are in the account's zone, without offset.
             let local = since.to_zoned(target.chargeover_timezone.clone());
-            let day = local.strftime("%Y-%m-%d").to_string();
+            // A day early: which zone ChargeOver reads the date in is not
+            // documented; the exact time is applied here.
+            let day = local.date().yesterday().unwrap_or(local.date()).to_string();
             let from = local.strftime("%Y-%m-%d %H:%M:%S").to_string();
             let found = api.customers_modified_since(&day).await?;
             found

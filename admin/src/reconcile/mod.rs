@@ -106,11 +106,16 @@ fn received(
     document: &[u8],
     stored: Option<&Item>,
 ) -> (Receipt, Result<AttributeValue, Rejection>) {
-    let version = stored.map_or(0, |item| number(item, "version").parse().unwrap_or(0));
+    let version = stored_version(stored);
     let receipt =
         Receipt::reconciliation(document, version, Timestamp::now(), target.retention_days);
     let parsed = body_json::parse(document).map_err(|e| Rejection::MalformedJson(e.to_string()));
     (receipt, parsed)
+}
+
+/// The `version` of a stored state item (0: none stored).
+fn stored_version(stored: Option<&Item>) -> u64 {
+    stored.map_or(0, |item| number(item, "version").parse().unwrap_or(0))
 }
 
 /// The record `id` as found and, with `apply` when it is missing or

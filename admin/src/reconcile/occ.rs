@@ -14,15 +14,17 @@ use jiff::Timestamp;
 use serde_json::{json, Value};
 use webhook_shared::receive::receipt::utc_millis;
 use webhook_shared::storage::schema::{PK, SK};
+use webhook_shared::validate::model::Pointer;
 
 use occ_organization::store::{organization_pk, STATE_SK};
 
-use super::{received, report, settle, Finding, Reconciled};
+use super::{received, report, settle, stored_version, Finding, Reconciled};
 use crate::output::{item_json, progress, Shown};
 use crate::read::{get, text};
 use crate::senders::occ::OccAdminApi;
 use crate::target::Resolved;
 use crate::Failure;
+use occ_organization::merge::{merge, MergedOrganization};
 
 pub async fn reconcile(
     target: &Resolved,
@@ -101,7 +103,7 @@ async fn reconcile_one(
         Ok(delivery) => delivery,
         Err(rejection) => return Ok(Reconciled::new(id, Finding::Refused(rejection))),
     };
-    delivery.replaces = true;
+    delivery.replaces = Some(stored_version(stored.as_ref()));
     let finding = match stored {
         None => Finding::Missing,
         Some(item) => {
@@ -109,9 +111,11 @@ async fn reconcile_one(
                 Some(AttributeValue::M(organization)) => item_json(organization),
                 _ => Value::Null,
             };
-            let current = item_json(&delivery.organization);
+            // As it would be stored: the merge drops what is never kept.
+            let as_stored = merge(MergedOrganization::default(), delivery.organization.clone());
+            let current = item_json(&as_stored.organization);
             let mut parts = Vec::new();
-            differences(&stored, &current, String::new(), &mut parts);
+            differences(&stored, &current, &Pointer::Root, &mut parts);
             if item.contains_key("truncated_properties") {
                 parts.push("(properties stored as truncated)".to_owned());
             }
@@ -127,26 +131,29 @@ async fn reconcile_one(
 
 /// The JSON pointers at which `stored` and `current` differ: members
 /// added, removed or changed, arrays compared item by item.
-fn differences(stored: &Value, current: &Value, at: String, parts: &mut Vec<String>) {
+fn differences(stored: &Value, current: &Value, at: &Pointer<'_>, parts: &mut Vec<String>) {
     match (stored, current) {
         (Value::Object(stored), Value::Object(current)) => {
             let mut keys: Vec<&String> = stored.keys().chain(current.keys()).collect();
             keys.sort();
             keys.dedup();
             for key in keys {
-                let here = format!("{at}/{}", key.replace('~', "~0").replace('/', "~1"));
+                let here = at.key(key);
                 match (stored.get(key), current.get(key)) {
-                    (Some(a), Some(b)) => differences(a, b, here, parts),
-                    _ => parts.push(here),
+                    (Some(a), Some(b)) => differences(a, b, &here, parts),
+                    _ => parts.push(here.render()),
                 }
             }
         }
         (Value::Array(stored), Value::Array(current)) if stored.len() == current.len() => {
             for (index, (a, b)) in stored.iter().zip(current).enumerate() {
-                differences(a, b, format!("{at}/{index}"), parts);
+                differences(a, b, &at.index(index), parts);
             }
         }
-        (a, b) if a != b => parts.push(if at.is_empty() { "/".to_owned() } else { at }),
+        (a, b) if a != b => parts.push(match at.render() {
+            root if root.is_empty() => "/".to_owned(),
+            pointer => pointer,
+        }),
         _ => {}
     }
 }
@@ -160,10 +167,10 @@ mod tests {
         let stored = json!({"name": "A", "members": [{"id": 1}], "a/b": 1, "gone": true});
         let current = json!({"name": "B", "members": [{"id": 2}], "a/b": 1, "new": null});
         let mut parts = Vec::new();
-        differences(&stored, &current, String::new(), &mut parts);
+        differences(&stored, &current, &Pointer::Root, &mut parts);
         assert_eq!(parts, ["/gone", "/members/0/id", "/name", "/new"]);
         let mut none = Vec::new();
-        differences(&stored, &stored, String::new(), &mut none);
+        differences(&stored, &stored, &Pointer::Root, &mut none);
         assert!(none.is_empty());
     }
 }

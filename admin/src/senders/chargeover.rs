@@ -71,11 +71,9 @@ impl ChargeOverApi {
 
     /// The customer `id`.
     pub async fn customer(&self, id: u64) -> Result<Value, Failure> {
-        let answer = self.get(&format!("{CUSTOMERS}/{id}")).await?;
-        match answer {
-            Value::Array(mut list) if list.len() == 1 => Ok(list.remove(0)),
-            Value::Object(_) => Ok(answer),
-            _ => Err(Failure::NotFound(format!("ChargeOver customer {id}"))),
+        match self.get(&format!("{CUSTOMERS}/{id}")).await? {
+            customer @ Value::Object(_) => Ok(customer),
+            _ => Err(self.unexpected("a customer that is not an object")),
         }
     }
 
@@ -95,9 +93,8 @@ impl ChargeOverApi {
                 "{CUSTOMERS}?where={filter}&order={order}&limit={PAGE}&offset={}",
                 customers.len()
             );
-            let page = match self.get(&path).await? {
-                Value::Array(page) => page,
-                _ => Vec::new(),
+            let Value::Array(page) = self.get(&path).await? else {
+                return Err(self.unexpected("a customer list that is not an array"));
             };
             let last = page.len() < PAGE;
             customers.extend(page);
@@ -110,9 +107,9 @@ impl ChargeOverApi {
     /// The user (contact) `id`; `None` when ChargeOver has none.
     pub async fn user(&self, id: u64) -> Result<Option<Value>, Failure> {
         match self.get(&format!("{USERS}/{id}")).await {
-            Ok(Value::Array(mut list)) if list.len() == 1 => Ok(Some(list.remove(0))),
             Ok(user @ Value::Object(_)) => Ok(Some(user)),
-            Ok(_) | Err(Failure::NotFound(_)) => Ok(None),
+            Ok(_) => Err(self.unexpected("a user that is not an object")),
+            Err(Failure::NotFound(_)) => Ok(None),
             Err(failure) => Err(failure),
         }
     }
@@ -124,5 +121,9 @@ impl ChargeOverApi {
             .call(Method::GET, path, &self.authorization, None)
             .await?;
         Ok(answer["response"].take())
+    }
+
+    fn unexpected(&self, what: &str) -> Failure {
+        Failure::Sender(format!("{} answered with {what}", self.api.name))
     }
 }

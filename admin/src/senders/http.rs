@@ -152,7 +152,8 @@ impl Api {
                 Attempt::Again { failure, .. } if attempt == ATTEMPTS => return Err(failure),
                 Attempt::Again { wait, failure } => {
                     tracing::debug!(%failure, "trying again");
-                    tokio::time::sleep(wait.unwrap_or(pause)).await;
+                    // The sender's wait, but never less than the current pause.
+                    tokio::time::sleep(wait.map_or(pause, |wait| wait.max(pause))).await;
                 }
             }
             pause *= 2;
@@ -170,17 +171,27 @@ impl Api {
                 reason,
             },
         };
-        let response = match tokio::time::timeout(REQUEST_TIME, self.client.request(request)).await
-        {
-            Ok(Ok(response)) => response,
-            Ok(Err(error)) => return unreachable(error.to_string()),
-            Err(_) => return unreachable("no answer in time".into()),
+        // The answer whole, body included, within the request's time.
+        let exchange = async {
+            let response = self
+                .client
+                .request(request)
+                .await
+                .map_err(|e| e.to_string())?;
+            let status = response.status();
+            let retry_after = response.headers().get(RETRY_AFTER).cloned();
+            let body = response
+                .into_body()
+                .collect()
+                .await
+                .map_err(|e| e.to_string())?;
+            Ok::<_, String>((status, retry_after, body.to_bytes()))
         };
-        let status = response.status();
-        let retry_after = response.headers().get(RETRY_AFTER).cloned();
-        let bytes = match response.into_body().collect().await {
-            Ok(collected) => collected.to_bytes(),
-            Err(error) => return unreachable(error.to_string()),
+        let (status, retry_after, bytes) = match tokio::time::timeout(REQUEST_TIME, exchange).await
+        {
+            Ok(Ok(answer)) => answer,
+            Ok(Err(reason)) => return unreachable(reason),
+            Err(_) => return unreachable("no answer in time".into()),
         };
         let (api, what) = (self.name, what.to_owned());
         if status.is_success() {

@@ -82,10 +82,15 @@ impl OccAdminApi {
         loop {
             let path = format!("{FAILED_MESSAGES}?offset={}&limit={PAGE}", messages.len());
             let page = self.call(Method::GET, &path, None).await?;
-            let items = page["items"].as_array().cloned().unwrap_or_default();
-            let total = page["totalResults"].as_u64().map(|n| n as usize);
-            let last =
-                items.len() < PAGE || total.is_some_and(|t| messages.len() + items.len() >= t);
+            let Some(items) = page["items"].as_array().cloned() else {
+                return Err(self.unexpected("a failed-message page without items"));
+            };
+            // The total when OCC gives it (a page may be shorter than asked
+            // for), else an empty page.
+            let last = match page["totalResults"].as_u64() {
+                Some(total) => (messages.len() + items.len()) as u64 >= total || items.is_empty(),
+                None => items.is_empty(),
+            };
             messages.extend(items);
             if last {
                 return Ok(messages);
@@ -152,5 +157,9 @@ impl OccAdminApi {
         };
         *self.token.lock().unwrap_or_else(|p| p.into_inner()) = Some(token.clone());
         Ok(token.bearer)
+    }
+
+    fn unexpected(&self, what: &str) -> Failure {
+        Failure::Sender(format!("{} answered with {what}", self.api.name))
     }
 }

@@ -569,3 +569,67 @@ async fn chargeover_refusing_the_credentials_is_a_clear_error_without_them() {
     assert_eq!(code, 2);
     assert!(stderr.contains("--chargeover-api-url"), "{stderr}");
 }
+
+#[tokio::test]
+async fn a_resent_message_that_fails_again_is_reported_not_taken_as_resent() {
+    let store = fresh_store(&local_aws().await).await;
+    let current = json!({"id": "or-5", "name": "Five"});
+    let failed = vec![failed_message("100005", "2026-12-03T10:00:00.000Z")];
+    let (occ, args) = occ_admin(std::slice::from_ref(&current), &failed).await;
+    let command = [
+        "--json", "occ", "failed", "resend", "--all", "--wait", "30s",
+    ];
+    let child = admin_command(&store, &with_args(&args, &command))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run webhook-admin");
+    let waiting = tokio::task::spawn_blocking(move || child.wait_with_output());
+    // OCC tries again, fails again: the message is saved again, unmarked.
+    while occ.resent().await.is_empty() {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let mut again = failed[0].clone();
+    again["savedTime"] = json!("2026-12-04T11:00:00.000Z");
+    occ.set_state(&occ_state(std::slice::from_ref(&current), &[again]))
+        .await;
+    let output = waiting.await.unwrap().expect("webhook-admin ran");
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("failed to deliver 1 resent"));
+    let answer = json_of(&output);
+    assert_eq!(answer["failed_again"], json!(["100005"]));
+    assert_eq!(answer["still_queued"], json!([]));
+}
+
+/// A delivery that lands between a reconciliation's read and its write is
+/// newer than the document read: the reconciliation does not replace it.
+#[tokio::test]
+async fn an_occ_reconciliation_never_replaces_a_state_that_changed_meanwhile() {
+    use occ_organization::store::CHANGED_MEANWHILE;
+    use webhook_shared::receive::deadline::Deadline;
+    use webhook_shared::receive::receipt::Receipt;
+    use webhook_shared::storage::{Records, StoreError};
+
+    let store = fresh_store(&local_aws().await).await;
+    let read = json!({"organization": {"id": "or-6", "name": "As read"}}).to_string();
+    // Compared with no state (version 0); a delivery then landed (version 1).
+    let (status, _) = post_occ(
+        &store,
+        r#"{"organization": {"id": "or-6", "name": "Newer"}}"#,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let receipt = Receipt::reconciliation(read.as_bytes(), 0, jiff::Timestamp::now(), None);
+    let payload = webhook_shared::validate::json::parse(read.as_bytes()).unwrap();
+    let mut delivery = occ_organization::handler::delivery(payload, &receipt).unwrap();
+    delivery.replaces = Some(0);
+    let written = store
+        .record(&delivery, &Deadline::after(Duration::from_secs(10)))
+        .await;
+    assert!(
+        matches!(&written, Err(StoreError::Unavailable(why)) if why == CHANGED_MEANWHILE),
+        "{written:?}"
+    );
+    let state = admin_json(&store, &["state", "occ", "or-6"]);
+    assert_eq!(state["organization"]["name"], "Newer");
+}

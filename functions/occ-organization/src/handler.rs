@@ -109,6 +109,6 @@ pub fn delivery(payload: AttributeValue, receipt: &Receipt) -> Result<Delivery<'
         organization_id,
         organization,
         payload,
-        replaces: false,
+        replaces: None,
     })
 }

@@ -44,6 +44,10 @@ pub const QUARANTINE: QuarantinePlace = QuarantinePlace {
     object_prefix: OBJECT_PREFIX,
 };
 
+/// Why a reconciliation did not replace the organization.
+pub const CHANGED_MEANWHILE: &str =
+    "the organization changed while it was reconciled: run the reconciliation again";
+
 pub fn organization_pk(organization_id: &str) -> String {
     format!("OCC#ORGANIZATION#{organization_id}")
 }
@@ -57,9 +61,11 @@ pub struct Delivery<'a> {
     pub organization: Members,
     /// The redacted body, as the event record's `payload`.
     pub payload: AttributeValue,
-    /// The organization replaces the stored one rather than merging into it:
-    /// OCC's current document, read from its API by a reconciliation.
-    pub replaces: bool,
+    /// `Some(version)`: the organization replaces the stored one rather than
+    /// merging into it (OCC's current document, read from its API by a
+    /// reconciliation), and only the state at `version` it was compared
+    /// with: a delivery that landed meanwhile is newer than the document.
+    pub replaces: Option<u64>,
 }
 
 impl Records<Delivery<'_>> for Store {
@@ -94,10 +100,10 @@ impl Records<Delivery<'_>> for Store {
                 }
             };
             let version = stored.version;
-            let base = if delivery.replaces {
-                MergedOrganization::default()
-            } else {
-                stored.organization
+            let base = match delivery.replaces {
+                None => stored.organization,
+                Some(compared) if compared == version => MergedOrganization::default(),
+                Some(_) => return Err(StoreError::Unavailable(CHANGED_MEANWHILE.into())),
             };
             let mut merged = merge(base, delivery.organization.clone());
             let claims = Claims {
