@@ -404,6 +404,16 @@ mod tests {
             .then_output(move || GetSecretValueOutput::builder().secret_string(text).build())
     }
 
+    /// Every read through it answers `text`.
+    fn always_answering(text: &'static str) -> aws_smithy_mocks::Rule {
+        use aws_sdk_secretsmanager::operation::get_secret_value::GetSecretValueOutput;
+        aws_smithy_mocks::mock!(aws_sdk_secretsmanager::Client::get_secret_value)
+            .sequence()
+            .output(move || GetSecretValueOutput::builder().secret_string(text).build())
+            .repeatedly()
+            .build()
+    }
+
     #[tokio::test]
     async fn a_due_secret_is_read_again() {
         let rule = answering(r#"{"current": "rotated", "previous": "cached"}"#);
@@ -472,8 +482,8 @@ mod tests {
         }
     }
 
-    /// The refresh failure is logged with its reason, never the value, even
-    /// when the value is what is wrong.
+    /// The refresh failure, and the re-read after a refusal, are logged with
+    /// their reason, never the value, even when the value is what is wrong.
     #[tokio::test]
     async fn a_failed_refresh_keeps_serving_and_never_shows_the_value() {
         for broken in [
@@ -482,11 +492,19 @@ mod tests {
             r#"{"previous": "hunter2"}"#,
         ] {
             let (lines, _guard) = capture_logs();
-            let rule = answering(broken);
-            assert_eq!(due_store(&rule).keys().await.0, ["cached"], "{broken}");
+            let rule = always_answering(broken);
+            let store = due_store(&rule).recheck_after(Duration::ZERO);
+            let refused = store.keys().await;
+            assert_eq!(refused.0, ["cached"], "{broken}");
+            // The re-read after a refused request fails the same way.
+            assert!(store.recheck(&refused).await.is_none());
             let logged = String::from_utf8(lines.lock().unwrap().clone()).unwrap();
             assert!(
                 logged.contains("refresh from Secrets Manager failed"),
+                "{logged}"
+            );
+            assert!(
+                logged.contains("reading the secret again after a refused request failed"),
                 "{logged}"
             );
             assert!(logged.contains("JSON secret"), "{logged}");
