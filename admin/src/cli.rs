@@ -190,24 +190,7 @@ webhook-admin --stack webhooks occ failed list --since 12h"
         after_help = "Examples:\n  webhook-admin --stack webhooks occ failed resend --all --since 12h\n  \
 webhook-admin --stack webhooks occ failed resend 100001 100002 --dry-run"
     )]
-    Resend {
-        /// The failed messages to resend.
-        #[arg(required_unless_present = "all", conflicts_with_all = ["all", "since"])]
-        ids: Vec<String>,
-        /// Every failed message of the organization webhook.
-        #[arg(long)]
-        all: bool,
-        /// With --all: only those that failed since (e.g. 12h, 7d, or a time).
-        #[arg(long, value_parser = parse_when, requires = "all")]
-        since: Option<Timestamp>,
-        /// List what would be resent; queue and change nothing.
-        #[arg(long)]
-        dry_run: bool,
-        /// How long to wait for OCC to resend what was queued before the
-        /// organizations are reconciled (e.g. 10m, 1h).
-        #[arg(long, value_parser = parse_since, default_value = "15m")]
-        wait: SignedDuration,
-    },
+    Resend(ResendArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -217,34 +200,60 @@ pub enum ReconcileCommand {
         after_help = "Examples:\n  webhook-admin --stack webhooks reconcile chargeover --since 12h\n  \
 webhook-admin --stack webhooks reconcile chargeover 413 414 --apply"
     )]
-    Chargeover {
-        /// The customers to reconcile.
-        #[arg(required_unless_present = "since", conflicts_with = "since")]
-        customer_ids: Vec<u64>,
-        /// Every customer modified since (e.g. 12h, 7d, or 2026-12-03T08:00:00Z).
-        #[arg(long, value_parser = parse_when)]
-        since: Option<Timestamp>,
-        /// Store what differs (without it, only compare).
-        #[arg(long)]
-        apply: bool,
-    },
+    Chargeover(ReconcileChargeover),
     /// OCC organizations, read from its Admin API.
     #[command(
         after_help = "Examples:\n  webhook-admin --stack webhooks reconcile occ --since 12h\n  \
 webhook-admin --stack webhooks reconcile occ or-300007 --apply"
     )]
-    Occ {
-        /// The organizations to reconcile.
-        #[arg(required_unless_present = "since", conflicts_with = "since")]
-        organization_ids: Vec<String>,
-        /// Every organization this table recorded a delivery for since then
-        /// (e.g. 12h, 7d, or a time): OCC documents no "modified since" filter.
-        #[arg(long, value_parser = parse_when)]
-        since: Option<Timestamp>,
-        /// Store what differs (without it, only compare).
-        #[arg(long)]
-        apply: bool,
-    },
+    Occ(ReconcileOcc),
+}
+
+#[derive(Debug, Args)]
+pub struct ResendArgs {
+    /// The failed messages to resend.
+    #[arg(required_unless_present = "all", conflicts_with_all = ["all", "since"])]
+    pub ids: Vec<String>,
+    /// Every failed message of the organization webhook.
+    #[arg(long)]
+    pub all: bool,
+    /// With --all: only those that failed since (e.g. 12h, 7d, or a time).
+    #[arg(long, value_parser = parse_when, requires = "all")]
+    pub since: Option<Timestamp>,
+    /// List what would be resent; queue and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// How long to wait for OCC to resend what was queued before the
+    /// organizations are reconciled (e.g. 10m, 1h).
+    #[arg(long, value_parser = parse_since, default_value = "15m")]
+    pub wait: SignedDuration,
+}
+
+#[derive(Debug, Args)]
+pub struct ReconcileChargeover {
+    /// The customers to reconcile.
+    #[arg(required_unless_present = "since", conflicts_with = "since")]
+    pub customer_ids: Vec<u64>,
+    /// Every customer modified since (e.g. 12h, 7d, or 2026-12-03T08:00:00Z).
+    #[arg(long, value_parser = parse_when)]
+    pub since: Option<Timestamp>,
+    /// Store what differs (without it, only compare).
+    #[arg(long)]
+    pub apply: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ReconcileOcc {
+    /// The organizations to reconcile.
+    #[arg(required_unless_present = "since", conflicts_with = "since")]
+    pub organization_ids: Vec<String>,
+    /// Every organization this table recorded a delivery for since then
+    /// (e.g. 12h, 7d, or a time): OCC documents no "modified since" filter.
+    #[arg(long, value_parser = parse_when)]
+    pub since: Option<Timestamp>,
+    /// Store what differs (without it, only compare).
+    #[arg(long)]
+    pub apply: bool,
 }
 
 /// The sender a quarantined delivery came from.

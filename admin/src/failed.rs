@@ -17,6 +17,7 @@ use std::time::Duration;
 use jiff::Timestamp;
 use serde_json::{json, Value};
 
+use crate::cli::ResendArgs;
 use crate::output::{progress, table, Shown};
 use crate::reconcile::{self, occ::delivered_since};
 use crate::senders::occ::OccAdminApi;
@@ -115,73 +116,64 @@ fn messages_table(messages: &[Value]) -> String {
     rows.to_string()
 }
 
-pub struct Resend<'a> {
-    pub ids: &'a [String],
-    pub all: bool,
-    pub since: Option<Timestamp>,
-    pub dry_run: bool,
-    /// How long to wait for OCC to resend what was queued.
-    pub wait: Duration,
-    pub show_progress: bool,
-}
-
-pub async fn resend(target: &Resolved, request: Resend<'_>) -> Result<Shown, Failure> {
+pub async fn resend(
+    target: &Resolved,
+    request: &ResendArgs,
+    show_progress: bool,
+) -> Result<Shown, Failure> {
+    let wait = request.wait.unsigned_abs();
     let api = OccAdminApi::connect(target).await?;
     let messages = organization_messages(&api, request.since).await?;
-    let chosen: Vec<&Value> = if request.all {
-        messages.iter().filter(|m| !queued_message(m)).collect()
+    let chosen: Vec<Value> = if request.all {
+        messages
+            .into_iter()
+            .filter(|m| !queued_message(m))
+            .collect()
     } else {
-        let mut chosen = Vec::new();
-        for wanted in request.ids {
-            let message = messages.iter().find(|m| id(m) == *wanted).ok_or_else(|| {
+        let find = |wanted: &String| {
+            let found = messages.iter().find(|m| id(m) == *wanted).cloned();
+            found.ok_or_else(|| {
                 Failure::NotFound(format!(
                     "failed message {wanted} of the organization webhook"
                 ))
-            })?;
-            chosen.push(message);
-        }
-        chosen
+            })
+        };
+        request.ids.iter().map(find).collect::<Result<_, _>>()?
     };
-    let chosen_ids: Vec<String> = chosen.iter().map(|m| id(m)).collect();
-    let listed: Vec<Value> = chosen.iter().map(|m| (*m).clone()).collect();
+    let chosen_ids: Vec<String> = chosen.iter().map(id).collect();
     if request.dry_run || chosen.is_empty() {
+        let dry_run = if request.dry_run {
+            " (dry run: nothing queued)"
+        } else {
+            ""
+        };
         return Ok(Shown {
             text: format!(
-                "{}\n{} to resend{}",
-                messages_table(&listed),
-                chosen.len(),
-                if request.dry_run {
-                    " (dry run: nothing queued)"
-                } else {
-                    ""
-                }
+                "{}\n{} to resend{dry_run}",
+                messages_table(&chosen),
+                chosen.len()
             ),
             json: json!({
                 "resent": [],
-                "to_resend": listed.iter().map(message_json).collect::<Vec<_>>(),
+                "to_resend": chosen.iter().map(message_json).collect::<Vec<_>>(),
                 "dry_run": request.dry_run,
             }),
         });
     }
 
     let started = Timestamp::now();
-    let bar = progress(
-        chosen_ids.len(),
-        request.show_progress,
-        "queued ({elapsed})",
-    );
+    let bar = progress(chosen_ids.len(), show_progress, "queued ({elapsed})");
     for message_id in &chosen_ids {
         api.resend(message_id).await?;
         bar.inc(1);
     }
     bar.finish_and_clear();
-    let resent = wait_for_resends(&api, &listed, request.wait, request.show_progress).await?;
+    let resent = wait_for_resends(&api, &chosen, wait, show_progress).await?;
     // A minute early: the receivers' clock is not this machine's.
     let since = started - CLOCK_SKEW;
     let organizations = delivered_since(target, since).await?;
     let results =
-        reconcile::occ::reconcile_ids(target, &api, &organizations, true, request.show_progress)
-            .await?;
+        reconcile::occ::reconcile_ids(target, &api, &organizations, true, show_progress).await?;
     let reconciled = reconcile::report("occ", &results, true);
     let (report, refused) = match reconciled {
         Ok(shown) => (shown, None),
@@ -191,7 +183,7 @@ pub async fn resend(target: &Resolved, request: Resend<'_>) -> Result<Shown, Fai
     let shown = Shown {
         text: format!(
             "{}\n{} queued for resending, {} failed again, {} still queued at OCC\n\nreconciled:\n{}",
-            messages_table(&listed),
+            messages_table(&chosen),
             chosen_ids.len(),
             resent.failed_again.len(),
             resent.pending.len(),
@@ -204,37 +196,32 @@ pub async fn resend(target: &Resolved, request: Resend<'_>) -> Result<Shown, Fai
             "reconciled": report.json,
         }),
     };
-    if !resent.failed_again.is_empty() {
-        return Err(Failure::Unfinished {
-            problem: format!(
-                "OCC failed to deliver {} resent messages again ({}): see `occ failed list`",
-                resent.failed_again.len(),
-                resent.failed_again.join(", ")
-            ),
-            code: 1,
-            shown,
-        });
-    }
-    if !resent.pending.is_empty() {
-        return Err(Failure::Unfinished {
-            problem: format!(
-                "{} messages are still queued at OCC after {} s; once OCC has resent them, run: \
-                 webhook-admin reconcile occ --since {since} --apply",
-                resent.pending.len(),
-                request.wait.as_secs()
-            ),
-            code: 1,
-            shown,
-        });
-    }
-    if let Some(problem) = refused {
-        return Err(Failure::Unfinished {
+    let unfinished = if !resent.failed_again.is_empty() {
+        let problem = format!(
+            "OCC failed to deliver {} resent messages again ({}): see `occ failed list`",
+            resent.failed_again.len(),
+            resent.failed_again.join(", ")
+        );
+        Some((problem, 1))
+    } else if !resent.pending.is_empty() {
+        let problem = format!(
+            "{} messages are still queued at OCC after {} s; once OCC has resent them, run: \
+             webhook-admin reconcile occ --since {since} --apply",
+            resent.pending.len(),
+            wait.as_secs()
+        );
+        Some((problem, 1))
+    } else {
+        refused.map(|problem| (problem, crate::STILL_REFUSED))
+    };
+    match unfinished {
+        Some((problem, code)) => Err(Failure::Unfinished {
             problem,
-            code: crate::STILL_REFUSED,
+            code,
             shown,
-        });
+        }),
+        None => Ok(shown),
     }
-    Ok(shown)
 }
 
 /// What became of the messages queued for resending.

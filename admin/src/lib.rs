@@ -105,40 +105,14 @@ pub async fn run(cli: &Cli) -> Result<Shown, Failure> {
             command: OccCommand::Failed { command },
         } => match command {
             FailedCommand::List { since } => failed::list(&target, *since).await,
-            FailedCommand::Resend {
-                ids,
-                all,
-                since,
-                dry_run,
-                wait,
-            } => {
-                let request = failed::Resend {
-                    ids,
-                    all: *all,
-                    since: *since,
-                    dry_run: *dry_run,
-                    wait: wait.unsigned_abs(),
-                    show_progress: !cli.json,
-                };
-                failed::resend(&target, request).await
-            }
+            FailedCommand::Resend(resend) => failed::resend(&target, resend, !cli.json).await,
         },
         Command::Reconcile { sender } => match sender {
-            ReconcileCommand::Chargeover {
-                customer_ids,
-                since,
-                apply,
-            } => {
-                reconcile::chargeover::reconcile(&target, customer_ids, *since, *apply, !cli.json)
-                    .await
+            ReconcileCommand::Chargeover(args) => {
+                reconcile::chargeover::reconcile(&target, args, !cli.json).await
             }
-            ReconcileCommand::Occ {
-                organization_ids,
-                since,
-                apply,
-            } => {
-                reconcile::occ::reconcile(&target, organization_ids, *since, *apply, !cli.json)
-                    .await
+            ReconcileCommand::Occ(args) => {
+                reconcile::occ::reconcile(&target, args, !cli.json).await
             }
         },
         Command::Gc { delete } => gc::gc(&target.store, *delete, !cli.json).await,

@@ -77,60 +77,53 @@ impl Resolved {
 
 pub async fn resolve(target: &Target) -> Result<Resolved, Failure> {
     let aws = aws_config::defaults(BehaviorVersion::latest()).load().await;
-    let mut table = target.table.clone();
-    let mut bucket = target.bucket.clone();
-    let mut timezone = target.chargeover_timezone.clone();
-    let mut retention = target.event_retention_days.clone();
-    let mut chargeover_url = target.chargeover_api_url.clone();
-    let mut chargeover_secret = target.chargeover_api_secret_id.clone();
-    let mut occ_url = target.occ_admin_url.clone();
-    let mut occ_secret = target.occ_admin_secret_id.clone();
-    if let Some(stack) = &target.stack {
-        let outputs = stack_settings(&aws, stack).await?;
-        let read = |name: &str| {
-            outputs
+    let stack = match &target.stack {
+        Some(stack) => stack_settings(&aws, stack).await?,
+        None => Vec::new(),
+    };
+    // The command line's value, else the stack's (an empty one is unset).
+    let setting = |given: &Option<String>, name: &str| {
+        given.clone().or_else(|| {
+            let (_, value) = stack
                 .iter()
-                .find(|(key, value)| key == name && !value.is_empty())
-                .map(|(_, v)| v.clone())
-        };
-        table = table.or_else(|| read(TABLE_OUTPUT));
-        bucket = bucket.or_else(|| read(BUCKET_OUTPUT));
-        timezone = timezone.or_else(|| read(TIMEZONE_PARAMETER));
-        retention = retention.or_else(|| read(RETENTION_PARAMETER));
-        chargeover_url = chargeover_url.or_else(|| read(CHARGEOVER_API_URL_OUTPUT));
-        chargeover_secret = chargeover_secret.or_else(|| read(CHARGEOVER_API_SECRET_OUTPUT));
-        occ_url = occ_url.or_else(|| read(OCC_ADMIN_URL_OUTPUT));
-        occ_secret = occ_secret.or_else(|| read(OCC_ADMIN_SECRET_OUTPUT));
-    }
-    let table = table.ok_or_else(|| {
+                .find(|(key, value)| key == name && !value.is_empty())?;
+            Some(value.clone())
+        })
+    };
+    let table = setting(&target.table, TABLE_OUTPUT).ok_or_else(|| {
         Failure::Usage("name the table: --stack NAME, --table NAME or TABLE_NAME".into())
     })?;
-    let bucket = bucket.ok_or_else(|| {
+    let bucket = setting(&target.bucket, BUCKET_OUTPUT).ok_or_else(|| {
         Failure::Usage("name the bucket: --stack NAME, --bucket NAME or PAYLOAD_BUCKET".into())
     })?;
-    let timezone =
-        timezone.unwrap_or_else(|| chargeover_main_contact::config::DEFAULT_TIMEZONE.to_owned());
+    let timezone = setting(&target.chargeover_timezone, TIMEZONE_PARAMETER)
+        .unwrap_or_else(|| chargeover_main_contact::config::DEFAULT_TIMEZONE.to_owned());
     let chargeover_timezone = TimeZone::get(&timezone)
         .map_err(|e| Failure::Usage(format!("{timezone} is not an IANA time zone: {e}")))?;
-    let retention_days = match retention.as_deref().map(str::parse::<u32>) {
-        None | Some(Ok(0)) => None,
-        Some(Ok(days)) => Some(days),
-        Some(Err(_)) => {
-            return Err(Failure::Usage(
-                "the event retention must be a whole number of days".into(),
-            ))
-        }
-    };
-    let api = |url: Option<String>, secret_id: Option<String>| {
+    let retention = setting(&target.event_retention_days, RETENTION_PARAMETER);
+    let retention: u32 = retention
+        .map_or(Ok(0), |days| days.trim().parse())
+        .map_err(|_| Failure::Usage("the event retention must be a whole number of days".into()))?;
+    let api = |url, secret_id| {
         Some(SenderApi {
             url: url?,
             secret_id: secret_id?,
         })
     };
     Ok(Resolved {
-        chargeover_api: api(chargeover_url, chargeover_secret),
-        occ_admin: api(occ_url, occ_secret),
-        retention_days,
+        chargeover_api: api(
+            setting(&target.chargeover_api_url, CHARGEOVER_API_URL_OUTPUT),
+            setting(
+                &target.chargeover_api_secret_id,
+                CHARGEOVER_API_SECRET_OUTPUT,
+            ),
+        ),
+        occ_admin: api(
+            setting(&target.occ_admin_url, OCC_ADMIN_URL_OUTPUT),
+            setting(&target.occ_admin_secret_id, OCC_ADMIN_SECRET_OUTPUT),
+        ),
+        // 0: kept for good, as the functions read it.
+        retention_days: (retention > 0).then_some(retention),
         store: Store {
             table: Table::new(aws_sdk_dynamodb::Client::new(&aws), table),
             bucket: Bucket {

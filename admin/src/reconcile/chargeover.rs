@@ -4,7 +4,6 @@
 //! `mod_datetime` orders it, so it never replaces a newer state.
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use jiff::Timestamp;
 use serde_json::{json, Value};
 use webhook_shared::storage::attribute::n;
 use webhook_shared::storage::Item;
@@ -13,6 +12,7 @@ use chargeover_main_contact::ordering;
 use chargeover_main_contact::store::{customer_pk, MainContactState, STATE_SK};
 
 use super::{received, report, settle, Finding, Reconciled};
+use crate::cli::ReconcileChargeover;
 use crate::output::{progress, Shown};
 use crate::read::{get, text};
 use crate::senders::chargeover::ChargeOverApi;
@@ -31,13 +31,12 @@ const CONTACT_FIELDS: [&str; 6] = [
 
 pub async fn reconcile(
     target: &Resolved,
-    customer_ids: &[u64],
-    since: Option<Timestamp>,
-    apply: bool,
+    args: &ReconcileChargeover,
     show_progress: bool,
 ) -> Result<Shown, Failure> {
+    let apply = args.apply;
     let api = ChargeOverApi::connect(target).await?;
-    let customers: Vec<(String, Option<Value>)> = match since {
+    let customers: Vec<(String, Option<Value>)> = match args.since {
         Some(since) => {
             // ChargeOver's datetimes are in the account's zone, without offset.
             let local = since.to_zoned(target.chargeover_timezone.clone());
@@ -54,7 +53,7 @@ pub async fn reconcile(
         }
         None => {
             let mut customers = Vec::new();
-            for id in customer_ids {
+            for id in &args.customer_ids {
                 let customer = match api.customer(*id).await {
                     Ok(customer) => Some(customer),
                     Err(Failure::NotFound(_)) => None,

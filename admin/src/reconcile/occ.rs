@@ -19,6 +19,7 @@ use webhook_shared::validate::model::Pointer;
 use occ_organization::store::{organization_pk, STATE_SK};
 
 use super::{received, report, settle, stored_version, Finding, Reconciled};
+use crate::cli::ReconcileOcc;
 use crate::output::{item_json, progress, Shown};
 use crate::read::{get, text};
 use crate::senders::occ::OccAdminApi;
@@ -28,18 +29,16 @@ use occ_organization::merge::{merge, MergedOrganization};
 
 pub async fn reconcile(
     target: &Resolved,
-    organization_ids: &[String],
-    since: Option<Timestamp>,
-    apply: bool,
+    args: &ReconcileOcc,
     show_progress: bool,
 ) -> Result<Shown, Failure> {
-    let ids = match since {
+    let ids = match args.since {
         Some(since) => delivered_since(target, since).await?,
-        None => organization_ids.to_vec(),
+        None => args.organization_ids.clone(),
     };
     let api = OccAdminApi::connect(target).await?;
-    let results = reconcile_ids(target, &api, &ids, apply, show_progress).await?;
-    report("occ", &results, apply)
+    let results = reconcile_ids(target, &api, &ids, args.apply, show_progress).await?;
+    report("occ", &results, args.apply)
 }
 
 /// Each organization of `ids` compared and, with `apply`, stored.

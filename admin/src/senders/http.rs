@@ -14,6 +14,7 @@ use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use serde_json::Value;
 use thiserror::Error;
 
@@ -37,37 +38,11 @@ pub enum ApiError {
     },
     #[error("{api} found nothing at {what}")]
     NotFound { api: &'static str, what: String },
-    #[error("{api} still answered HTTP {status} after {ATTEMPTS} attempts ({what})")]
-    GaveUp {
-        api: &'static str,
-        status: u16,
-        what: String,
-    },
-    #[error("{api} asked to wait {seconds} s before trying again ({what}); try later")]
-    WaitTooLong {
-        api: &'static str,
-        seconds: u64,
-        what: String,
-    },
-    #[error("{api} answered HTTP {status} ({what}): {detail}")]
-    Answered {
-        api: &'static str,
-        status: u16,
-        what: String,
-        detail: String,
-    },
-    #[error("{api} could not be reached after {ATTEMPTS} attempts ({what}): {reason}")]
-    Unreachable {
-        api: &'static str,
-        what: String,
-        reason: String,
-    },
-    #[error("{api} answered {what} with unexpected content: {detail}")]
-    Unexpected {
-        api: &'static str,
-        what: String,
-        detail: String,
-    },
+    /// Anything else, said in full: tries used up, an error answer, an
+    /// answer that is not what the API documents.
+    #[error("{0}")]
+    Failed(String),
+    /// The API cannot be called as named (its URL, the credentials).
     #[error("{0}")]
     Setting(String),
 }
@@ -163,14 +138,7 @@ impl Api {
 
     /// One try: its answer, or why and when to try again.
     async fn attempt(&self, request: Request<Full<Bytes>>, what: &str) -> Attempt {
-        let unreachable = |reason: String| Attempt::Again {
-            wait: None,
-            failure: ApiError::Unreachable {
-                api: self.name,
-                what: what.to_owned(),
-                reason,
-            },
-        };
+        let (api, what) = (self.name, what.to_owned());
         // The answer whole, body included, within the request's time.
         let exchange = async {
             let response = self
@@ -187,32 +155,37 @@ impl Api {
                 .map_err(|e| e.to_string())?;
             Ok::<_, String>((status, retry_after, body.to_bytes()))
         };
-        let (status, retry_after, bytes) = match tokio::time::timeout(REQUEST_TIME, exchange).await
-        {
-            Ok(Ok(answer)) => answer,
-            Ok(Err(reason)) => return unreachable(reason),
-            Err(_) => return unreachable("no answer in time".into()),
+        let answer = tokio::time::timeout(REQUEST_TIME, exchange).await;
+        let (status, retry_after, bytes) = match answer.unwrap_or(Err("no answer in time".into())) {
+            Ok(answer) => answer,
+            Err(reason) => {
+                return Attempt::Again {
+                    wait: None,
+                    failure: ApiError::Failed(format!(
+                        "{api} could not be reached after {ATTEMPTS} attempts ({what}): {reason}"
+                    )),
+                }
+            }
         };
-        let (api, what) = (self.name, what.to_owned());
-        if status.is_success() {
-            let answer = parse(&bytes).map_err(|detail| ApiError::Unexpected { api, what, detail });
-            return Attempt::Done(answer);
-        }
+        let failed = |detail: String| ApiError::Failed(format!("{api} answered {what} {detail}"));
         let again = |wait| Attempt::Again {
             wait,
-            failure: ApiError::GaveUp {
-                api,
-                status: status.as_u16(),
-                what: what.clone(),
-            },
+            failure: failed(format!(
+                "with HTTP {} after {ATTEMPTS} attempts",
+                status.as_u16()
+            )),
         };
         let error = match status {
+            status if status.is_success() => {
+                let answer =
+                    parse(&bytes).map_err(|e| failed(format!("with unexpected content: {e}")));
+                return Attempt::Done(answer);
+            }
             StatusCode::TOO_MANY_REQUESTS => match retry_after.as_ref().and_then(seconds_to_wait) {
-                Some(wait) if wait > LONGEST_RETRY_AFTER => ApiError::WaitTooLong {
-                    api,
-                    seconds: wait.as_secs(),
-                    what,
-                },
+                Some(wait) if wait > LONGEST_RETRY_AFTER => failed(format!(
+                    "asking to wait {} s before trying again; try later",
+                    wait.as_secs()
+                )),
                 wait => return again(wait),
             },
             status if status.is_server_error() => return again(None),
@@ -222,12 +195,11 @@ impl Api {
                 hint: self.refused_hint,
             },
             StatusCode::NOT_FOUND => ApiError::NotFound { api, what },
-            status => ApiError::Answered {
-                api,
-                status: status.as_u16(),
-                what,
-                detail: excerpt(&bytes),
-            },
+            status => failed(format!(
+                "with HTTP {}: {}",
+                status.as_u16(),
+                excerpt(&bytes)
+            )),
         };
         Attempt::Done(Err(error))
     }
@@ -275,18 +247,16 @@ fn path_only(path_and_query: &str) -> &str {
         .map_or(path_and_query, |(path, _)| path)
 }
 
-/// Text as one component of a URL's path or query: every byte but letters,
-/// digits and `-_.~` percent-encoded.
+/// Every byte but letters, digits and `-_.~` (RFC 3986's unreserved).
+const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+/// Text as one component of a URL's path or query.
 pub fn encode(text: &str) -> String {
-    let mut encoded = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || b"-_.~".contains(&byte) {
-            encoded.push(char::from(byte));
-        } else {
-            encoded.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    encoded
+    utf8_percent_encode(text, COMPONENT).to_string()
 }
 
 /// `Retry-After` as seconds, or as an HTTP date.
