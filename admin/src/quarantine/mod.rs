@@ -6,6 +6,8 @@
 mod items;
 mod replay;
 
+use std::collections::BTreeMap;
+
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{json, Value};
 use webhook_shared::receive::receipt::utc_millis;
@@ -124,22 +126,17 @@ pub async fn replay(
             replayed.as_str(),
         ]);
     }
-    let mut summary: Vec<(String, usize)> = Vec::new();
+    // How many ended each way, by name.
+    let mut summary = BTreeMap::<String, usize>::new();
     for (_, replayed) in &results {
         let kind = match replayed {
             Replayed::Refused(_) => "refused".to_owned(),
             other => other.as_str(),
         };
-        match summary.iter_mut().find(|(name, _)| *name == kind) {
-            Some((_, count)) => *count += 1,
-            None => summary.push((kind, 1)),
-        }
+        *summary.entry(kind).or_default() += 1;
     }
     let summary_text: Vec<String> = summary.iter().map(|(k, n)| format!("{n} {k}")).collect();
-    let refused = results
-        .iter()
-        .filter(|(_, r)| matches!(r, Replayed::Refused(_)))
-        .count();
+    let refused = summary.get("refused").copied().unwrap_or(0);
     let shown = Shown {
         text: format!(
             "{shown}\n{} replayed{}: {}",

@@ -150,37 +150,39 @@ pub fn report(sender: &str, results: &[Reconciled], apply: bool) -> Result<Shown
             result.applied.map_or("", Outcome::as_str).to_owned(),
         ]);
     }
-    let count = |finding: &str| {
+    let [in_sync, missing, differs, newer, not_at_sender, refused] = [
+        "in sync",
+        "missing",
+        "differs",
+        "stored is newer",
+        "not at the sender",
+        "refused",
+    ]
+    .map(|finding| {
         results
             .iter()
             .filter(|r| r.finding.as_str() == finding)
             .count()
-    };
+    });
     let applied = results.iter().filter(|r| r.applied.is_some()).count();
-    let refused = count("refused");
     let summary = json!({
         "compared": results.len(),
-        "in_sync": count("in sync"),
-        "missing": count("missing"),
-        "differs": count("differs"),
-        "stored_newer": count("stored is newer"),
-        "not_at_sender": count("not at the sender"),
+        "in_sync": in_sync,
+        "missing": missing,
+        "differs": differs,
+        "stored_newer": newer,
+        "not_at_sender": not_at_sender,
         "refused": refused,
         "applied": applied,
     });
+    let written = match apply {
+        true => format!("{applied} applied"),
+        false => "nothing written (--apply stores what is missing or differs)".to_owned(),
+    };
     let text = format!(
-        "{rows}\n{sender}: {} compared, {} in sync, {} missing, {} differ, {} stored newer, \
-         {refused} refused; {}",
+        "{rows}\n{sender}: {} compared, {in_sync} in sync, {missing} missing, {differs} differ, \
+         {newer} stored newer, {refused} refused; {written}",
         results.len(),
-        count("in sync"),
-        count("missing"),
-        count("differs"),
-        count("stored is newer"),
-        if apply {
-            format!("{applied} applied")
-        } else {
-            "nothing written (--apply stores what is missing or differs)".to_owned()
-        }
     );
     let shown = Shown {
         text,

@@ -21,19 +21,7 @@ impl From<http::ApiError> for Failure {
 
 /// The text of the secret `secret_id` (its value never appears in an error).
 async fn read_secret(target: &Resolved, secret_id: &str) -> Result<String, Failure> {
-    let output = aws_sdk_secretsmanager::Client::new(&target.aws)
-        .get_secret_value()
-        .secret_id(secret_id)
-        .send()
-        .await
-        .map_err(|e| {
-            Failure::Aws(format!(
-                "secret {secret_id}: {}",
-                aws_sdk_secretsmanager::error::DisplayErrorContext(&e)
-            ))
-        })?;
-    output
-        .secret_string()
-        .map(str::to_owned)
-        .ok_or_else(|| Failure::Usage(format!("secret {secret_id} has no text value")))
+    let client = aws_sdk_secretsmanager::Client::new(&target.aws);
+    let text = webhook_shared::authenticate::secret::read_text(&client, secret_id).await;
+    text.map_err(|e| Failure::Aws(format!("secret {e}")))
 }

@@ -266,22 +266,34 @@ impl<K: WebhookKeys> SecretStore<K> {
 
 impl SecretsManagerSource {
     async fn fetch<K: WebhookKeys>(&self) -> Result<K, FetchError> {
-        let failed = |problem: String| FetchError {
-            secret_id: self.secret_id.clone(),
-            problem,
-        };
-        let request = self.client.get_secret_value().secret_id(&self.secret_id);
-        let output = request.send().await.map_err(|e| {
-            let cause = aws_sdk_secretsmanager::error::DisplayErrorContext(&e);
-            failed(format!("could not be read from Secrets Manager: {cause}"))
-        })?;
-        let text = output
-            .secret_string()
-            .ok_or_else(|| failed("has no string value".into()))?;
-        SecretValue::parse(text)
+        let text = read_text(&self.client, &self.secret_id).await?;
+        SecretValue::parse(&text)
             .and_then(|value| K::from_secret(&value))
-            .map_err(|reason| failed(format!("is unusable: {reason}")))
+            .map_err(|reason| FetchError {
+                secret_id: self.secret_id.clone(),
+                problem: format!("is unusable: {reason}"),
+            })
     }
+}
+
+/// The text of the secret `secret_id`, read from Secrets Manager (the
+/// functions' webhook secret, webhook-admin's API credentials).
+pub async fn read_text(
+    client: &aws_sdk_secretsmanager::Client,
+    secret_id: &str,
+) -> Result<String, FetchError> {
+    let failed = |problem: String| FetchError {
+        secret_id: secret_id.to_owned(),
+        problem,
+    };
+    let request = client.get_secret_value().secret_id(secret_id);
+    let output = request.send().await.map_err(|e| {
+        let cause = aws_sdk_secretsmanager::error::DisplayErrorContext(&e);
+        failed(format!("could not be read from Secrets Manager: {cause}"))
+    })?;
+    let text = output.secret_string();
+    text.map(str::to_owned)
+        .ok_or_else(|| failed("has no string value".into()))
 }
 
 #[cfg(test)]
