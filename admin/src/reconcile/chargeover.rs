@@ -133,12 +133,13 @@ fn compare(stored: Option<&Item>, fetched: &MainContactState<'_>) -> Finding {
         return Finding::Missing;
     };
     let stored_at = text(stored, ordering::ATTRIBUTE);
-    let fetched_at = fetched.source_modified_at.as_deref().unwrap_or_default();
-    if stored_at > fetched_at {
+    let fetched_at = fetched.source_modified_at.as_deref();
+    // A change without a time is written unconditionally, as a delivery's is.
+    if fetched_at.is_some_and(|at| ordering::is_older(at, stored_at)) {
         return Finding::StoredNewer;
     }
     let mut parts = Vec::new();
-    if stored_at != fetched_at {
+    if stored_at != fetched_at.unwrap_or_default() {
         parts.push("mod_datetime".to_owned());
     }
     if stored.get("superuser_id") != fetched.superuser_id.map(n).as_ref() {
@@ -180,4 +181,43 @@ fn id_number(value: &Value) -> Option<u64> {
 
 fn id_text(value: &Value) -> String {
     id_number(value).map_or_else(|| value.to_string(), |id| id.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use webhook_shared::storage::attribute::s;
+
+    fn state(modified: &str) -> MainContactState<'static> {
+        MainContactState {
+            customer_id: 413,
+            customer: AttributeValue::M(Item::new()),
+            contact: None,
+            superuser_id: None,
+            source_modified_at: Some(modified.to_owned()),
+            source: None,
+        }
+    }
+
+    fn stored(modified: &str) -> Item {
+        Item::from([(ordering::ATTRIBUTE.to_owned(), s(modified))])
+    }
+
+    #[test]
+    fn stored_is_newer_by_the_stores_own_rule() {
+        let key = "2017-10-05T22:51:22.000000000Z";
+        let later = "2017-10-05T22:51:22.500000000Z";
+        assert!(matches!(
+            compare(Some(&stored(later)), &state(key)),
+            Finding::StoredNewer
+        ));
+        assert!(matches!(
+            compare(Some(&stored(key)), &state(key)),
+            Finding::InSync
+        ));
+        // Earlier versions stored whole seconds: the same second is not newer
+        // (the store would apply it), so the difference is shown.
+        let legacy = compare(Some(&stored("2017-10-05T22:51:22Z")), &state(key));
+        assert!(matches!(&legacy, Finding::Differs(parts) if parts == &["mod_datetime"]));
+    }
 }

@@ -33,6 +33,13 @@ pub fn not_older(changes: &mut Changes, key: &str) -> String {
     format!("attribute_not_exists({name}) OR {name} <= {incoming} OR {name} = {whole_second}")
 }
 
+/// Whether a change at `key` is older than the stored change at `stored`
+/// ("": none stored), by the same rule as [`not_older`]'s condition: for a
+/// reader of the state (`webhook-admin reconcile`).
+pub fn is_older(key: &str, stored: &str) -> bool {
+    !stored.is_empty() && key < stored && stored != whole_second(key)
+}
+
 /// `2017-10-05T22:51:22.500000000Z` as earlier versions stored it:
 /// `2017-10-05T22:51:22Z`.
 fn whole_second(key: &str) -> String {
@@ -78,5 +85,12 @@ mod tests {
             "2017-10-05T22:51:22Z"
         );
         assert_eq!(whole_second("2017-10-05T22:51:22Z"), "2017-10-05T22:51:22Z");
+        // What the condition lets through, a reader of the state lets through.
+        let key = "2017-10-05T22:51:22.000000000Z";
+        assert!(!is_older(key, "2017-10-05T22:51:22Z"));
+        assert!(!is_older(key, key));
+        assert!(!is_older(key, ""));
+        assert!(is_older(key, "2017-10-05T22:51:22.000000001Z"));
+        assert!(is_older(key, "2017-10-05T22:51:23Z"));
     }
 }
