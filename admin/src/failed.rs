@@ -161,16 +161,18 @@ pub async fn resend(
         });
     }
 
-    let started = Timestamp::now();
+    // A minute early: the receivers' clock is not this machine's.
+    let since = Timestamp::now() - CLOCK_SKEW;
     let bar = progress(chosen_ids.len(), show_progress, "queued ({elapsed})");
-    for message_id in &chosen_ids {
-        api.resend(message_id).await?;
+    for (queued, message_id) in chosen_ids.iter().enumerate() {
+        if let Err(failure) = api.resend(message_id).await {
+            bar.finish_and_clear();
+            return Err(queueing_failed(failure, &chosen_ids[..queued], since));
+        }
         bar.inc(1);
     }
     bar.finish_and_clear();
     let resent = wait_for_resends(&api, &chosen, wait, show_progress).await?;
-    // A minute early: the receivers' clock is not this machine's.
-    let since = started - CLOCK_SKEW;
     let organizations = delivered_since(target, since).await?;
     let results =
         reconcile::occ::reconcile_ids(target, &api, &organizations, true, show_progress).await?;
@@ -221,6 +223,26 @@ pub async fn resend(
             shown,
         }),
         None => Ok(shown),
+    }
+}
+
+/// Queueing stopped at `failure`: what was queued before it is resent by
+/// OCC all the same, so it is named, with the reconciliation to run after.
+fn queueing_failed(failure: Failure, queued: &[String], since: Timestamp) -> Failure {
+    if queued.is_empty() {
+        return failure;
+    }
+    let queued_text = queued.join(", ");
+    Failure::Unfinished {
+        problem: format!(
+            "{failure}; queued before it: {queued_text}; once OCC has resent them, run: \
+             webhook-admin reconcile occ --since {since} --apply"
+        ),
+        code: 1,
+        shown: Shown {
+            text: format!("queued for resending before the failure: {queued_text}"),
+            json: json!({"resent": queued, "failed_again": [], "still_queued": queued}),
+        },
     }
 }
 

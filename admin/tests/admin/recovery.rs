@@ -601,6 +601,29 @@ async fn a_resent_message_that_fails_again_is_reported_not_taken_as_resent() {
     assert_eq!(answer["still_queued"], json!([]));
 }
 
+/// Queueing stops at an error: what was queued before it is named, with the
+/// reconciliation to run once OCC has resent it.
+#[tokio::test]
+async fn a_resend_stopped_part_way_names_what_it_queued() {
+    let store = fresh_store(&local_aws().await).await;
+    let failed = vec![
+        failed_message("100010", "2026-12-03T10:00:00.000Z"),
+        failed_message("100011", "2026-12-03T10:05:00.000Z"),
+    ];
+    let (occ, args) = occ_admin(&[], &failed).await;
+    let rule = json!({"path_prefix": "/ccadmin/v1/webhookFailedMessages/100011", "status": 400});
+    occ.fail(&rule).await;
+    let command = ["--json", "occ", "failed", "resend", "--all"];
+    let (code, stdout, stderr) = admin(&store, &with_args(&args, &command));
+    assert_eq!(code, 1);
+    assert!(stderr.contains("HTTP 400"), "{stderr}");
+    assert!(stderr.contains("queued before it: 100010;"), "{stderr}");
+    assert!(stderr.contains("reconcile occ --since"), "{stderr}");
+    let answer: Value = serde_json::from_str(&stdout).expect("JSON");
+    assert_eq!(answer["resent"], json!(["100010"]));
+    assert_eq!(occ.resent().await, ["100010"]);
+}
+
 /// A delivery that lands between a reconciliation's read and its write is
 /// newer than the document read: the reconciliation does not replace it.
 #[tokio::test]
