@@ -2,8 +2,8 @@
 //! writing DynamoDB queries. Replays run the functions' own library code.
 
 pub mod cli;
-mod failed;
 mod gc;
+mod occ_failed;
 mod output;
 mod quarantine;
 mod read;
@@ -104,8 +104,8 @@ pub async fn run(cli: &Cli) -> Result<Shown, Failure> {
         Command::Occ {
             command: OccCommand::Failed { command },
         } => match command {
-            FailedCommand::List { since } => failed::list(&target, *since).await,
-            FailedCommand::Resend(resend) => failed::resend(&target, resend, !cli.json).await,
+            FailedCommand::List { since } => occ_failed::list(&target, *since).await,
+            FailedCommand::Resend(resend) => occ_failed::resend(&target, resend, !cli.json).await,
         },
         Command::Reconcile { sender } => match sender {
             ReconcileCommand::Chargeover(args) => {

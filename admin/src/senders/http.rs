@@ -76,6 +76,11 @@ impl Api {
         let uri: http::Uri = base
             .parse()
             .map_err(|_| ApiError::Setting(format!("{base:?} is not a URL")))?;
+        if uri.authority().is_some_and(|a| a.as_str().contains('@')) {
+            return Err(ApiError::Setting(format!(
+                "the URL of {name} must not carry credentials: they belong in its secret"
+            )));
+        }
         let local = matches!(uri.host(), Some("127.0.0.1" | "localhost" | "[::1]"));
         match uri.scheme_str() {
             Some("https") => {}
@@ -299,6 +304,11 @@ mod tests {
             Api::new("x", "", "http://example.chargeover.com"),
             Err(ApiError::Setting(_))
         ));
+        // Credentials in the URL are refused, and not repeated.
+        match Api::new("x", "", "https://user:p4ss@example.chargeover.com") {
+            Err(ApiError::Setting(problem)) => assert!(!problem.contains("p4ss"), "{problem}"),
+            _ => panic!("a URL with credentials is refused"),
+        }
     }
 
     #[test]
