@@ -341,6 +341,15 @@ async fn occ_throttling_is_waited_out_and_outages_are_clear_errors() {
         .count();
     assert_eq!(reads, 3, "two throttled answers, then the organization");
 
+    // A wait longer than a command should sit through is an error at once.
+    occ.fail(
+        &json!({"path_prefix": "/ccadmin/v1/organizations", "status": 429, "retry_after": 120}),
+    )
+    .await;
+    let (code, _, stderr) = admin(&store, &with_args(&args, &["reconcile", "occ", "or-4"]));
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("asking to wait 120 s"), "{stderr}");
+
     occ.fail(&json!({"path_prefix": "/ccadmin/v1/organizations", "status": 503, "times": 10}))
         .await;
     let (code, stdout, stderr) = admin(
@@ -353,6 +362,25 @@ async fn occ_throttling_is_waited_out_and_outages_are_clear_errors() {
         all_items(&store.table).await.is_empty(),
         "nothing half-applied"
     );
+}
+
+#[tokio::test]
+async fn occ_failed_messages_are_read_page_by_page() {
+    let store = fresh_store(&local_aws().await).await;
+    let failed: Vec<Value> = (0..260)
+        .map(|n| failed_message(&format!("{}", 200_000 + n), "2026-12-03T10:00:00.000Z"))
+        .collect();
+    let (occ, args) = occ_admin(&[], &failed).await;
+    let listed = admin_json(&store, &with_args(&args, &["occ", "failed", "list"]));
+    assert_eq!(listed.as_array().map(Vec::len), Some(260));
+    let pages: Vec<Value> = occ
+        .requests()
+        .await
+        .into_iter()
+        .filter(|r| r["path"] == "/ccadmin/v1/webhookFailedMessages")
+        .map(|r| r["query"].clone())
+        .collect();
+    assert_eq!(pages, ["offset=0&limit=250", "offset=250&limit=250"]);
 }
 
 const CHARGEOVER_USER: &str = "api-user-7f3a";
