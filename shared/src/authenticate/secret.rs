@@ -468,25 +468,38 @@ mod tests {
         assert_eq!(rule.num_calls(), 3);
     }
 
-    /// Log lines written while the returned guard lives (this thread only).
-    fn capture_logs() -> (
-        Arc<std::sync::Mutex<Vec<u8>>>,
-        tracing::subscriber::DefaultGuard,
-    ) {
-        let lines = Arc::new(std::sync::Mutex::new(Vec::new()));
-        let writer = lines.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_ansi(false)
-            .with_writer(move || Captured(writer.clone()))
-            .finish();
-        (lines, tracing::subscriber::set_default(subscriber))
+    thread_local! {
+        /// The log lines this test thread wrote since `capture_logs`.
+        static LINES: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
     }
 
-    struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
+    /// Captures the log lines this thread writes from now on (`logged`).
+    /// One subscriber serves the whole test binary, writing per thread: a
+    /// subscriber per test (`set_default`) can miss a line when a test on
+    /// another thread meets the same log statement first.
+    fn capture_logs() {
+        static INSTALLED: std::sync::Once = std::sync::Once::new();
+        INSTALLED.call_once(|| {
+            let subscriber = tracing_subscriber::fmt()
+                .with_ansi(false)
+                .with_writer(|| ThreadLines)
+                .finish();
+            tracing::subscriber::set_global_default(subscriber).expect("the only subscriber");
+        });
+        // Statements first met before the subscriber was set are enabled too.
+        tracing::callsite::rebuild_interest_cache();
+        LINES.with(|lines| lines.borrow_mut().clear());
+    }
 
-    impl std::io::Write for Captured {
+    fn logged() -> String {
+        LINES.with(|lines| String::from_utf8_lossy(&lines.borrow()).into_owned())
+    }
+
+    struct ThreadLines;
+
+    impl std::io::Write for ThreadLines {
         fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(bytes);
+            LINES.with(|lines| lines.borrow_mut().extend_from_slice(bytes));
             Ok(bytes.len())
         }
         fn flush(&mut self) -> std::io::Result<()> {
@@ -503,14 +516,14 @@ mod tests {
             r#"{"current": "hunter2""#,
             r#"{"previous": "hunter2"}"#,
         ] {
-            let (lines, _guard) = capture_logs();
+            capture_logs();
             let rule = always_answering(broken);
             let store = due_store(&rule).recheck_after(Duration::ZERO);
             let refused = store.keys().await;
             assert_eq!(refused.0, ["cached"], "{broken}");
             // The re-read after a refused request fails the same way.
             assert!(store.recheck(&refused).await.is_none());
-            let logged = String::from_utf8(lines.lock().unwrap().clone()).unwrap();
+            let logged = logged();
             assert!(
                 logged.contains("refresh from Secrets Manager failed"),
                 "{logged}"

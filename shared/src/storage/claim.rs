@@ -285,7 +285,7 @@ fn unavailable(operation: &str, claim: &Claim, error: &dyn std::fmt::Display) ->
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
-    crate::receive::event_id::hex(digest(&SHA256, bytes).as_ref())
+    hex::encode(digest(&SHA256, bytes))
 }
 
 /// An upper bound of what DynamoDB counts for an attribute's value: text
