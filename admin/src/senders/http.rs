@@ -75,7 +75,7 @@ impl Api {
         let base = base.trim_end_matches('/').to_owned();
         let uri: http::Uri = base
             .parse()
-            .map_err(|_| ApiError::Setting(format!("{base:?} is not a URL")))?;
+            .map_err(|e| ApiError::Setting(format!("the URL of {name} is not a URL ({e})")))?;
         if uri.authority().is_some_and(|a| a.as_str().contains('@')) {
             return Err(ApiError::Setting(format!(
                 "the URL of {name} must not carry credentials: they belong in its secret"
