@@ -167,7 +167,7 @@ pub async fn resend(
     for (queued, message_id) in chosen_ids.iter().enumerate() {
         if let Err(failure) = api.resend(message_id).await {
             bar.finish_and_clear();
-            return Err(queueing_failed(failure, &chosen_ids[..queued], since));
+            return Err(queueing_failed(failure, &chosen_ids[..=queued], since));
         }
         bar.inc(1);
     }
@@ -207,10 +207,10 @@ pub async fn resend(
         Some((problem, 1))
     } else if !resent.pending.is_empty() {
         let problem = format!(
-            "{} messages are still queued at OCC after {} s; once OCC has resent them, run: \
-             webhook-admin reconcile occ --since {since} --apply",
+            "{} messages are still queued at OCC after {} s; {}",
             resent.pending.len(),
-            wait.as_secs()
+            wait.as_secs(),
+            reconcile_later(since)
         );
         Some((problem, 1))
     } else {
@@ -226,22 +226,29 @@ pub async fn resend(
     }
 }
 
-/// Queueing stopped at `failure`: what was queued before it is resent by
-/// OCC all the same, so it is named, with the reconciliation to run after.
-fn queueing_failed(failure: Failure, queued: &[String], since: Timestamp) -> Failure {
-    if queued.is_empty() {
+/// What to run once OCC has resent what was queued.
+fn reconcile_later(since: Timestamp) -> String {
+    format!("once OCC has resent them, run: webhook-admin reconcile occ --since {since} --apply")
+}
+
+/// Queueing `tried`'s last message failed: what was queued before it (and
+/// perhaps that one: a request that timed out may have reached OCC) is
+/// resent by OCC all the same, so it is named, with what to run after.
+fn queueing_failed(failure: Failure, tried: &[String], since: Timestamp) -> Failure {
+    let Some((failed, queued)) = tried.split_last().filter(|(_, queued)| !queued.is_empty()) else {
         return failure;
-    }
+    };
     let queued_text = queued.join(", ");
     Failure::Unfinished {
         problem: format!(
-            "{failure}; queued before it: {queued_text}; once OCC has resent them, run: \
-             webhook-admin reconcile occ --since {since} --apply"
+            "queueing {failed} failed: {failure}; queued before it: {queued_text} (and perhaps \
+             {failed}); {}",
+            reconcile_later(since)
         ),
         code: 1,
         shown: Shown {
             text: format!("queued for resending before the failure: {queued_text}"),
-            json: json!({"resent": queued, "failed_again": [], "still_queued": queued}),
+            json: json!({"resent": queued, "not_queued": failed}),
         },
     }
 }

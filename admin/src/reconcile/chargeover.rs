@@ -133,13 +133,14 @@ fn compare(stored: Option<&Item>, fetched: &MainContactState<'_>) -> Finding {
         return Finding::Missing;
     };
     let stored_at = text(stored, ordering::ATTRIBUTE);
-    let fetched_at = fetched.source_modified_at.as_deref();
-    // A change without a time is written unconditionally, as a delivery's is.
-    if fetched_at.is_some_and(|at| ordering::is_older(at, stored_at)) {
+    // A record without a time is never taken over a state that has one: the
+    // store would write it unconditionally.
+    let fetched_at = fetched.source_modified_at.as_deref().unwrap_or_default();
+    if fetched_at.is_empty() && !stored_at.is_empty() || ordering::is_older(fetched_at, stored_at) {
         return Finding::StoredNewer;
     }
     let mut parts = Vec::new();
-    if stored_at != fetched_at.unwrap_or_default() {
+    if stored_at != fetched_at {
         parts.push("mod_datetime".to_owned());
     }
     if stored.get("superuser_id") != fetched.superuser_id.map(n).as_ref() {
@@ -219,5 +220,12 @@ mod tests {
         // (the store would apply it), so the difference is shown.
         let legacy = compare(Some(&stored("2017-10-05T22:51:22Z")), &state(key));
         assert!(matches!(&legacy, Finding::Differs(parts) if parts == &["mod_datetime"]));
+        // A record without a time never replaces a state that has one.
+        let mut untimed = state(key);
+        untimed.source_modified_at = None;
+        assert!(matches!(
+            compare(Some(&stored(key)), &untimed),
+            Finding::StoredNewer
+        ));
     }
 }

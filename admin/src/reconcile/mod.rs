@@ -175,13 +175,13 @@ pub fn report(sender: &str, results: &[Reconciled], apply: bool) -> Result<Shown
         "refused": refused,
         "applied": applied,
     });
-    let written = match apply {
+    let applied_text = match apply {
         true => format!("{applied} applied"),
         false => "nothing written (--apply stores what is missing or differs)".to_owned(),
     };
     let text = format!(
         "{rows}\n{sender}: {} compared, {in_sync} in sync, {missing} missing, {differs} differ, \
-         {newer} stored newer, {refused} refused; {written}",
+         {newer} stored newer, {refused} refused; {applied_text}",
         results.len(),
     );
     let shown = Shown {

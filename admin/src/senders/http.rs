@@ -306,7 +306,10 @@ mod tests {
         ));
         // Credentials in the URL are refused, and not repeated.
         match Api::new("x", "", "https://user:p4ss@example.chargeover.com") {
-            Err(ApiError::Setting(problem)) => assert!(!problem.contains("p4ss"), "{problem}"),
+            Err(ApiError::Setting(problem)) => {
+                assert!(problem.contains("must not carry credentials"), "{problem}");
+                assert!(!problem.contains("p4ss"), "{problem}");
+            }
             _ => panic!("a URL with credentials is refused"),
         }
     }
