@@ -530,6 +530,21 @@ pub fn test_metrics() -> webhook_shared::operate::metrics::Metrics {
     )
 }
 
+/// What every receiver holds, on `store` with `keys`, as deployed by default
+/// (1 MiB bodies, events kept), its metrics into a buffer nobody reads.
+pub fn test_common<K: webhook_shared::authenticate::secret::WebhookKeys>(
+    store: Store,
+    keys: webhook_shared::authenticate::secret::SecretStore<K>,
+) -> Common<Store, K> {
+    Common {
+        store,
+        keys,
+        max_body_bytes: webhook_shared::operate::config::DEFAULT_MAX_BODY_BYTES,
+        retention_days: None,
+        metrics: test_metrics(),
+    }
+}
+
 /// The ChargeOver function's receiver on `store`, with `secret`, as deployed
 /// by default (America/Chicago, 1 MiB bodies, events kept).
 pub fn chargeover_receiver(
@@ -538,18 +553,15 @@ pub fn chargeover_receiver(
 ) -> chargeover_main_contact::Receiver<Store> {
     use webhook_shared::authenticate::secret::{SecretStore, SecretValue, WebhookKeys};
     chargeover_main_contact::Receiver {
-        common: Common {
-            store: store.clone(),
-            keys: SecretStore::fixed(
+        common: test_common(
+            store.clone(),
+            SecretStore::fixed(
                 chargeover_main_contact::auth::TokenKeys::from_secret(
                     &SecretValue::parse(secret).expect("secret"),
                 )
                 .expect("keys"),
             ),
-            max_body_bytes: webhook_shared::operate::config::DEFAULT_MAX_BODY_BYTES,
-            retention_days: None,
-            metrics: test_metrics(),
-        },
+        ),
         timezone: jiff::tz::TimeZone::get(chargeover_main_contact::config::DEFAULT_TIMEZONE)
             .expect("zone"),
         encryption: chargeover_main_contact::encryption::Encryption::Auto,
@@ -561,18 +573,15 @@ pub fn chargeover_receiver(
 pub fn occ_receiver(store: &Store, key_text: &str) -> occ_organization::Receiver<Store> {
     use webhook_shared::authenticate::secret::{SecretStore, SecretValue, WebhookKeys};
     occ_organization::Receiver {
-        common: Common {
-            store: store.clone(),
-            keys: SecretStore::fixed(
+        common: test_common(
+            store.clone(),
+            SecretStore::fixed(
                 occ_organization::auth::HmacKeys::from_secret(
                     &SecretValue::parse(key_text).expect("secret"),
                 )
                 .expect("keys"),
             ),
-            max_body_bytes: webhook_shared::operate::config::DEFAULT_MAX_BODY_BYTES,
-            retention_days: None,
-            metrics: test_metrics(),
-        },
+        ),
         algorithms: occ_organization::auth::Algorithms::ALL,
     }
 }

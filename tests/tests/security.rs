@@ -15,7 +15,7 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use chargeover_main_contact::auth::{BodyToken, TokenKeys};
 use integration_tests::{
-    api_request, body_json, fresh_store, hmac_base64, local_aws, test_metrics, unreachable_store,
+    api_request, body_json, fresh_store, hmac_base64, local_aws, test_common, unreachable_store,
     HMAC_SHA256, HMAC_SHA512,
 };
 use jiff::tz::TimeZone;
@@ -26,7 +26,6 @@ use tracing_subscriber::filter::{LevelFilter, Targets};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::Layer;
 use webhook_shared::authenticate::secret::{SecretStore, SecretValue, WebhookKeys};
-use webhook_shared::pipeline::Common;
 use webhook_shared::storage::Store;
 use webhook_shared::EventId;
 
@@ -71,13 +70,7 @@ fn chargeover_receiver(store: &Store) -> chargeover_main_contact::Receiver<Store
     let secret = json!({"current": CO_SECRET, "previous": CO_PREVIOUS}).to_string();
     let keys = TokenKeys::from_secret(&SecretValue::parse(&secret).unwrap()).unwrap();
     chargeover_main_contact::Receiver {
-        common: Common {
-            store: store.clone(),
-            keys: SecretStore::fixed(keys),
-            max_body_bytes: 1024 * 1024,
-            retention_days: None,
-            metrics: test_metrics(),
-        },
+        common: test_common(store.clone(), SecretStore::fixed(keys)),
         timezone: TimeZone::get("America/Chicago").unwrap(),
         encryption: chargeover_main_contact::encryption::Encryption::Auto,
     }
@@ -86,13 +79,7 @@ fn chargeover_receiver(store: &Store) -> chargeover_main_contact::Receiver<Store
 fn occ_receiver(store: &Store) -> occ_organization::Receiver<Store> {
     let keys = HmacKeys::from_secret(&SecretValue::parse(OCC_KEY_TEXT).unwrap()).unwrap();
     occ_organization::Receiver {
-        common: Common {
-            store: store.clone(),
-            keys: SecretStore::fixed(keys),
-            max_body_bytes: 1024 * 1024,
-            retention_days: None,
-            metrics: test_metrics(),
-        },
+        common: test_common(store.clone(), SecretStore::fixed(keys)),
         algorithms: Algorithms::ALL,
     }
 }

@@ -5,14 +5,13 @@ use chargeover_main_contact::auth::TokenKeys;
 use chargeover_main_contact::{handle, Receiver};
 use integration_tests::{
     all_items, api_request, body_json, content_type, fresh_store, item, local_aws, resolved_items,
-    test_metrics, unreachable_store,
+    test_common, unreachable_store,
 };
 use jiff::tz::TimeZone;
 use lambda_http::{Body, Response};
 use serde_json::{json, Value};
 use webhook_shared::authenticate::secret::SecretLocation;
 use webhook_shared::authenticate::secret::{SecretStore, SecretValue, WebhookKeys};
-use webhook_shared::pipeline::Common;
 use webhook_shared::storage::Store;
 
 const SECRET: &str = "SFkJ3fy02n17YxNXm96tCGUKVTOAIBsH";
@@ -22,13 +21,7 @@ const PK: &str = "CHARGEOVER#CUSTOMER#413";
 fn receiver(store: &Store, secret: &str) -> Receiver<Store> {
     let keys = TokenKeys::from_secret(&SecretValue::parse(secret).unwrap()).unwrap();
     Receiver {
-        common: Common {
-            store: store.clone(),
-            keys: SecretStore::fixed(keys),
-            max_body_bytes: 1024 * 1024,
-            retention_days: None,
-            metrics: test_metrics(),
-        },
+        common: test_common(store.clone(), SecretStore::fixed(keys)),
         timezone: TimeZone::get("America/Chicago").unwrap(),
         encryption: chargeover_main_contact::encryption::Encryption::Auto,
     }

@@ -22,7 +22,7 @@ use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use chargeover_main_contact::auth::TokenKeys;
 use integration_tests::{
-    all_items, api_request, body_json, fresh_store, hmac_base64, item, local_aws, test_metrics,
+    all_items, api_request, body_json, fresh_store, hmac_base64, item, local_aws, test_common,
     HMAC_SHA512,
 };
 use jiff::tz::TimeZone;
@@ -30,7 +30,6 @@ use occ_organization::auth::{Algorithms, HmacKeys};
 use serde_json::{json, Value};
 use tokio::task::JoinSet;
 use webhook_shared::authenticate::secret::{SecretStore, SecretValue, WebhookKeys};
-use webhook_shared::pipeline::Common;
 use webhook_shared::storage::Store;
 
 const CO_SECRET: &str = "concurrency-chargeover-token-0001";
@@ -80,13 +79,7 @@ async fn chargeover_concurrent_reordered_retried_deliveries() {
     let store = fresh_store(&local_aws().await).await;
     let keys = TokenKeys::from_secret(&SecretValue::parse(CO_SECRET).unwrap()).unwrap();
     let receiver = Arc::new(chargeover_main_contact::Receiver {
-        common: Common {
-            store: store.clone(),
-            keys: SecretStore::fixed(keys),
-            max_body_bytes: 1024 * 1024,
-            retention_days: None,
-            metrics: test_metrics(),
-        },
+        common: test_common(store.clone(), SecretStore::fixed(keys)),
         timezone: TimeZone::get("America/Chicago").unwrap(),
         encryption: chargeover_main_contact::encryption::Encryption::Auto,
     });
@@ -256,13 +249,7 @@ async fn occ_concurrent_changes_only_deliveries_all_land() {
     let store = fresh_store(&local_aws().await).await;
     let keys = HmacKeys::from_secret(&SecretValue::parse(OCC_KEY_TEXT).unwrap()).unwrap();
     let receiver = Arc::new(occ_organization::Receiver {
-        common: Common {
-            store: store.clone(),
-            keys: SecretStore::fixed(keys),
-            max_body_bytes: 1024 * 1024,
-            retention_days: None,
-            metrics: test_metrics(),
-        },
+        common: test_common(store.clone(), SecretStore::fixed(keys)),
         algorithms: Algorithms::ALL,
     });
     let seed = fixture("occ-organization-seed.json");

@@ -10,14 +10,13 @@ use chargeover_main_contact::auth::TokenKeys;
 use chargeover_main_contact::{handle, Receiver};
 use integration_tests::{
     all_items, api_request, aws_config_for, body_json, fresh_table, local_aws, moto_endpoint,
-    test_metrics, unreachable_bucket,
+    test_common, unreachable_bucket,
 };
 use jiff::tz::TimeZone;
 use serde_json::json;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use webhook_shared::authenticate::secret::{SecretStore, SecretValue, WebhookKeys};
-use webhook_shared::pipeline::Common;
 use webhook_shared::storage::Store;
 use webhook_shared::storage::Table;
 
@@ -94,19 +93,13 @@ async fn storage_stopped_mid_run_then_back() {
     let target = moto_endpoint().trim_start_matches("http://").to_owned();
     let proxy = Proxy::start(target).await;
     let through_proxy = aws_sdk_dynamodb::Client::new(&aws_config_for(&proxy.address).await);
+    let store = Store {
+        table: Table::new(through_proxy, direct.name.clone()),
+        bucket: unreachable_bucket().await,
+    };
+    let keys = TokenKeys::from_secret(&SecretValue::parse(SECRET).unwrap()).unwrap();
     let receiver = Receiver {
-        common: Common {
-            store: Store {
-                table: Table::new(through_proxy, direct.name.clone()),
-                bucket: unreachable_bucket().await,
-            },
-            keys: SecretStore::fixed(
-                TokenKeys::from_secret(&SecretValue::parse(SECRET).unwrap()).unwrap(),
-            ),
-            max_body_bytes: 1024 * 1024,
-            retention_days: None,
-            metrics: test_metrics(),
-        },
+        common: test_common(store, SecretStore::fixed(keys)),
         timezone: TimeZone::UTC,
         encryption: chargeover_main_contact::encryption::Encryption::Auto,
     };

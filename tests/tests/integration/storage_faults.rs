@@ -15,7 +15,7 @@ use aws_sdk_dynamodb::Client;
 use aws_smithy_mocks::{mock, mock_client, Rule, RuleMode};
 use chargeover_main_contact::auth::TokenKeys;
 use integration_tests::{
-    api_request, body_json, dynamodb_error, hmac_base64, test_metrics, transaction_canceled,
+    api_request, body_json, dynamodb_error, hmac_base64, test_common, transaction_canceled,
     HMAC_SHA512,
 };
 use jiff::tz::TimeZone;
@@ -24,7 +24,6 @@ use occ_organization::auth::{Algorithms, HmacKeys};
 use serde_json::Value;
 use tokio::time::Instant;
 use webhook_shared::authenticate::secret::{SecretStore, SecretValue, WebhookKeys};
-use webhook_shared::pipeline::Common;
 use webhook_shared::storage::Table;
 use webhook_shared::storage::{Bucket, Store};
 
@@ -64,15 +63,12 @@ fn store(client: Client) -> Store {
 
 fn chargeover(client: Client) -> chargeover_main_contact::Receiver<Store> {
     chargeover_main_contact::Receiver {
-        common: Common {
-            store: store(client),
-            keys: SecretStore::fixed(
+        common: test_common(
+            store(client),
+            SecretStore::fixed(
                 TokenKeys::from_secret(&SecretValue::parse(SECRET).unwrap()).unwrap(),
             ),
-            max_body_bytes: 1024 * 1024,
-            retention_days: None,
-            metrics: test_metrics(),
-        },
+        ),
         timezone: TimeZone::UTC,
         encryption: chargeover_main_contact::encryption::Encryption::Auto,
     }
@@ -81,15 +77,10 @@ fn chargeover(client: Client) -> chargeover_main_contact::Receiver<Store> {
 fn occ(client: Client) -> occ_organization::Receiver<Store> {
     let key = base64_text(OCC_KEY);
     occ_organization::Receiver {
-        common: Common {
-            store: store(client),
-            keys: SecretStore::fixed(
-                HmacKeys::from_secret(&SecretValue::parse(&key).unwrap()).unwrap(),
-            ),
-            max_body_bytes: 1024 * 1024,
-            retention_days: None,
-            metrics: test_metrics(),
-        },
+        common: test_common(
+            store(client),
+            SecretStore::fixed(HmacKeys::from_secret(&SecretValue::parse(&key).unwrap()).unwrap()),
+        ),
         algorithms: Algorithms::ALL,
     }
 }

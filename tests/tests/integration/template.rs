@@ -16,7 +16,7 @@ use base64::Engine;
 use chargeover_main_contact::auth::TokenKeys;
 use integration_tests::{
     api_request, body_json, fresh_store, hmac_base64, local_aws, local_secret, recording_clients,
-    test_metrics, CalledActions, HMAC_SHA512,
+    test_common, CalledActions, HMAC_SHA512,
 };
 use occ_organization::auth::{Algorithms, HmacKeys};
 use serde_yaml_ng::value::Tag;
@@ -24,7 +24,6 @@ use serde_yaml_ng::Value;
 use webhook_shared::authenticate::secret::{SecretLocation, SecretStore};
 use webhook_shared::operate::metrics;
 use webhook_shared::operate::startup::prime;
-use webhook_shared::pipeline::Common;
 use webhook_shared::receive::deadline::FUNCTION_TIMEOUT;
 use webhook_shared::storage::schema::TABLE;
 use webhook_shared::storage::Table;
@@ -610,13 +609,7 @@ async fn called_actions() -> [BTreeSet<String>; 2] {
         .expect("secret");
     prime(&store.table).await.expect("table");
     let receiver = chargeover_main_contact::Receiver {
-        common: Common {
-            store: store.clone(),
-            keys,
-            max_body_bytes: 1024 * 1024,
-            retention_days: None,
-            metrics: test_metrics(),
-        },
+        common: test_common(store.clone(), keys),
         timezone: jiff::tz::TimeZone::UTC,
         encryption: chargeover_main_contact::encryption::Encryption::Auto,
     };
@@ -654,13 +647,7 @@ async fn called_actions() -> [BTreeSet<String>; 2] {
         .expect("secret");
     prime(&store.table).await.expect("table");
     let receiver = occ_organization::Receiver {
-        common: Common {
-            store: store.clone(),
-            keys,
-            max_body_bytes: 1024 * 1024,
-            retention_days: None,
-            metrics: test_metrics(),
-        },
+        common: test_common(store.clone(), keys),
         algorithms: Algorithms::ALL,
     };
     let key = STANDARD.decode(key_text).expect("base64 key");
