@@ -42,10 +42,9 @@ import re
 import secrets
 import threading
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs
 
-from serve import serve
+from serve import ApiError, JsonHandler, serve
 
 DEFAULT_LIMIT, MAX_LIMIT = 10, 500  # secondary sources only (see docstring)
 NUMBER = re.compile(r"-?\d+(\.\d+)?")
@@ -59,12 +58,6 @@ class State:  # all mutable data, guarded by its one lock
 
 
 STATE = State()
-
-
-class ApiError(Exception):
-    def __init__(self, status, message, headers=None, response=False):
-        super().__init__(message)
-        self.status, self.message, self.headers, self.response = status, message, headers or {}, response
 
 
 def envelope(code, message, response):
@@ -153,40 +146,11 @@ def find(items, id_field, key):
     raise ApiError(404, "This object does not exist.", response=None)
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class Handler(JsonHandler):
+    indent = 2
 
-    def log_message(self, *args):
-        pass
-
-    def send(self, status, body=None, headers=None):
-        data = b"" if body is None else json.dumps(body, indent=2).encode()
-        self.send_response(status)
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        if body is not None:
-            self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def handle_any(self):
-        url = urlsplit(self.path)
-        path = unquote(url.path).rstrip("/") or "/"
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
-        try:
-            if path.startswith("/_standin/"):
-                status, body = self.control(path, raw)
-            else:
-                status, body = self.api(path, url.query)
-            self.send(status, body)
-        except ApiError as e:
-            self.send(e.status, envelope(e.status, e.message, e.response), e.headers)
-        except Exception as e:  # a malformed control body, say: answer rather than drop the connection
-            self.send(500, envelope(500, repr(e), None))
-
-    do_GET = do_PUT = do_POST = do_DELETE = do_PATCH = handle_any
+    def error_body(self, error):
+        return envelope(error.status, error.message, error.response)
 
     def control(self, path, raw):
         route = (self.command, path)
@@ -217,7 +181,7 @@ class Handler(BaseHTTPRequestHandler):
                                           & secrets.compare_digest(password.encode(), str(STATE.password).encode())):
             raise ApiError(401, "Invalid or incorrect authorization [Invalid API username or password.]", challenge)
 
-    def api(self, path, query_text):
+    def api(self, path, query_text, raw):
         query = parse_qs(query_text, keep_blank_values=True)
         with STATE.lock:
             STATE.requests.append({"method": self.command, "path": path, "query": query_text})

@@ -49,21 +49,14 @@ import secrets
 import threading
 import time
 from datetime import datetime, timezone
-from http.server import BaseHTTPRequestHandler
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs
 
-from serve import serve
+from serve import ApiError, JsonHandler, serve
 
 LOCK = threading.Lock()
 STATE = {"application_key": None, "token_seconds": 300, "organizations": [],
          "failed_messages": [], "tokens": {}, "faults": [], "requests": [], "resent": []}
 DEFAULT_LIMIT = 250  # RESTQueryParams.html: "limited by default to 250"
-
-
-class ApiError(Exception):
-    def __init__(self, status, message, headers=None):
-        super().__init__(message)
-        self.status, self.message, self.headers = status, message, headers or {}
 
 
 def envelope(status, message):
@@ -205,40 +198,9 @@ def listing(items, query, default_sort=None):
             "sort": order, "items": items[offset:offset + limit]}
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, *args):
-        pass
-
-    def send(self, status, body=None, headers=None):
-        data = b"" if body is None else json.dumps(body).encode()
-        self.send_response(status)
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        if body is not None:
-            self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def handle_any(self):
-        url = urlsplit(self.path)
-        path = unquote(url.path).rstrip("/") or "/"
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
-        try:
-            if path.startswith("/_standin/"):
-                status, body = self.control(path, raw)
-            else:
-                status, body = self.api(path, url.query, raw)
-            self.send(status, body)
-        except ApiError as e:
-            self.send(e.status, envelope(e.status, e.message), e.headers)
-        except Exception as e:  # a malformed control body, say: answer rather than drop the connection
-            self.send(500, envelope(500, repr(e)))
-
-    do_GET = do_PUT = do_POST = do_DELETE = do_PATCH = handle_any
+class Handler(JsonHandler):
+    def error_body(self, error):
+        return envelope(error.status, error.message)
 
     def json_body(self, raw):
         try:
