@@ -73,7 +73,10 @@ impl ChargeOverApi {
     pub async fn customer(&self, id: u64) -> Result<Value, Failure> {
         match self.get(&format!("{CUSTOMERS}/{id}")).await? {
             customer @ Value::Object(_) => Ok(customer),
-            _ => Err(self.unexpected("a customer that is not an object")),
+            _ => Err(self
+                .api
+                .unexpected("a customer that is not an object")
+                .into()),
         }
     }
 
@@ -94,7 +97,10 @@ impl ChargeOverApi {
                 customers.len()
             );
             let Value::Array(page) = self.get(&path).await? else {
-                return Err(self.unexpected("a customer list that is not an array"));
+                return Err(self
+                    .api
+                    .unexpected("a customer list that is not an array")
+                    .into());
             };
             let last = page.len() < PAGE;
             customers.extend(page);
@@ -108,7 +114,7 @@ impl ChargeOverApi {
     pub async fn user(&self, id: u64) -> Result<Option<Value>, Failure> {
         match self.get(&format!("{USERS}/{id}")).await {
             Ok(user @ Value::Object(_)) => Ok(Some(user)),
-            Ok(_) => Err(self.unexpected("a user that is not an object")),
+            Ok(_) => Err(self.api.unexpected("a user that is not an object").into()),
             Err(Failure::NotFound(_)) => Ok(None),
             Err(failure) => Err(failure),
         }
@@ -121,9 +127,5 @@ impl ChargeOverApi {
             .call(Method::GET, path, &self.authorization, None)
             .await?;
         Ok(answer["response"].take())
-    }
-
-    fn unexpected(&self, what: &str) -> Failure {
-        Failure::Sender(format!("{} answered with {what}", self.api.name))
     }
 }

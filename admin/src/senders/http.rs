@@ -107,6 +107,11 @@ impl Api {
         })
     }
 
+    /// The error for an answer that is not what the API documents.
+    pub fn unexpected(&self, what: &str) -> ApiError {
+        ApiError::Failed(format!("{} answered with {what}", self.name))
+    }
+
     /// The API's host name.
     pub fn host(&self) -> &str {
         &self.host

@@ -83,7 +83,10 @@ impl OccAdminApi {
             let path = format!("{FAILED_MESSAGES}?offset={}&limit={PAGE}", messages.len());
             let page = self.call(Method::GET, &path, None).await?;
             let Some(items) = page["items"].as_array().cloned() else {
-                return Err(self.unexpected("a failed-message page without items"));
+                return Err(self
+                    .api
+                    .unexpected("a failed-message page without items")
+                    .into());
             };
             // The total when OCC gives it (a page may be shorter than asked
             // for), else an empty page.
@@ -142,12 +145,9 @@ impl OccAdminApi {
             .api
             .call(Method::POST, LOGIN, &key, Some(&form))
             .await?;
-        let access_token = answer["access_token"].as_str().ok_or_else(|| {
-            Failure::Sender(format!(
-                "{} answered the login without an access token",
-                self.api.name
-            ))
-        })?;
+        let access_token = answer["access_token"].as_str();
+        let access_token =
+            access_token.ok_or_else(|| self.api.unexpected("a login without an access token"))?;
         let life = answer["expires_in"]
             .as_u64()
             .map_or(TOKEN_LIFE, Duration::from_secs);
@@ -157,9 +157,5 @@ impl OccAdminApi {
         };
         *self.token.lock().unwrap_or_else(|p| p.into_inner()) = Some(token.clone());
         Ok(token.bearer)
-    }
-
-    fn unexpected(&self, what: &str) -> Failure {
-        Failure::Sender(format!("{} answered with {what}", self.api.name))
     }
 }
